@@ -1,0 +1,54 @@
+import { createPrinter, type Printer } from './output.js';
+import { toolHome } from './home.js';
+
+/**
+ * Everything a command may touch in the outside world, built once in main.ts and passed
+ * down. Tests build their own.
+ */
+export interface Context {
+  readonly printer: Printer;
+  readonly env: NodeJS.ProcessEnv;
+  readonly cwd: string;
+  /** The tool's own folder (state, embedded cluster); REPLICA_DEMO_HOME overrides it. */
+  readonly home: string;
+  /** Aborted on Ctrl-C; long waits pass it on and stop early. */
+  readonly signal: AbortSignal;
+  /** Whether a person can answer a question (stdin and stderr are terminals). */
+  readonly interactive: boolean;
+  readonly now: () => number;
+  readonly random: () => number;
+}
+
+export interface ContextOptions {
+  signal: AbortSignal;
+  env?: NodeJS.ProcessEnv;
+  stdout?: NodeJS.WriteStream;
+  stderr?: NodeJS.WriteStream;
+  stdin?: NodeJS.ReadStream;
+}
+
+export function createContext(options: ContextOptions): Context {
+  const env = options.env ?? process.env;
+  const stdout = options.stdout ?? process.stdout;
+  const stderr = options.stderr ?? process.stderr;
+  const stdin = options.stdin ?? process.stdin;
+  const interactive = Boolean(stderr.isTTY) && Boolean(stdin.isTTY) && env.CI !== 'true';
+  const noColor = env.NO_COLOR !== undefined && env.NO_COLOR !== '';
+  const color =
+    !noColor && (env.FORCE_COLOR !== undefined ? env.FORCE_COLOR !== '0' : Boolean(stdout.isTTY));
+  return {
+    printer: createPrinter({
+      stdout,
+      stderr,
+      interactive: Boolean(stderr.isTTY) && env.CI !== 'true',
+      color,
+    }),
+    env,
+    cwd: process.cwd(),
+    home: toolHome(env),
+    signal: options.signal,
+    interactive,
+    now: Date.now,
+    random: Math.random,
+  };
+}

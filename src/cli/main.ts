@@ -1,0 +1,66 @@
+import { readFileSync } from 'node:fs';
+import { CommanderError } from 'commander';
+import { createContext } from './context.js';
+import { ExitCode, ReplicaDemoError } from './errors.js';
+import { buildProgram } from './program.js';
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+/** Parse, run, and the one place where an error becomes an exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const abort = new AbortController();
+  let interrupts = 0;
+  const onSignal = () => {
+    interrupts += 1;
+    // A second Ctrl-C means "now": skip the cleanup the first one started.
+    if (interrupts > 1) process.exit(ExitCode.Interrupted);
+    abort.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const ctx = createContext({ signal: abort.signal });
+  const program = buildProgram(ctx, packageVersion());
+  program.exitOverride();
+  program.configureOutput({
+    writeErr: () => undefined,
+    outputError: () => undefined,
+  });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return ExitCode.Ok;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.exitCode === 0) return ExitCode.Ok; // --help, --version
+      ctx.printer.note(
+        `${error.message.replace(/^error: /, 'Error: ')} (see \`replica-demo --help\`)`,
+      );
+      return ExitCode.Usage;
+    }
+    if (error instanceof ReplicaDemoError) {
+      // One line: what is wrong, then what to do about it.
+      const hint = error.hint ? ` ${error.hint}` : '';
+      ctx.printer.note(`${ctx.printer.color.red('Error:')} ${error.message}${hint}`);
+      return error.exitCode;
+    }
+    if (abort.signal.aborted) {
+      ctx.printer.note('Interrupted.');
+      return ExitCode.Interrupted;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    ctx.printer.note(`${ctx.printer.color.red('Unexpected error:')} ${message}`);
+    if (ctx.env.REPLICA_DEMO_DEBUG && error instanceof Error) ctx.printer.note(error.stack ?? '');
+    return ExitCode.Unexpected;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

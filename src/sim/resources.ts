@@ -1,0 +1,73 @@
+/** The resource types the embedded cluster serves, as the real API names them. */
+export interface ResourceType {
+  /** Plural, lower case, as in the URL: `pods`. */
+  readonly plural: string;
+  readonly singular: string;
+  readonly kind: string;
+  /** '' for the core group. */
+  readonly group: string;
+  readonly version: string;
+  readonly namespaced: boolean;
+  readonly shortNames: readonly string[];
+  readonly verbs: readonly string[];
+  /** Subresources served, e.g. `status`, `scale`, `log`, `portforward`. */
+  readonly subresources: readonly string[];
+}
+
+const ALL_VERBS = [
+  'create',
+  'delete',
+  'deletecollection',
+  'get',
+  'list',
+  'patch',
+  'update',
+  'watch',
+];
+
+function type(
+  plural: string,
+  kind: string,
+  group: string,
+  version: string,
+  namespaced: boolean,
+  shortNames: string[],
+  subresources: string[] = [],
+): ResourceType {
+  return {
+    plural,
+    singular: kind.toLowerCase(),
+    kind,
+    group,
+    version,
+    namespaced,
+    shortNames,
+    verbs: ALL_VERBS,
+    subresources,
+  };
+}
+
+export const RESOURCE_TYPES: readonly ResourceType[] = [
+  type('namespaces', 'Namespace', '', 'v1', false, ['ns'], ['status']),
+  type('nodes', 'Node', '', 'v1', false, ['no'], ['status']),
+  type('pods', 'Pod', '', 'v1', true, ['po'], ['status', 'log', 'portforward']),
+  type('services', 'Service', '', 'v1', true, ['svc'], ['status']),
+  type('endpoints', 'Endpoints', '', 'v1', true, ['ep']),
+  type('events', 'Event', '', 'v1', true, ['ev']),
+  type('deployments', 'Deployment', 'apps', 'v1', true, ['deploy'], ['status', 'scale']),
+  type('replicasets', 'ReplicaSet', 'apps', 'v1', true, ['rs'], ['status', 'scale']),
+  type('jobs', 'Job', 'batch', 'v1', true, [], ['status']),
+  type('poddisruptionbudgets', 'PodDisruptionBudget', 'policy', 'v1', true, ['pdb'], ['status']),
+];
+
+export function apiVersionOf(t: ResourceType): string {
+  return t.group === '' ? t.version : `${t.group}/${t.version}`;
+}
+
+export function resourceByPlural(group: string, plural: string): ResourceType | undefined {
+  return RESOURCE_TYPES.find((t) => t.group === group && t.plural === plural);
+}
+
+export function resourceByKind(apiVersion: string, kind: string): ResourceType | undefined {
+  return RESOURCE_TYPES.find((t) => apiVersionOf(t) === apiVersion && t.kind === kind);
+}
