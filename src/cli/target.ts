@@ -1,0 +1,236 @@
+import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { Context } from './context.js';
+import { EmbeddedClusterError, ExitCode, PrerequisiteError, RefusedError } from './errors.js';
+import type { RawOptions } from './program.js';
+import { NAMESPACE } from './core/names.js';
+import { validateTargetFlags } from './core/validate.js';
+
+/**
+ * Which cluster and context a command talks to. Resolved once per run, from the flags and
+ * what `up` saved, and then passed to every kubectl call and to the API client, so a
+ * `kubectl config use-context` in another terminal cannot redirect a run half-way.
+ */
+
+export type TargetMode = 'sim' | 'kind' | 'context';
+
+export interface Target {
+  mode: TargetMode;
+  /** Passed to every kubectl call (--context) and to the API client. */
+  context: string;
+  /** A kubeconfig path; undefined = kubectl's default loading rules (KUBECONFIG, ~/.kube/config). */
+  kubeconfig?: string;
+  /** The kind cluster name (mode 'kind'). */
+  cluster?: string;
+  namespace: string;
+}
+
+/** What `up` remembers in `<home>/state.json` so later commands need no flags. */
+export interface SavedState {
+  mode: TargetMode;
+  context: string;
+  kubeconfig?: string;
+  cluster?: string;
+  namespace: string;
+  /** `up --create-cluster` made this kind cluster, so `down --delete-cluster` may remove it. */
+  createdCluster?: boolean;
+  /** A context outside kind and the embedded cluster that `up --context CTX --yes` was allowed to use. */
+  confirmedContext?: string;
+  /** The image tag `up` deployed last. */
+  image?: string;
+  updatedAt?: string;
+}
+
+export const SIM_CONTEXT = 'replica-demo-sim';
+
+export function simKubeconfigPath(home: string): string {
+  return path.join(home, 'sim', 'kubeconfig');
+}
+
+export function statePath(home: string): string {
+  return path.join(home, 'state.json');
+}
+
+export async function loadState(ctx: Pick<Context, 'home'>): Promise<SavedState | undefined> {
+  let text: string;
+  try {
+    text = await readFile(statePath(ctx.home), 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  try {
+    const parsed = JSON.parse(text) as Partial<SavedState>;
+    if (
+      (parsed.mode === 'sim' || parsed.mode === 'kind' || parsed.mode === 'context') &&
+      typeof parsed.context === 'string' &&
+      typeof parsed.namespace === 'string'
+    ) {
+      return parsed as SavedState;
+    }
+  } catch {
+    // A damaged state file is treated like none: flags or defaults decide, and `up` rewrites it.
+  }
+  return undefined;
+}
+
+export async function saveState(
+  ctx: Pick<Context, 'home' | 'now'>,
+  state: SavedState,
+): Promise<void> {
+  await mkdir(ctx.home, { recursive: true, mode: 0o700 });
+  const file = statePath(ctx.home);
+  const temporary = `${file}.${process.pid}.tmp`;
+  const body = { ...state, updatedAt: new Date(ctx.now()).toISOString() };
+  // Write then rename, so a reader never sees half a file.
+  await writeFile(temporary, `${JSON.stringify(body, null, 2)}\n`, { mode: 0o600 });
+  await chmod(temporary, 0o600);
+  await rename(temporary, file);
+}
+
+export function isKindContext(context: string): boolean {
+  return context.startsWith('kind-') && context.length > 'kind-'.length;
+}
+
+export function targetFromContext(context: string, home: string, namespace: string): Target {
+  if (context === SIM_CONTEXT) {
+    return { mode: 'sim', context, kubeconfig: simKubeconfigPath(home), namespace };
+  }
+  if (isKindContext(context)) {
+    return { mode: 'kind', context, cluster: context.slice('kind-'.length), namespace };
+  }
+  return { mode: 'context', context, namespace };
+}
+
+export interface ResolveOptions {
+  /**
+   * `up` starts the embedded cluster itself; every other command needs it running.
+   * Default true.
+   */
+  requireRunningSim?: boolean;
+  /**
+   * `up` needs `--context CTX --yes` every time for a foreign context; commands that only
+   * follow `up` accept the context `up` was allowed to use. Default false.
+   */
+  requireExplicitConsent?: boolean;
+  /** Lists kind clusters to pick the default one; `up` passes the kind wrapper. */
+  listKindClusters?: () => Promise<string[]>;
+}
+
+/**
+ * Flags, then the saved state, then defaults. Validates names (UsageError naming the flag)
+ * and applies the safety rule: contexts outside kind and the embedded cluster need
+ * `--context CTX --yes`, because the tool creates and deletes things there.
+ */
+export async function resolveTarget(
+  raw: RawOptions,
+  ctx: Context,
+  options: ResolveOptions = {},
+): Promise<Target> {
+  const flags = validateTargetFlags(raw);
+  const state = await loadState(ctx);
+  // The flag's default is the lesson's namespace; a namespace `up` used elsewhere wins over it.
+  const namespace =
+    flags.namespace !== undefined && flags.namespace !== NAMESPACE
+      ? flags.namespace
+      : (state?.namespace ?? flags.namespace ?? NAMESPACE);
+
+  let target: Target;
+  let fromState = false;
+  if (flags.sim) {
+    target = targetFromContext(SIM_CONTEXT, ctx.home, namespace);
+  } else if (flags.context !== undefined) {
+    target = targetFromContext(flags.context, ctx.home, namespace);
+  } else if (flags.cluster !== undefined) {
+    target = targetFromContext(`kind-${flags.cluster}`, ctx.home, namespace);
+  } else if (state !== undefined) {
+    fromState = true;
+    target = {
+      mode: state.mode,
+      context: state.context,
+      namespace,
+      ...(state.kubeconfig !== undefined ? { kubeconfig: state.kubeconfig } : {}),
+      ...(state.cluster !== undefined ? { cluster: state.cluster } : {}),
+    };
+  } else {
+    const clusters = options.listKindClusters ? await options.listKindClusters() : [];
+    // kind's own default name, unless exactly one other cluster exists.
+    const cluster = clusters.length === 1 && clusters[0] !== undefined ? clusters[0] : 'kind';
+    target = targetFromContext(`kind-${cluster}`, ctx.home, namespace);
+  }
+
+  if (target.mode === 'context') enforceConsent(target, raw, state, fromState, options);
+
+  if (target.mode === 'sim' && (options.requireRunningSim ?? true)) {
+    const kubeconfig = target.kubeconfig ?? simKubeconfigPath(ctx.home);
+    if (!existsSync(kubeconfig) || !(await simRunning(ctx.home))) {
+      throw new EmbeddedClusterError(
+        'The embedded cluster is not running.',
+        'Run `replica-demo up --sim` first.',
+      );
+    }
+  }
+  return target;
+}
+
+function enforceConsent(
+  target: Target,
+  raw: RawOptions,
+  state: SavedState | undefined,
+  fromState: boolean,
+  options: ResolveOptions,
+): void {
+  const explicit = raw.context === target.context && raw.yes === true;
+  const remembered =
+    !options.requireExplicitConsent &&
+    state?.confirmedContext === target.context &&
+    (fromState || raw.context === target.context);
+  if (explicit || remembered) return;
+  const how = `replica-demo up --context ${target.context} --yes`;
+  throw new RefusedError(
+    `Context "${target.context}" is neither a kind cluster (kind-*) nor the embedded cluster, and this tool creates and deletes objects there; it is used only when asked for by name.`,
+    options.requireExplicitConsent
+      ? `If that is really intended, run \`${how}\`.`
+      : `If that is really intended, run \`${how}\` first.`,
+  );
+}
+
+/**
+ * Whether the embedded cluster's daemon answers. Loaded on demand so commands that never
+ * touch it do not pay for it.
+ */
+async function simRunning(home: string): Promise<boolean> {
+  // A variable specifier until the embedded cluster's control module is part of the tree.
+  const specifier = '../sim/control.js';
+  const control = (await import(specifier)) as { isSimRunning(home: string): Promise<boolean> };
+  return control.isSimRunning(home);
+}
+
+/** Tells the user which cluster a command is about to use, one line. */
+export function describeTarget(target: Target): string {
+  switch (target.mode) {
+    case 'sim':
+      return `Using the embedded cluster (replica-demo sim), context ${target.context}, namespace ${target.namespace}.`;
+    case 'kind':
+      return `Using kind cluster "${target.cluster ?? '?'}", context ${target.context}, namespace ${target.namespace}.`;
+    case 'context':
+      return `Using context ${target.context} (not kind, allowed by --yes), namespace ${target.namespace}.`;
+  }
+}
+
+/** For error messages: the exit code when a context is missing from the kubeconfig. */
+export const CONTEXT_MISSING_EXIT = ExitCode.ClusterUnreachable;
+export function contextMissing(target: Pick<Target, 'context' | 'kubeconfig'>): PrerequisiteError {
+  const where = target.kubeconfig ? ` in ${target.kubeconfig}` : ' in your kubeconfig';
+  const hint = isKindContext(target.context)
+    ? `Run \`kind export kubeconfig --name ${target.context.slice(5)}\`, or \`replica-demo up\` first.`
+    : target.context === SIM_CONTEXT
+      ? 'Run `replica-demo up --sim` first.'
+      : 'Check `kubectl config get-contexts`.';
+  return new PrerequisiteError(
+    `Context "${target.context}" was not found${where}.`,
+    ExitCode.ClusterUnreachable,
+    hint,
+  );
+}
