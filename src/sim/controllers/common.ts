@@ -1,0 +1,114 @@
+import type { KubeObject, OwnerReference, Store } from '../store.js';
+import { RESOURCE_TYPES, type ResourceType } from '../resources.js';
+import { specOf, statusOf, type Condition, type PodSpec } from './types.js';
+
+function resource(plural: string): ResourceType {
+  const t = RESOURCE_TYPES.find((r) => r.plural === plural);
+  if (!t) throw new Error(`resource type ${plural} missing from RESOURCE_TYPES`);
+  return t;
+}
+
+export const NAMESPACES = resource('namespaces');
+export const NODES = resource('nodes');
+export const PODS = resource('pods');
+export const SERVICES = resource('services');
+export const ENDPOINTS = resource('endpoints');
+export const EVENTS = resource('events');
+export const DEPLOYMENTS = resource('deployments');
+export const REPLICASETS = resource('replicasets');
+export const JOBS = resource('jobs');
+
+export function keyOf(obj: KubeObject): string {
+  return `${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;
+}
+
+export function splitKey(key: string): [string, string] {
+  const i = key.indexOf('/');
+  return [key.slice(0, i), key.slice(i + 1)];
+}
+
+export function controllerOf(obj: KubeObject): OwnerReference | undefined {
+  return obj.metadata.ownerReferences?.find((r) => r.controller === true);
+}
+
+export function ownerReference(owner: KubeObject): OwnerReference {
+  return {
+    apiVersion: owner.apiVersion,
+    kind: owner.kind,
+    name: owner.metadata.name,
+    uid: owner.metadata.uid,
+    controller: true,
+    blockOwnerDeletion: true,
+  };
+}
+
+/** Objects in `namespace` whose controller is `owner`. */
+export function ownedBy(store: Store, type: ResourceType, owner: KubeObject): KubeObject[] {
+  return store
+    .list(type, { namespace: owner.metadata.namespace ?? '' })
+    .items.filter((o) => controllerOf(o)?.uid === owner.metadata.uid);
+}
+
+export function podCondition(pod: KubeObject, type: string): Condition | undefined {
+  return statusOf<{ conditions: Condition[] }>(pod).conditions?.find((c) => c.type === type);
+}
+
+export function isPodReady(pod: KubeObject): boolean {
+  return podCondition(pod, 'Ready')?.status === 'True';
+}
+
+/** Ready for at least `minReadySeconds` (the controllers' meaning of "available"). */
+export function isPodAvailable(pod: KubeObject, minReadySeconds: number, now: Date): boolean {
+  const ready = podCondition(pod, 'Ready');
+  if (ready?.status !== 'True') return false;
+  if (minReadySeconds <= 0) return true;
+  const since = Date.parse(ready.lastTransitionTime ?? '');
+  return Number.isFinite(since) && now.getTime() - since >= minReadySeconds * 1000;
+}
+
+export function isPodTerminal(pod: KubeObject): boolean {
+  const phase = statusOf<{ phase: string }>(pod).phase;
+  return phase === 'Succeeded' || phase === 'Failed';
+}
+
+/** What the ReplicaSet and Job controllers count: not finished and not being deleted. */
+export function isPodActive(pod: KubeObject): boolean {
+  return !isPodTerminal(pod) && !pod.metadata.deletionTimestamp;
+}
+
+/**
+ * A graceful pod delete as the API does it: mark it and let the kubelet stop it. A pod
+ * no kubelet has taken (no node) or that already finished is removed at once.
+ */
+export function deletePod(store: Store, pod: KubeObject, gracePeriodSeconds?: number): void {
+  const ns = pod.metadata.namespace;
+  const current = store.get(PODS, ns, pod.metadata.name);
+  if (!current || current.metadata.uid !== pod.metadata.uid) return;
+  if (!specOf<PodSpec>(current).nodeName) {
+    store.remove(PODS, ns, pod.metadata.name);
+    return;
+  }
+  const grace = gracePeriodSeconds ?? specOf<PodSpec>(current).terminationGracePeriodSeconds ?? 30;
+  store.update(PODS, ns, pod.metadata.name, (o) => {
+    if (o.metadata.deletionTimestamp) {
+      if ((o.metadata.deletionGracePeriodSeconds ?? grace) <= grace) return false;
+    } else {
+      o.metadata.deletionTimestamp = store.timestamp();
+    }
+    o.metadata.deletionGracePeriodSeconds = grace;
+  });
+}
+
+/** Remove any object, ignoring one that is already gone. */
+export function removeQuietly(
+  store: Store,
+  type: ResourceType,
+  ns: string | undefined,
+  name: string,
+): void {
+  if (store.get(type, ns, name)) store.remove(type, ns, name);
+}
+
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
