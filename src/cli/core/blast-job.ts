@@ -1,0 +1,192 @@
+import {
+  CURL_IMAGE,
+  CURL_USER_ID,
+  MANAGED_BY_LABEL,
+  MANAGED_BY_VALUE,
+  SERVICE,
+  SERVICE_PORT,
+} from './names.js';
+import type { BlastPlan } from './blast-plan.js';
+
+/**
+ * The blast Job: one pod, one curl process, all N requests.
+ *
+ * Why one pod even with --parallel: curl's own `--parallel --parallel-max P` runs P
+ * transfers at once inside the one process, so concurrency costs nothing extra, there is one
+ * log to read, and the promise "one Job and at most P pods" holds trivially. Splitting N
+ * over P pods (Job parallelism/completions) would pay P pod start-ups, P image pulls on a
+ * cold node and P logs to merge, for concurrency curl already has.
+ */
+
+export const COMPONENT_LABEL = 'app.kubernetes.io/component';
+export const COMPONENT_BLAST = 'blast';
+export const RUN_ID_LABEL = 'replica-demo/run-id';
+export const BLAST_CONTAINER = 'curl';
+/** A safety net: the tool deletes the Job itself, but a killed CLI cannot. */
+export const BLAST_TTL_SECONDS = 600;
+
+/**
+ * `%header{}` needs curl 7.84+; the pinned image has it. One line per request: the `\n` is
+ * two characters here, which curl's `-w` turns into a newline (no shell is involved).
+ */
+export const CURL_WRITE_OUT = '%{http_code} %{time_total} %header{x-pod-name}\\n';
+
+/** Seconds curl waits for one connection or one request before counting it as failed. */
+export const CURL_CONNECT_TIMEOUT = 5;
+export const CURL_REQUEST_TIMEOUT = 10;
+
+export const BLAST_SELECTOR = `${COMPONENT_LABEL}=${COMPONENT_BLAST}`;
+
+export function blastJobName(runId: string): string {
+  return `replica-demo-blast-${runId}`;
+}
+
+/** A short lower-case id, valid in a label value and a Job name. */
+export function newRunId(random: () => number, length = 6): string {
+  const alphabet = 'bcdfghjklmnpqrstvwxz2456789';
+  let id = '';
+  for (let i = 0; i < length; i += 1) {
+    id += alphabet[Math.floor(random() * alphabet.length) % alphabet.length];
+  }
+  return id;
+}
+
+export function blastUrl(count: number, service = SERVICE, port = SERVICE_PORT): string {
+  const host = port === 80 ? service : `${service}:${port}`;
+  // curl's URL globbing expands `[1-N]` itself; the query only makes each URL distinct.
+  return `http://${host}/?n=[1-${count}]`;
+}
+
+export function curlArgs(plan: Pick<BlastPlan, 'count' | 'parallel' | 'keepAlive'>): string[] {
+  return [
+    '-sS',
+    // With --parallel, curl 7.x/8.x still draws its progress meter unless told not to.
+    '--no-progress-meter',
+    '-o',
+    '/dev/null',
+    // A new TCP connection per request is what kube-proxy balances; keep-alive shows the opposite.
+    ...(plan.keepAlive ? [] : ['-H', 'Connection: close']),
+    '--connect-timeout',
+    String(CURL_CONNECT_TIMEOUT),
+    '--max-time',
+    String(CURL_REQUEST_TIMEOUT),
+    '-w',
+    CURL_WRITE_OUT,
+    ...(plan.parallel > 1 ? ['--parallel', '--parallel-max', String(plan.parallel)] : []),
+    blastUrl(plan.count),
+  ];
+}
+
+export interface BlastJobInput {
+  plan: Pick<BlastPlan, 'count' | 'parallel' | 'keepAlive' | 'timeoutSeconds'>;
+  namespace: string;
+  runId: string;
+}
+
+/** The labels on the Job and its pod; the pod ones let a watch count exactly this blast's pods. */
+export function blastLabels(runId: string): Record<string, string> {
+  return {
+    [MANAGED_BY_LABEL]: MANAGED_BY_VALUE,
+    [COMPONENT_LABEL]: COMPONENT_BLAST,
+    [RUN_ID_LABEL]: runId,
+  };
+}
+
+export interface BlastJob {
+  apiVersion: 'batch/v1';
+  kind: 'Job';
+  metadata: { name: string; namespace: string; labels: Record<string, string> };
+  spec: {
+    parallelism: number;
+    completions: number;
+    backoffLimit: number;
+    activeDeadlineSeconds: number;
+    ttlSecondsAfterFinished: number;
+    template: {
+      metadata: { labels: Record<string, string> };
+      spec: BlastPodSpec;
+    };
+  };
+}
+
+export interface BlastPodSpec {
+  restartPolicy: 'Never';
+  automountServiceAccountToken: false;
+  enableServiceLinks: false;
+  securityContext: {
+    runAsNonRoot: true;
+    runAsUser: number;
+    runAsGroup: number;
+    seccompProfile: { type: 'RuntimeDefault' };
+  };
+  containers: Array<{
+    name: string;
+    image: string;
+    imagePullPolicy: 'IfNotPresent';
+    command: string[];
+    args: string[];
+    securityContext: {
+      allowPrivilegeEscalation: false;
+      readOnlyRootFilesystem: true;
+      runAsNonRoot: true;
+      runAsUser: number;
+      capabilities: { drop: string[] };
+      seccompProfile: { type: 'RuntimeDefault' };
+    };
+    resources: { requests: { cpu: string; memory: string }; limits: { memory: string } };
+  }>;
+}
+
+export function blastJob(input: BlastJobInput): BlastJob {
+  const labels = blastLabels(input.runId);
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: { name: blastJobName(input.runId), namespace: input.namespace, labels },
+    spec: {
+      // One pod: curl does the concurrency (see the note at the top).
+      parallelism: 1,
+      completions: 1,
+      // A retry would send the requests twice and mix two runs into one histogram.
+      backoffLimit: 0,
+      activeDeadlineSeconds: input.plan.timeoutSeconds,
+      ttlSecondsAfterFinished: BLAST_TTL_SECONDS,
+      template: {
+        metadata: { labels: { ...labels } },
+        spec: {
+          restartPolicy: 'Never',
+          automountServiceAccountToken: false,
+          enableServiceLinks: false,
+          securityContext: {
+            runAsNonRoot: true,
+            // The image's user is named; runAsNonRoot can only check a number.
+            runAsUser: CURL_USER_ID,
+            runAsGroup: CURL_USER_ID,
+            seccompProfile: { type: 'RuntimeDefault' },
+          },
+          containers: [
+            {
+              name: BLAST_CONTAINER,
+              image: CURL_IMAGE,
+              imagePullPolicy: 'IfNotPresent',
+              command: ['curl'],
+              args: curlArgs(input.plan),
+              securityContext: {
+                allowPrivilegeEscalation: false,
+                readOnlyRootFilesystem: true,
+                runAsNonRoot: true,
+                runAsUser: CURL_USER_ID,
+                capabilities: { drop: ['ALL'] },
+                seccompProfile: { type: 'RuntimeDefault' },
+              },
+              resources: {
+                requests: { cpu: '50m', memory: '16Mi' },
+                limits: { memory: '128Mi' },
+              },
+            },
+          ],
+        },
+      },
+    },
+  };
+}

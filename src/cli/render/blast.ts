@@ -1,0 +1,211 @@
+import type { ChalkInstance } from 'chalk';
+import type { CurlError } from '../core/curl-log.js';
+import type { Histogram } from '../core/histogram.js';
+import type { Evenness, Latency } from '../core/stats.js';
+
+/** Plain text, one line per string: readable in a terminal and in a CI log alike. */
+
+export interface PathResult {
+  histogram: Histogram;
+  latencyMs: Latency | null;
+  evenness: Evenness;
+  curlErrors: CurlError[];
+}
+
+export interface ServiceResult extends PathResult {
+  keepAlive: boolean;
+  parallel: number;
+  jobName: string;
+  podsCreated: number;
+}
+
+export interface PortForwardResult extends PathResult {
+  pod: string;
+  reason: string;
+}
+
+export interface BlastResult {
+  count: number;
+  service: ServiceResult | null;
+  portForward: PortForwardResult | null;
+}
+
+const BAR_WIDTH = 30;
+
+function pad(text: string, width: number): string {
+  return text.length >= width ? text : text + ' '.repeat(width - text.length);
+}
+function padLeft(text: string, width: number): string {
+  return text.length >= width ? text : ' '.repeat(width - text.length) + text;
+}
+
+export function bar(count: number, max: number, width = BAR_WIDTH): string {
+  if (max <= 0 || count <= 0) return '';
+  return '█'.repeat(Math.max(1, Math.round((count / max) * width)));
+}
+
+export function histogramTable(histogram: Histogram, color: ChalkInstance): string[] {
+  const headers = ['POD', 'REPLICA', 'NODE', 'COUNT', '%'];
+  const rows = histogram.rows.map((r) => [
+    r.pod + (r.ready ? '' : ' (not ready)'),
+    r.replicaId,
+    r.node,
+    String(r.count),
+    r.percent.toFixed(1),
+  ]);
+  const widths = headers.map((h, i) =>
+    Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)),
+  );
+  const max = Math.max(0, ...histogram.rows.map((r) => r.count));
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, i) => (i >= 3 ? padLeft(cell, widths[i] ?? 0) : pad(cell, widths[i] ?? 0)))
+      .join('  ');
+  const out = [`  ${color.bold(line(headers))}`];
+  histogram.rows.forEach((r, i) => {
+    out.push(`  ${line(rows[i] ?? [])}  ${color.cyan(bar(r.count, max))}`);
+  });
+  return out;
+}
+
+function summaryLines(result: PathResult, color: ChalkInstance): string[] {
+  const h = result.histogram;
+  const out: string[] = [];
+  const errorText =
+    h.errors === 0
+      ? color.green('0 errors')
+      : color.red(`${h.errors} error${h.errors === 1 ? '' : 's'}`);
+  out.push(`  total ${h.total} requests, ${h.answered} answered by a pod, ${errorText}`);
+  if (h.errors > 0) {
+    const parts: string[] = [];
+    if (h.failedConnections > 0) parts.push(`${h.failedConnections} got no response`);
+    for (const s of h.statuses) parts.push(`${s.count} × HTTP ${s.status}`);
+    out.push(`  errors: ${parts.join(', ')}`);
+    for (const e of result.curlErrors.slice(0, 3)) {
+      out.push(`    ${e.count} × curl (${e.code}) ${e.message}`);
+    }
+  }
+  if (h.unnamed > 0) out.push(`  ${h.unnamed} responses carried no X-Pod-Name header`);
+  if (result.latencyMs) {
+    const l = result.latencyMs;
+    out.push(`  latency p50 ${l.p50} ms, p95 ${l.p95} ms, max ${l.max} ms`);
+  }
+  return out;
+}
+
+export function renderService(result: ServiceResult, color: ChalkInstance): string[] {
+  const how = result.keepAlive
+    ? 'one kept-alive connection'
+    : `a new connection per request${result.parallel > 1 ? `, ${result.parallel} at a time` : ''}`;
+  const out = [
+    color.bold(`Through the Service (${how}; Job ${result.jobName}, ${result.podsCreated} pod):`),
+    ...histogramTable(result.histogram, color),
+    ...summaryLines(result, color),
+  ];
+  if (!result.keepAlive) {
+    out.push(`  ${result.evenness.sentence}`);
+    const pods = result.histogram.rows.length;
+    if (pods > 1) {
+      out.push(
+        `  An even-looking split needs about ${result.evenness.evenAt} requests for ${pods} pods (each pod within ±10% of its share, 19 blasts in 20).`,
+      );
+    }
+    out.push(...explainService());
+  } else {
+    out.push(...explainKeepAlive(result.histogram));
+  }
+  return out;
+}
+
+export function explainService(): string[] {
+  return [
+    '  Why it spreads: every request opened its own TCP connection (Connection: close), and',
+    '  kube-proxy picks a ready pod at random once per connection, not per request. Random',
+    '  choice is uneven at small counts; that is chance, not a fault.',
+  ];
+}
+
+export function explainKeepAlive(histogram: Histogram): string[] {
+  const reached = histogram.rows.filter((r) => r.count > 0).length;
+  return [
+    `  Keep-alive: curl reused one connection for every request, so kube-proxy chose a pod once`,
+    `  and every request rode that connection to the same pod (${reached} pod${reached === 1 ? '' : 's'} reached).`,
+    '  The original lesson spread only because each `kubectl run` pod opened a fresh connection;',
+    '  clients with connection pools (browsers, HTTP libraries) stick to one pod the same way.',
+  ];
+}
+
+export function renderPortForward(result: PortForwardResult, color: ChalkInstance): string[] {
+  return [
+    color.bold(`Through port-forward (to pod ${result.pod}):`),
+    ...histogramTable(result.histogram, color),
+    ...summaryLines(result, color),
+    ...explainPortForward(result.pod, result.reason),
+  ];
+}
+
+export function explainPortForward(pod: string, reason: string): string[] {
+  return [
+    '  Why one pod: `kubectl port-forward svc/web-server-service` resolves the Service to one',
+    `  pod once (${pod}: ${reason}) and tunnels to it through the API server and the kubelet.`,
+    '  kube-proxy is never involved, so every request lands on that pod, and the tunnel dies',
+    '  when that pod goes.',
+  ];
+}
+
+export function renderBlast(result: BlastResult, color: ChalkInstance): string[] {
+  const out: string[] = [];
+  if (result.service) out.push(...renderService(result.service, color));
+  if (result.service && result.portForward) out.push('');
+  if (result.portForward) out.push(...renderPortForward(result.portForward, color));
+  return out;
+}
+
+interface JsonPod {
+  pod: string;
+  replicaId: string;
+  node: string;
+  count: number;
+}
+
+function jsonPods(histogram: Histogram): JsonPod[] {
+  return histogram.rows.map((r) => ({
+    pod: r.pod,
+    replicaId: r.replicaId,
+    node: r.node,
+    count: r.count,
+  }));
+}
+
+/** The `--json` document: the documented keys, nothing that would change from run to run in shape. */
+export function blastJson(result: BlastResult): unknown {
+  const s = result.service;
+  const p = result.portForward;
+  return {
+    count: result.count,
+    service: s
+      ? {
+          total: s.histogram.total,
+          errors: s.histogram.errors,
+          pods: jsonPods(s.histogram),
+          latencyMs: s.latencyMs,
+          chiSquare: s.evenness.chiSquare
+            ? { statistic: s.evenness.chiSquare.statistic, pValue: s.evenness.chiSquare.pValue }
+            : null,
+          verdict: s.evenness.verdict,
+          keepAlive: s.keepAlive,
+          job: s.jobName,
+          podsCreated: s.podsCreated,
+        }
+      : null,
+    portForward: p
+      ? {
+          pod: p.pod,
+          total: p.histogram.total,
+          errors: p.histogram.errors,
+          pods: jsonPods(p.histogram),
+          latencyMs: p.latencyMs,
+        }
+      : null,
+  };
+}

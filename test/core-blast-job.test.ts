@@ -1,0 +1,129 @@
+import { existsSync } from 'node:fs';
+import { Job } from 'kubernetes-models/batch/v1';
+import { describe, expect, it } from 'vitest';
+import {
+  BLAST_SELECTOR,
+  blastJob,
+  blastUrl,
+  curlArgs,
+  newRunId,
+} from '../src/cli/core/blast-job.js';
+import { CURL_IMAGE, CURL_USER_ID } from '../src/cli/core/names.js';
+
+const plan = { count: 20, parallel: 1, keepAlive: false, timeoutSeconds: 90 };
+
+describe('blastJob', () => {
+  const job = blastJob({ plan, namespace: 'multi-replica-web', runId: 'abc123' });
+  const pod = job.spec.template.spec;
+  const container = pod.containers[0]!;
+
+  it('is a valid batch/v1 Job by the Kubernetes schema', () => {
+    expect(() =>
+      new Job(job as unknown as ConstructorParameters<typeof Job>[0]).validate(),
+    ).not.toThrow();
+  });
+
+  it('fails that schema when a field has the wrong type (the check can fail)', () => {
+    const broken = structuredClone(job) as unknown as { spec: { backoffLimit: unknown } };
+    broken.spec.backoffLimit = 'zero';
+    expect(() =>
+      new Job(broken as unknown as ConstructorParameters<typeof Job>[0]).validate(),
+    ).toThrow();
+  });
+
+  it('runs one pod with the pinned curl image and never retries', () => {
+    expect(job.spec.parallelism).toBe(1);
+    expect(job.spec.completions).toBe(1);
+    expect(job.spec.backoffLimit).toBe(0);
+    expect(job.spec.activeDeadlineSeconds).toBe(90);
+    expect(job.spec.ttlSecondsAfterFinished).toBeGreaterThan(0);
+    expect(pod.restartPolicy).toBe('Never');
+    expect(container.image).toBe(CURL_IMAGE);
+    expect(container.image).not.toMatch(/:latest$/);
+    expect(container.imagePullPolicy).toBe('IfNotPresent');
+  });
+
+  it('carries our labels and the run id on the Job and its pod', () => {
+    const labels = {
+      'app.kubernetes.io/managed-by': 'replica-demo',
+      'app.kubernetes.io/component': 'blast',
+      'replica-demo/run-id': 'abc123',
+    };
+    expect(job.metadata.labels).toEqual(labels);
+    expect(job.spec.template.metadata.labels).toEqual(labels);
+    expect(job.metadata.name).toBe('replica-demo-blast-abc123');
+    expect(BLAST_SELECTOR).toBe('app.kubernetes.io/component=blast');
+  });
+
+  it('runs as the numeric curl user with nothing extra', () => {
+    expect(pod.securityContext.runAsUser).toBe(CURL_USER_ID);
+    expect(pod.securityContext.runAsNonRoot).toBe(true);
+    expect(pod.automountServiceAccountToken).toBe(false);
+    expect(container.securityContext).toMatchObject({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+  });
+
+  const checker = new URL('../src/cli/core/pod-security.ts', import.meta.url);
+  it.skipIf(!existsSync(checker))(
+    'passes Pod Security "restricted" (skipped: checker not present)',
+    async () => {
+      const { restrictedViolations } = await import('../src/cli/core/pod-security.js');
+      expect(restrictedViolations(pod, job.spec.template.metadata)).toEqual([]);
+      // The same checker must object when the numeric user is missing, or the test proves nothing.
+      const noUser = structuredClone(pod) as {
+        securityContext: Record<string, unknown>;
+        containers: Array<{ securityContext: Record<string, unknown> }>;
+      };
+      noUser.securityContext.runAsNonRoot = undefined;
+      noUser.containers[0]!.securityContext.runAsNonRoot = undefined;
+      noUser.containers[0]!.securityContext.allowPrivilegeEscalation = true;
+      expect(restrictedViolations(noUser).length).toBeGreaterThan(0);
+    },
+  );
+});
+
+describe('curlArgs', () => {
+  it('makes every request a new connection and writes one line per request', () => {
+    const args = curlArgs(plan);
+    expect(args).toContain('-sS');
+    expect(args.join(' ')).toContain('-H Connection: close');
+    expect(args).toContain('%{http_code} %{time_total} %header{x-pod-name}\\n');
+    expect(args.at(-1)).toBe('http://web-server-service/?n=[1-20]');
+    expect(args).not.toContain('--parallel');
+    expect(args.slice(args.indexOf('-o'), args.indexOf('-o') + 2)).toEqual(['-o', '/dev/null']);
+  });
+
+  it('drops Connection: close for --keep-alive', () => {
+    expect(curlArgs({ ...plan, keepAlive: true }).join(' ')).not.toContain('Connection: close');
+  });
+
+  it('runs P transfers at once inside the one curl for --parallel', () => {
+    const args = curlArgs({ ...plan, count: 2000, parallel: 8 });
+    expect(args.slice(args.indexOf('--parallel'), args.indexOf('--parallel') + 3)).toEqual([
+      '--parallel',
+      '--parallel-max',
+      '8',
+    ]);
+    expect(args.at(-1)).toBe('http://web-server-service/?n=[1-2000]');
+  });
+
+  it('names a non-default port in the URL', () => {
+    expect(blastUrl(3, 'svc', 8080)).toBe('http://svc:8080/?n=[1-3]');
+  });
+});
+
+describe('newRunId', () => {
+  it('is label-safe and follows the random source', () => {
+    let i = 0;
+    const values = [0, 0.5, 0.99, 0.1, 0.2, 0.3];
+    const id = newRunId(() => values[i++ % values.length]!);
+    expect(id).toMatch(/^[a-z0-9]{6}$/);
+    i = 0;
+    expect(newRunId(() => values[i++ % values.length]!)).toBe(id);
+    expect(newRunId(() => 0.42)).not.toBe(id);
+  });
+});
