@@ -111,6 +111,7 @@ export interface BlastJob {
 
 export interface BlastPodSpec {
   restartPolicy: 'Never';
+  terminationGracePeriodSeconds: number;
   automountServiceAccountToken: false;
   enableServiceLinks: false;
   securityContext: {
@@ -155,6 +156,8 @@ export function blastJob(input: BlastJobInput): BlastJob {
         metadata: { labels: { ...labels } },
         spec: {
           restartPolicy: 'Never',
+          // curl has nothing to clean up; a Ctrl-C should not leave its pod around for 30 s.
+          terminationGracePeriodSeconds: 2,
           automountServiceAccountToken: false,
           enableServiceLinks: false,
           securityContext: {

@@ -82,7 +82,7 @@ function summaryLines(result: PathResult, color: ChalkInstance): string[] {
     for (const s of h.statuses) parts.push(`${s.count} × HTTP ${s.status}`);
     out.push(`  errors: ${parts.join(', ')}`);
     for (const e of result.curlErrors.slice(0, 3)) {
-      out.push(`    ${e.count} × curl (${e.code}) ${e.message}`);
+      out.push(`    ${e.count} × ${e.code > 0 ? `curl (${e.code}) ` : ''}${e.message}`);
     }
   }
   if (h.unnamed > 0) out.push(`  ${h.unnamed} responses carried no X-Pod-Name header`);
