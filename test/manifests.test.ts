@@ -2,6 +2,7 @@ import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import * as clientNode from '@kubernetes/client-node';
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { Namespace, Service } from 'kubernetes-models/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
@@ -127,6 +128,46 @@ function validateAgainstSchema(object: KubeObjectLike): void {
   }
 }
 
+interface AttributeType {
+  baseName: string;
+  type: string;
+}
+
+/** client-node's model class for an OpenAPI type name, when it has one. */
+function modelAttributes(typeName: string): AttributeType[] | undefined {
+  const model = (clientNode as unknown as Record<string, unknown>)[typeName] as
+    { getAttributeTypeMap?: () => AttributeType[] } | undefined;
+  return typeof model?.getAttributeTypeMap === 'function' ? model.getAttributeTypeMap() : undefined;
+}
+
+/**
+ * Fields the API server would refuse under `fieldValidation=Strict` (what `kubectl apply`
+ * sends): anything the Kubernetes models do not declare. The schema check above allows them.
+ */
+function unknownFields(value: unknown, typeName: string, where: string): string[] {
+  const arrayOf = /^Array<(.+)>$/.exec(typeName);
+  if (arrayOf?.[1]) {
+    const inner = arrayOf[1];
+    return Array.isArray(value)
+      ? value.flatMap((item, i) => unknownFields(item, inner, `${where}[${i}]`))
+      : [];
+  }
+  const mapOf = /^\{ \[key: string\]: (.+); \}$/.exec(typeName);
+  if (mapOf?.[1]) {
+    const inner = mapOf[1];
+    return Object.entries(value as Record<string, unknown>).flatMap(([key, item]) =>
+      unknownFields(item, inner, `${where}.${key}`),
+    );
+  }
+  const attributes = modelAttributes(typeName);
+  if (!attributes || typeof value !== 'object' || value === null) return [];
+  const known = new Map(attributes.map((a) => [a.baseName, a.type]));
+  return Object.entries(value).flatMap(([key, item]) => {
+    const type = known.get(key);
+    return type === undefined ? [`${where}.${key}`] : unknownFields(item, type, `${where}.${key}`);
+  });
+}
+
 const objects = loadManifests();
 
 describe('manifests/ as kubectl apply -f manifests/ reads them', () => {
@@ -149,6 +190,22 @@ describe('manifests/ as kubectl apply -f manifests/ reads them', () => {
     const broken = structuredClone(objectOf(objects, 'Deployment'));
     (broken.spec as Record<string, unknown>).replicas = 'five';
     expect(() => validateAgainstSchema(broken)).toThrow(/replicas/);
+  });
+
+  it('has no field the API server would refuse as unknown', () => {
+    for (const object of objects) {
+      expect(unknownFields(object, `V1${object.kind}`, object.kind)).toEqual([]);
+    }
+  });
+
+  it('the unknown-field check does catch a misspelt field', () => {
+    const broken = structuredClone(objectOf(objects, 'Deployment'));
+    const spec = broken.spec as DeploymentSpec;
+    const container = serverContainer(spec);
+    container.securityContext = { ...container.securityContext, readOnlyRootFileSystem: true };
+    expect(unknownFields(broken, 'V1Deployment', 'Deployment')).toEqual([
+      'Deployment.spec.template.spec.containers[0].securityContext.readOnlyRootFileSystem',
+    ]);
   });
 
   it('puts every namespaced object in the lesson namespace', () => {
