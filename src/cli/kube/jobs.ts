@@ -6,7 +6,7 @@ import type { BlastJob } from '../core/blast-job.js';
 export async function createJob(batch: k8s.BatchV1Api, job: BlastJob): Promise<k8s.V1Job> {
   return batch.createNamespacedJob({
     namespace: job.metadata.namespace,
-    body: job as unknown as k8s.V1Job,
+    body: job,
   });
 }
 
