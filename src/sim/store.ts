@@ -223,7 +223,8 @@ export class Store {
     }
     obj.apiVersion = type.group === '' ? type.version : `${type.group}/${type.version}`;
     obj.kind = type.kind;
-    meta.uid = randomUUID();
+    // Defaulting may have chosen the uid already (a Job selects its pods by it).
+    meta.uid ??= randomUUID();
     meta.creationTimestamp = this.timestamp();
     if (obj.spec !== undefined) meta.generation = 1;
     meta.resourceVersion = String(++this.rv);

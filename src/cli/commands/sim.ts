@@ -1,0 +1,92 @@
+import type { Context } from '../context.js';
+import { UsageError } from '../errors.js';
+import type { RawOptions } from '../program.js';
+import {
+  simKubeconfigText,
+  simStatus as readSimStatus,
+  startSim,
+  stopSim,
+  type SimStatusInfo,
+  type StartResult,
+} from '../../sim/control.js';
+
+/** `replica-demo sim start|stop|status|kubeconfig`: the embedded cluster's lifecycle. */
+
+export function parseNodes(raw: string | boolean | undefined): number {
+  const text = raw === undefined || typeof raw === 'boolean' ? '3' : raw.trim();
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isInteger(n) || n < 1 || n > 10)
+    throw new UsageError(
+      `--nodes must be a whole number from 1 to 10, got "${String(raw)}".`,
+      'Try `--nodes 3`.',
+    );
+  return n;
+}
+
+export async function simStart(opts: RawOptions, ctx: Context): Promise<StartResult> {
+  const nodes = parseNodes(opts.nodes);
+  const progress = ctx.printer.progress('Starting the embedded cluster');
+  let result: StartResult;
+  try {
+    const seed = ctx.env.REPLICA_DEMO_SIM_SEED;
+    result = await startSim({ home: ctx.home, nodes, env: ctx.env, ...(seed ? { seed } : {}) });
+  } catch (error) {
+    progress.fail('The embedded cluster did not start');
+    throw error;
+  }
+  if (result.started)
+    progress.succeed(
+      `Embedded cluster running (pid ${result.pid}, 127.0.0.1:${result.port}, ${nodes} node(s))`,
+    );
+  else {
+    progress.stop();
+    ctx.printer.line(
+      `The embedded cluster is already running (pid ${result.pid}, 127.0.0.1:${result.port}).`,
+    );
+  }
+  printUsage(ctx, result.kubeconfigPath);
+  return result;
+}
+
+function printUsage(ctx: Context, kubeconfigPath: string): void {
+  ctx.printer.line(
+    'This is the embedded cluster: a local stand-in for kind, not a real Kubernetes.',
+  );
+  ctx.printer.line(`Kubeconfig (context replica-demo-sim): ${kubeconfigPath}`);
+  ctx.printer.line('Point kubectl at it:');
+  ctx.printer.line(`  kubectl --kubeconfig ${kubeconfigPath} get pods -n multi-replica-web`);
+  ctx.printer.line(
+    '  replica-demo sim kubeconfig > sim.kubeconfig && export KUBECONFIG=$PWD/sim.kubeconfig',
+  );
+}
+
+export async function simStop(_opts: RawOptions, ctx: Context): Promise<boolean> {
+  const progress = ctx.printer.progress('Stopping the embedded cluster and every pod process');
+  const stopped = await stopSim(ctx.home);
+  if (stopped) progress.succeed('Embedded cluster stopped; no pod process is left.');
+  else {
+    progress.stop();
+    ctx.printer.line('The embedded cluster is not running.');
+  }
+  return stopped;
+}
+
+export function simStatus(_opts: RawOptions, ctx: Context): Promise<SimStatusInfo> {
+  const status = readSimStatus(ctx.home);
+  if (status.running) {
+    ctx.printer.line(
+      `Embedded cluster: running (pid ${status.pid}, ${status.server}, ${status.nodes} node(s), since ${status.startedAt})`,
+    );
+    ctx.printer.line(`Kubeconfig: ${status.kubeconfigPath} (context replica-demo-sim)`);
+    ctx.printer.line(`Log: ${status.logPath}`);
+  } else {
+    ctx.printer.line('Embedded cluster: not running. Start it with `replica-demo sim start`.');
+  }
+  return Promise.resolve(status);
+}
+
+export function simKubeconfig(_opts: RawOptions, ctx: Context): Promise<string> {
+  const text = simKubeconfigText(ctx.home);
+  ctx.printer.line(text.trimEnd());
+  return Promise.resolve(text);
+}

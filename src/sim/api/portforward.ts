@@ -1,0 +1,133 @@
+import net from 'node:net';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { KubeObject } from '../store.js';
+import { failure, type Status } from './status.js';
+
+/**
+ * pods/portforward over a websocket with the channel protocol (`v4.channel.k8s.io`):
+ * every message starts with a channel byte; for port i, channel 2i carries data and
+ * channel 2i+1 errors. The first message on each channel is the port as a little-endian
+ * uint16. Each websocket is one TCP connection to podIP:port, as through a kubelet.
+ */
+
+export type PodAddressLookup = (namespace: string, pod: string) => KubeObject | undefined;
+
+const CHANNEL_PROTOCOLS = [
+  'v4.channel.k8s.io',
+  'v5.channel.k8s.io',
+  'v3.channel.k8s.io',
+  'v2.channel.k8s.io',
+  'channel.k8s.io',
+];
+
+const SPDY_NOTE =
+  'the embedded cluster does not support kubectl port-forward (it needs SPDY, alone or tunnelled in a websocket); use a client that speaks v4.channel.k8s.io, such as @kubernetes/client-node PortForward (as `replica-demo blast --via port-forward` does)';
+
+export function createPortForward(lookup: PodAddressLookup, log: (line: string) => void) {
+  const wss = new WebSocketServer({
+    noServer: true,
+    handleProtocols: (offered: Set<string>) =>
+      CHANNEL_PROTOCOLS.find((p) => offered.has(p)) ?? false,
+  });
+
+  function handleUpgrade(
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    namespace: string,
+    podName: string,
+    query: URLSearchParams,
+    reject: (status: Status) => void,
+  ): void {
+    const isWebsocket = (req.headers.upgrade ?? '').toLowerCase() === 'websocket';
+    const offered = (req.headers['sec-websocket-protocol'] ?? '')
+      .split(',')
+      .map((p) => p.trim())
+      .filter((p) => p !== '');
+    if (!isWebsocket || !offered.some((p) => CHANNEL_PROTOCOLS.includes(p))) {
+      reject(failure(400, 'BadRequest', SPDY_NOTE));
+      return;
+    }
+    const pod = lookup(namespace, podName);
+    if (!pod) {
+      reject(
+        failure(404, 'NotFound', `pods "${podName}" not found`, { name: podName, kind: 'pods' }),
+      );
+      return;
+    }
+    const podIp = pod.status?.podIP as string | undefined;
+    if (pod.status?.phase !== 'Running' || !podIp) {
+      reject(
+        failure(
+          400,
+          'BadRequest',
+          `unable to upgrade connection: pod ${podName} is not running (phase ${String(pod.status?.phase ?? 'Pending')})`,
+        ),
+      );
+      return;
+    }
+    const ports = query
+      .getAll('ports')
+      .flatMap((p) => p.split(','))
+      .map((p) => Number(p.trim()));
+    if (ports.length === 0 || ports.some((p) => !Number.isInteger(p) || p < 1 || p > 65535)) {
+      reject(
+        failure(
+          400,
+          'BadRequest',
+          'query parameter "ports" is required: one or more port numbers between 1 and 65535',
+        ),
+      );
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => connect(ws, podIp, ports, podName));
+  }
+
+  function connect(ws: WebSocket, podIp: string, ports: number[], podName: string): void {
+    const portHeader = (port: number, channel: number) => {
+      const b = Buffer.alloc(3);
+      b.writeUInt8(channel, 0);
+      b.writeUInt16LE(port, 1);
+      return b;
+    };
+    const sockets = ports.map((port, i) => {
+      ws.send(portHeader(port, 2 * i));
+      ws.send(portHeader(port, 2 * i + 1));
+      const tcp = net.connect({ host: podIp, port });
+      tcp.on('data', (data: Buffer) => {
+        if (ws.readyState === ws.OPEN) ws.send(Buffer.concat([Buffer.from([2 * i]), data]));
+      });
+      tcp.on('error', (error) => {
+        log(`portforward ${podName}:${port}: ${error.message}`);
+        if (ws.readyState === ws.OPEN)
+          ws.send(
+            Buffer.concat([
+              Buffer.from([2 * i + 1]),
+              Buffer.from(`error forwarding port ${port} to pod ${podName}: ${error.message}`),
+            ]),
+          );
+        ws.close();
+      });
+      tcp.on('close', () => ws.close());
+      return tcp;
+    });
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      const buf = isBinary ? data : Buffer.from(data);
+      if (buf.length === 0) return;
+      const channel = buf[0] ?? 0;
+      if (channel === 255) return; // v5 close signal: the peer is done writing
+      const tcp = sockets[channel / 2];
+      if (channel % 2 === 0 && tcp && buf.length > 1) tcp.write(buf.subarray(1));
+    });
+    ws.on('close', () => {
+      for (const s of sockets) s.end();
+    });
+    ws.on('error', () => {
+      for (const s of sockets) s.destroy();
+    });
+  }
+
+  return { handleUpgrade };
+}

@@ -1,0 +1,252 @@
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
+import https from 'node:https';
+import { fileURLToPath } from 'node:url';
+import { EmbeddedClusterError } from '../cli/errors.js';
+import { SIM_CONTEXT, simPaths, type SimState } from './kubeconfig.js';
+
+/** Starting, stopping and inspecting the embedded cluster's daemon from the CLI side. */
+
+export interface StartOptions {
+  home: string;
+  nodes?: number;
+  seed?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Milliseconds to wait for the API to answer. */
+  timeoutMs?: number;
+}
+
+export interface StartResult {
+  kubeconfigPath: string;
+  context: string;
+  started: boolean;
+  port: number;
+  pid: number;
+}
+
+export interface SimStatusInfo {
+  running: boolean;
+  pid?: number;
+  port?: number;
+  server?: string;
+  startedAt?: string;
+  nodes?: number;
+  kubeconfigPath: string;
+  logPath: string;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+export function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function readState(home: string): SimState | undefined {
+  try {
+    const parsed = JSON.parse(readFileSync(simPaths(home).state, 'utf8')) as Partial<SimState>;
+    if (
+      typeof parsed.pid !== 'number' ||
+      typeof parsed.port !== 'number' ||
+      typeof parsed.token !== 'string'
+    )
+      return undefined;
+    return parsed as SimState;
+  } catch {
+    return undefined;
+  }
+}
+
+function clearState(home: string): void {
+  const paths = simPaths(home);
+  rmSync(paths.state, { force: true });
+  rmSync(paths.kubeconfig, { force: true });
+}
+
+/** The daemon's state when its process is alive; a stale state (process gone) is removed. */
+function liveState(home: string): SimState | undefined {
+  const state = readState(home);
+  if (!state) return undefined;
+  if (isProcessAlive(state.pid)) return state;
+  clearState(home);
+  return undefined;
+}
+
+export function isSimRunning(home: string): boolean {
+  return liveState(home) !== undefined;
+}
+
+function daemonEntry(): string {
+  const sibling = fileURLToPath(new URL('./daemon.js', import.meta.url));
+  if (existsSync(sibling)) return sibling;
+  // Running from the TypeScript sources (tests): the daemon is the compiled one.
+  const built = fileURLToPath(new URL('../../dist/sim/daemon.js', import.meta.url));
+  if (existsSync(built)) return built;
+  throw new EmbeddedClusterError(
+    `The embedded cluster daemon is not built (${built} is missing).`,
+    'Run `npm run build` first.',
+  );
+}
+
+function ready(port: number, token: string, ca: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = https.get(
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/readyz',
+        ca,
+        headers: { Authorization: `Bearer ${token}` },
+        timeout: 1000,
+      },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode === 200);
+      },
+    );
+    req.on('error', () => resolve(false));
+    req.on('timeout', () => {
+      req.destroy();
+      resolve(false);
+    });
+  });
+}
+
+function lastLines(file: string, count: number): string {
+  try {
+    return readFileSync(file, 'utf8').trim().split('\n').slice(-count).join(' | ');
+  } catch {
+    return '';
+  }
+}
+
+export async function startSim(options: StartOptions): Promise<StartResult> {
+  const paths = simPaths(options.home);
+  const running = liveState(options.home);
+  if (running)
+    return {
+      kubeconfigPath: paths.kubeconfig,
+      context: SIM_CONTEXT,
+      started: false,
+      port: running.port,
+      pid: running.pid,
+    };
+  mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
+  const entry = daemonEntry();
+  const env: NodeJS.ProcessEnv = { ...(options.env ?? process.env) };
+  if (options.seed !== undefined) env.REPLICA_DEMO_SIM_SEED = options.seed;
+  const logFd = openSync(paths.log, 'a', 0o600);
+  let exitCode: number | null | undefined;
+  let child;
+  try {
+    child = spawn(
+      process.execPath,
+      [entry, '--home', options.home, '--nodes', String(options.nodes ?? 3)],
+      {
+        detached: true,
+        stdio: ['ignore', logFd, logFd],
+        env,
+      },
+    );
+  } finally {
+    closeSync(logFd);
+  }
+  child.on('exit', (code) => {
+    exitCode = code;
+  });
+  child.unref();
+  const pid = child.pid;
+  if (pid === undefined)
+    throw new EmbeddedClusterError(
+      'The embedded cluster daemon could not be started.',
+      `See ${paths.log}.`,
+    );
+  const deadline = Date.now() + (options.timeoutMs ?? 20_000);
+  while (Date.now() < deadline) {
+    if (exitCode !== undefined) {
+      throw new EmbeddedClusterError(
+        `The embedded cluster daemon exited during start (code ${String(exitCode)}): ${lastLines(paths.log, 3)}`,
+        `See ${paths.log}.`,
+      );
+    }
+    const state = readState(options.home);
+    if (state && state.pid === pid && (await ready(state.port, state.token, state.ca))) {
+      return {
+        kubeconfigPath: paths.kubeconfig,
+        context: SIM_CONTEXT,
+        started: true,
+        port: state.port,
+        pid,
+      };
+    }
+    await sleep(20);
+  }
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+  throw new EmbeddedClusterError(
+    'The embedded cluster did not answer within the start timeout.',
+    `See ${paths.log}.`,
+  );
+}
+
+/** Stops the daemon (it stops every pod process first). False when it was not running. */
+export async function stopSim(home: string, timeoutMs = 40_000): Promise<boolean> {
+  const state = liveState(home);
+  if (!state) return false;
+  try {
+    process.kill(state.pid, 'SIGTERM');
+  } catch {
+    clearState(home);
+    return true;
+  }
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && isProcessAlive(state.pid)) await sleep(25);
+  if (isProcessAlive(state.pid)) {
+    // Last resort: the daemon leads its own process group.
+    for (const target of [-state.pid, state.pid]) {
+      try {
+        process.kill(target, 'SIGKILL');
+      } catch {
+        // gone meanwhile
+      }
+    }
+    const killDeadline = Date.now() + 5000;
+    while (Date.now() < killDeadline && isProcessAlive(state.pid)) await sleep(25);
+  }
+  clearState(home);
+  return true;
+}
+
+export function simStatus(home: string): SimStatusInfo {
+  const paths = simPaths(home);
+  const state = liveState(home);
+  if (!state) return { running: false, kubeconfigPath: paths.kubeconfig, logPath: paths.log };
+  return {
+    running: true,
+    pid: state.pid,
+    port: state.port,
+    server: state.server,
+    startedAt: state.startedAt,
+    nodes: state.nodes,
+    kubeconfigPath: paths.kubeconfig,
+    logPath: paths.log,
+  };
+}
+
+export function simKubeconfigText(home: string): string {
+  if (!liveState(home))
+    throw new EmbeddedClusterError(
+      'The embedded cluster is not running.',
+      'Run `replica-demo sim start` first.',
+    );
+  return readFileSync(simPaths(home).kubeconfig, 'utf8');
+}
