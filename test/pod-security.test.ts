@@ -218,7 +218,11 @@ describe('restrictedViolations, check by check', () => {
       annotations: { 'container.apparmor.security.beta.kubernetes.io/app': 'unconfined' },
     };
     expect(restrictedViolations(compliant(), metadata)).toEqual([
-      'forbidden AppArmor profile (container.apparmor.security.beta.kubernetes.io/app="unconfined")',
+      'forbidden AppArmor profile (annotation must not set AppArmor profile type to "container.apparmor.security.beta.kubernetes.io/app="unconfined"")',
+    ]);
+    const both = withPodSc(compliant(), { appArmorProfile: { type: 'Unconfined' } });
+    expect(restrictedViolations(both, metadata)).toEqual([
+      'forbidden AppArmor profiles (pod and annotation must not set AppArmor profile type to "Unconfined", "container.apparmor.security.beta.kubernetes.io/app="unconfined"")',
     ]);
     const fine = {
       annotations: { 'container.apparmor.security.beta.kubernetes.io/app': 'runtime/default' },

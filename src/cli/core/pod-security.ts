@@ -245,32 +245,40 @@ const CHECKS: readonly Check[] = [
     id: 'appArmorProfile',
     level: 'baseline',
     run: (pod) => {
-      const forbidden: string[] = [];
+      const badValues: string[] = [];
+      const badType = (holder: Rec | undefined): boolean => {
+        const profile = rec(holder?.appArmorProfile);
+        if (!profile || profile.type === 'RuntimeDefault' || profile.type === 'Localhost') {
+          return false;
+        }
+        badValues.push(str(profile.type));
+        return true;
+      };
+      const podBad = badType(pod.podSc);
+      const badContainers = pod.containers.filter((c) => badType(sc(c))).map(containerName);
+      const annotations: string[] = [];
       for (const [key, value] of Object.entries(pod.annotations)) {
         const allowed =
           value === '' || value === 'runtime/default' || value.startsWith('localhost/');
         if (key.startsWith(APPARMOR_ANNOTATION_PREFIX) && !allowed) {
-          forbidden.push(`${key}=${quote(value)}`);
+          annotations.push(`${key}=${quote(value)}`);
         }
       }
-      forbidden.sort(compareCodeUnits);
-      const unconfined = (holder: Rec | undefined) =>
-        rec(holder?.appArmorProfile)?.type === 'Unconfined';
-      const podBad = unconfined(pod.podSc);
-      const badContainers = pod.containers.filter((c) => unconfined(sc(c))).map(containerName);
-      if (podBad || badContainers.length > 0) {
-        forbidden.push(
-          `${settersPhrase(podBad, badContainers)} must not set AppArmor profile type to "Unconfined"`,
-        );
+      const setters: string[] = [];
+      if (podBad || badContainers.length > 0) setters.push(settersPhrase(podBad, badContainers));
+      if (annotations.length > 0) {
+        setters.push(pluralize('annotation', 'annotations', annotations.length));
       }
-      if (forbidden.length === 0) return undefined;
+      if (setters.length === 0) return undefined;
+      // Quoted without escaping, as the admission plugin does, annotations included.
+      const values = [...sortedSet(badValues), ...annotations.sort(compareCodeUnits)];
       return {
         reason: pluralize(
           'forbidden AppArmor profile',
           'forbidden AppArmor profiles',
-          forbidden.length,
+          values.length,
         ),
-        detail: forbidden.join(', '),
+        detail: `${setters.join(' and ')} must not set AppArmor profile type to ${values.map((v) => `"${v}"`).join(', ')}`,
       };
     },
   },
