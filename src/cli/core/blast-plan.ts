@@ -139,3 +139,30 @@ export function planKillPod(raw: RawOptions): KillPlan {
     json: raw.json === true,
   };
 }
+
+/**
+ * A small deterministic generator (FNV-1a hash of the seed into mulberry32), so
+ * `kill-pod --seed 42` picks the same pod from the same list every time.
+ */
+export function seededRandom(seed: string): () => number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < seed.length; i += 1) {
+    h ^= seed.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  let state = h >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** One of `names`, sorted first so the API's list order does not matter. */
+export function pickOne(names: readonly string[], random: () => number): string | undefined {
+  if (names.length === 0) return undefined;
+  const sorted = [...names].sort();
+  return sorted[Math.min(sorted.length - 1, Math.floor(random() * sorted.length))];
+}
