@@ -176,6 +176,11 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
 }
 
 function parseBody(raw: Buffer, contentType: string, allowYaml: boolean): unknown {
+  if (/protobuf|cbor/.test(contentType))
+    throw unsupported(
+      415,
+      `request bodies in "${contentType}" (only JSON and YAML; kubectl create and kubectl run send protobuf: write a manifest and use kubectl apply -f)`,
+    );
   const text = raw.toString('utf8');
   if (text.trim() === '') return undefined;
   try {
