@@ -1,6 +1,18 @@
-import { cpSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   hashImageInputs,
@@ -192,4 +204,55 @@ describe('imageReference', () => {
   it('puts the tag on the lesson image repository', () => {
     expect(imageReference('0123456789ab')).toBe('multi-replica-app:0123456789ab');
   });
+});
+
+describe('the real Dockerfile', () => {
+  const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+  const dockerfile = path.join(repoRoot, 'Dockerfile');
+
+  /** Sources of every COPY that reads the build context (not `--from` a stage). */
+  function contextSources(text: string): string[] {
+    const sources: string[] = [];
+    for (const line of text.split('\n')) {
+      const match = /^\s*COPY\s+(.*)$/i.exec(line);
+      if (!match?.[1]) continue;
+      const rest = match[1].trim();
+      const tokens = rest.startsWith('[')
+        ? (JSON.parse(rest) as string[])
+        : rest.split(/\s+/).filter((t) => t !== '');
+      if (tokens.some((t) => t.startsWith('--from'))) continue;
+      const args = tokens.filter((t) => !t.startsWith('--'));
+      sources.push(...args.slice(0, -1));
+    }
+    return sources;
+  }
+
+  function filesOf(root: string, source: string): string[] {
+    const clean = source.replace(/^\.\//, '').replace(/\/$/, '');
+    if (clean.includes('*')) {
+      const pattern = new RegExp(
+        `^${clean.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*')}$`,
+      );
+      return readdirSync(root).filter((name) => pattern.test(name));
+    }
+    const full = path.join(root, clean);
+    if (!existsSync(full)) return [];
+    if (!statSync(full).isDirectory()) return [clean];
+    return (readdirSync(full, { recursive: true }) as string[])
+      .map((entry) => `${clean}/${entry.split(path.sep).join('/')}`)
+      .filter((relative) => statSync(path.join(root, relative)).isFile());
+  }
+
+  // Where the Dockerfile is not there yet there is nothing to compare against.
+  it.skipIf(!existsSync(dockerfile))(
+    'copies nothing from the build context that the image tag leaves out',
+    async () => {
+      const sources = contextSources(readFileSync(dockerfile, 'utf8'));
+      expect(sources.length).toBeGreaterThan(0);
+      const inputs = new Set(await imageInputs(repoRoot));
+      const copied = sources.flatMap((source) => filesOf(repoRoot, source));
+      expect(copied.length).toBeGreaterThan(0);
+      expect(copied.filter((file) => !inputs.has(file))).toEqual([]);
+    },
+  );
 });
