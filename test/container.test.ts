@@ -1,0 +1,241 @@
+/**
+ * Builds the Dockerfile and runs the image the way the `restricted` Pod Security profile
+ * would. No image can be pulled, so the base image is this machine's own Node runtime,
+ * imported into the engine (node, the libraries it links, npm, and the CA bundle).
+ */
+import { execa } from 'execa';
+import { randomBytes } from 'node:crypto';
+import { chmod, copyFile, cp, mkdir, mkdtemp, realpath, rm, symlink } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const projectRoot = fileURLToPath(new URL('..', import.meta.url));
+const runId = randomBytes(4).toString('hex');
+const baseTag = `replica-demo-test-node-base:${runId}`;
+const imageTag = `replica-demo-test-server:${runId}`;
+const containerName = `replica-demo-test-server-${runId}`;
+const podName = 'web-server-deployment-abc12-xyz9k';
+const CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
+
+async function dockerAnswers(): Promise<boolean> {
+  const result = await execa('docker', ['info', '--format', '{{.ServerVersion}}'], {
+    reject: false,
+    timeout: 20_000,
+  });
+  return result.exitCode === 0;
+}
+
+const engineUp = await dockerAnswers();
+
+async function docker(args: string[], timeout = 120_000): Promise<string> {
+  const result = await execa('docker', args, { timeout });
+  return result.stdout;
+}
+
+/** The shared libraries `ldd` says a binary loads, the dynamic loader included. */
+async function linkedLibraries(binary: string): Promise<string[]> {
+  const { stdout } = await execa('ldd', [binary]);
+  const libraries: string[] = [];
+  for (const line of stdout.split('\n')) {
+    const match = /(?:=>\s*)?(\/\S+)\s+\(0x/.exec(line);
+    if (match?.[1] !== undefined) libraries.push(match[1]);
+  }
+  return libraries;
+}
+
+/**
+ * A root filesystem laid out like the official Node images (node and npm under /usr/local),
+ * with /usr/bin/env because npm's launcher starts with `#!/usr/bin/env node`.
+ */
+async function importNodeRuntime(workDir: string): Promise<void> {
+  const rootfs = path.join(workDir, 'rootfs');
+  const place = async (from: string, to: string) => {
+    await mkdir(path.dirname(path.join(rootfs, to)), { recursive: true });
+    await copyFile(await realpath(from), path.join(rootfs, to));
+  };
+  const node = await realpath(process.execPath);
+  const env = '/usr/bin/env';
+  await place(node, '/usr/local/bin/node');
+  await chmod(path.join(rootfs, 'usr/local/bin/node'), 0o755);
+  await place(env, '/usr/bin/env');
+  await chmod(path.join(rootfs, 'usr/bin/env'), 0o755);
+  const libraries = new Set([...(await linkedLibraries(node)), ...(await linkedLibraries(env))]);
+  for (const library of libraries) await place(library, library);
+  await place(CA_BUNDLE, CA_BUNDLE);
+
+  const npm = path.resolve(path.dirname(node), '..', 'lib', 'node_modules', 'npm');
+  await cp(npm, path.join(rootfs, 'usr/local/lib/node_modules/npm'), {
+    recursive: true,
+    verbatimSymlinks: true,
+  });
+  await symlink('../lib/node_modules/npm/bin/npm-cli.js', path.join(rootfs, 'usr/local/bin/npm'));
+  await mkdir(path.join(rootfs, 'tmp'));
+  await chmod(path.join(rootfs, 'tmp'), 0o1777);
+
+  const tarball = path.join(workDir, 'node-runtime.tar');
+  await execa('tar', ['-C', rootfs, '-cf', tarball, '.']);
+  await docker([
+    'import',
+    '--change',
+    'ENV PATH=/usr/local/bin:/usr/bin:/bin',
+    '--change',
+    `ENV NODE_EXTRA_CA_CERTS=${CA_BUNDLE}`,
+    tarball,
+    baseTag,
+  ]);
+}
+
+/** The image ids that descend from `ancestor` (build stages included), children first. */
+async function descendantsOf(ancestor: string): Promise<string[]> {
+  const ids = (await docker(['image', 'ls', '--all', '--quiet', '--no-trunc']))
+    .split('\n')
+    .filter((id) => id !== '');
+  if (ids.length === 0) return [];
+  const parents = new Map<string, string>();
+  for (const line of (
+    await docker(['image', 'inspect', '--format', '{{.Id}} {{.Parent}}', ...new Set(ids)])
+  ).split('\n')) {
+    const [id, parent] = line.split(' ');
+    if (id !== undefined && parent !== undefined && parent !== '') parents.set(id, parent);
+  }
+  const depth = (id: string): number => {
+    let steps = 0;
+    for (let at = parents.get(id); at !== undefined; at = parents.get(at)) {
+      steps += 1;
+      if (at === ancestor) return steps;
+    }
+    return 0;
+  };
+  return [...parents.keys()]
+    .map((id) => ({ id, steps: depth(id) }))
+    .filter(({ steps }) => steps > 0)
+    .sort((a, b) => b.steps - a.steps)
+    .map(({ id }) => id);
+}
+
+async function freeLoopbackPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+async function getWhenUp(url: string, deadlineMs: number): Promise<Response> {
+  const deadline = Date.now() + deadlineMs;
+  for (;;) {
+    try {
+      return await fetch(url);
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+}
+
+describe.skipIf(!engineUp)('server image (skipped: no Docker engine answers `docker info`)', () => {
+  let workDir = '';
+  let baseId = '';
+  let port = 0;
+  let started = false;
+
+  beforeAll(async () => {
+    workDir = await mkdtemp(path.join(os.tmpdir(), 'replica-demo-image-'));
+    await importNodeRuntime(workDir);
+    baseId = (await docker(['image', 'inspect', '--format', '{{.Id}}', baseTag])).trim();
+    await docker(
+      [
+        'build',
+        '--network',
+        'host',
+        '--build-arg',
+        `BASE_IMAGE=${baseTag}`,
+        '--tag',
+        imageTag,
+        projectRoot,
+      ],
+      900_000,
+    );
+    port = await freeLoopbackPort();
+    await docker([
+      'run',
+      '--detach',
+      '--name',
+      containerName,
+      '--read-only',
+      '--cap-drop',
+      'ALL',
+      '--security-opt',
+      'no-new-privileges',
+      '--user',
+      '10001:10001',
+      '--network',
+      'host',
+      '--env',
+      `POD_NAME=${podName}`,
+      '--env',
+      'POD_IP=10.244.1.23',
+      '--env',
+      'NODE_NAME=replica-demo-worker',
+      '--env',
+      'POD_NAMESPACE=multi-replica-web',
+      '--env',
+      'HOST=127.0.0.1',
+      '--env',
+      `PORT=${port}`,
+      imageTag,
+    ]);
+    started = true;
+  }, 1_200_000);
+
+  afterAll(async () => {
+    if (started) await execa('docker', ['rm', '--force', containerName], { reject: false });
+    await execa('docker', ['rmi', imageTag], { reject: false });
+    if (baseId !== '') {
+      for (const id of await descendantsOf(baseId)) {
+        await execa('docker', ['rmi', id], { reject: false });
+      }
+      await execa('docker', ['rmi', baseTag], { reject: false });
+    }
+    if (workDir !== '') await rm(workDir, { recursive: true, force: true });
+  }, 120_000);
+
+  it('declares a numeric non-root user, port 8080 and an exec-form command', async () => {
+    const config = JSON.parse(
+      await docker(['image', 'inspect', '--format', '{{json .Config}}', imageTag]),
+    ) as { User: string; Cmd: string[]; ExposedPorts: Record<string, unknown> };
+    expect(config.User).toBe('10001:10001');
+    expect(config.Cmd).toEqual(['node', 'dist/server/main.js']);
+    expect(Object.keys(config.ExposedPorts)).toEqual(['8080/tcp']);
+  });
+
+  it('answers GET / read-only, without capabilities, with the pod name from env', async () => {
+    const response = await getWhenUp(`http://127.0.0.1:${port}/`, 20_000);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('x-pod-name')).toBe(podName);
+    const body = (await response.json()) as Record<string, unknown>;
+    expect(body.pod_name).toBe(podName);
+    expect(body.replica_id).toBe('xyz9k');
+    expect(body.message).toBe('Hello from Replica xyz9k!');
+    const { stdout } = await execa('docker', ['logs', containerName]);
+    expect(stdout).toMatch(
+      /^\[\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\] Request received by web-server-deployment-abc12-xyz9k \(Replica xyz9k\)$/m,
+    );
+  });
+
+  it('stops on docker stop with exit code 0 well inside the grace period', async () => {
+    await getWhenUp(`http://127.0.0.1:${port}/health`, 20_000);
+    const stopStarted = performance.now();
+    await docker(['stop', '--time', '10', containerName]);
+    const stopMs = performance.now() - stopStarted;
+    const state = JSON.parse(
+      await docker(['inspect', '--format', '{{json .State}}', containerName]),
+    ) as { ExitCode: number; OOMKilled: boolean };
+    expect(state.ExitCode).toBe(0);
+    expect(stopMs).toBeLessThan(5_000);
+  });
+});
