@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import type { Context } from './context.js';
+import { NAMESPACE } from './core/names.js';
 
 /**
  * Commands and flags only. Every action loads its command module on demand, so
@@ -15,7 +16,7 @@ function clusterFlags(command: Command): Command {
     .option('--cluster <name>', 'kind cluster to use (default: the one `up` used)')
     .option('--context <ctx>', 'kubeconfig context to use')
     .option('--sim', 'use the embedded cluster')
-    .option('-n, --namespace <ns>', 'namespace', 'multi-replica-web');
+    .option('-n, --namespace <ns>', 'namespace', NAMESPACE);
 }
 
 export function buildProgram(ctx: Context, version: string): Command {
