@@ -1,0 +1,339 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp, type AppOptions, type Clock } from '../src/server/app.js';
+import type { Identity } from '../src/server/identity.js';
+import { Lifecycle } from '../src/server/lifecycle.js';
+import { LOAD_MAX_MS, parseLoadQuery } from '../src/server/load.js';
+
+const identity: Identity = {
+  podName: 'web-server-deployment-6d4cf56db6-aaaaa',
+  podIp: '10.244.1.7',
+  nodeName: 'replica-demo-worker',
+  namespace: 'multi-replica-web',
+  hostname: 'web-server-deployment-6d4cf56db6-aaaaa',
+  replicaId: 'aaaaa',
+};
+const NOW = Date.parse('2026-03-04T05:06:07.089Z');
+const fixedClock: Clock = () => NOW;
+const LOG_LINE =
+  '[2026-03-04T05:06:07.089Z] Request received by web-server-deployment-6d4cf56db6-aaaaa (Replica aaaaa)\n';
+
+interface Running {
+  base: string;
+  lines: string[];
+  errors: string[];
+  lifecycle: Lifecycle;
+  close: () => Promise<void>;
+}
+
+async function start(clock: Clock = fixedClock, options: AppOptions = {}): Promise<Running> {
+  const lines: string[] = [];
+  const errors: string[] = [];
+  const lifecycle = options.lifecycle ?? new Lifecycle();
+  const app = createApp(identity, clock, {
+    log: (line) => lines.push(line),
+    logError: (line) => errors.push(line),
+    startedAt: NOW - 1500,
+    appVersion: '9.8.7',
+    ...options,
+    lifecycle,
+  });
+  const server: Server = await new Promise((resolve) => {
+    const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    base: `http://127.0.0.1:${port}`,
+    lines,
+    errors,
+    lifecycle,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+describe('GET /', () => {
+  let server: Running;
+  beforeAll(async () => {
+    server = await start();
+  });
+  afterAll(() => server.close());
+
+  it('answers with exactly the lesson keys, in order, and the identity headers', async () => {
+    const response = await fetch(`${server.base}/`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    const text = await response.text();
+    const body = JSON.parse(text) as Record<string, unknown>;
+    expect(Object.keys(body)).toEqual([
+      'message',
+      'pod_name',
+      'pod_ip',
+      'node_name',
+      'hostname',
+      'replica_id',
+      'timestamp',
+    ]);
+    expect(body).toEqual({
+      message: 'Hello from Replica aaaaa!',
+      pod_name: 'web-server-deployment-6d4cf56db6-aaaaa',
+      pod_ip: '10.244.1.7',
+      node_name: 'replica-demo-worker',
+      hostname: 'web-server-deployment-6d4cf56db6-aaaaa',
+      replica_id: 'aaaaa',
+      timestamp: '2026-03-04T05:06:07.089Z',
+    });
+    expect(response.headers.get('x-pod-name')).toBe(identity.podName);
+    expect(response.headers.get('x-replica-id')).toBe('aaaaa');
+    expect(response.headers.get('x-node-name')).toBe('replica-demo-worker');
+    expect(response.headers.get('x-pod-ip')).toBe('10.244.1.7');
+    expect(response.headers.get('x-powered-by')).toBeNull();
+    expect(response.headers.get('content-length')).toBe(String(Buffer.byteLength(text)));
+  });
+
+  it('answers the same with a query string, as the blast numbers its requests', async () => {
+    const plain = await (await fetch(`${server.base}/`)).text();
+    const numbered = await fetch(`${server.base}/?n=7`);
+    expect(numbered.status).toBe(200);
+    expect(await numbered.text()).toBe(plain);
+  });
+
+  it('answers HEAD with the headers and no body', async () => {
+    const response = await fetch(`${server.base}/`, { method: 'HEAD' });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('x-replica-id')).toBe('aaaaa');
+    expect(await response.text()).toBe('');
+  });
+
+  it('writes one exact log line per request', async () => {
+    const before = server.lines.length;
+    await (await fetch(`${server.base}/`)).text();
+    await (await fetch(`${server.base}/?n=2`)).text();
+    expect(server.lines.slice(before)).toEqual([LOG_LINE, LOG_LINE]);
+  });
+
+  it('answers other methods on / with 404 JSON', async () => {
+    const response = await fetch(`${server.base}/`, { method: 'POST' });
+    expect(response.status).toBe(404);
+    expect(await response.json()).toMatchObject({ error: 'Not found: POST /' });
+  });
+});
+
+describe('GET /info', () => {
+  it('adds namespace, start, uptime, count, versions, pid and memory to the / keys', async () => {
+    const server = await start();
+    try {
+      await (await fetch(`${server.base}/`)).text();
+      await (await fetch(`${server.base}/health`)).text();
+      const response = await fetch(`${server.base}/info`);
+      expect(response.status).toBe(200);
+      expect(response.headers.get('x-pod-name')).toBe(identity.podName);
+      const body = (await response.json()) as Record<string, unknown>;
+      expect(body).toMatchObject({
+        message: 'Hello from Replica aaaaa!',
+        pod_name: identity.podName,
+        pod_ip: identity.podIp,
+        node_name: identity.nodeName,
+        hostname: identity.hostname,
+        replica_id: 'aaaaa',
+        timestamp: '2026-03-04T05:06:07.089Z',
+        namespace: 'multi-replica-web',
+        started_at: '2026-03-04T05:06:05.589Z',
+        uptime_seconds: 1.5,
+        // `/` and this request; probes are not requests served to users.
+        requests_served: 2,
+        app_version: '9.8.7',
+        node_version: process.version,
+        pid: process.pid,
+      });
+      const memory = body.memory as Record<string, number>;
+      expect(memory.rss_bytes).toBeGreaterThan(1_000_000);
+      expect(memory.heap_used_bytes).toBeGreaterThan(0);
+      expect(memory.heap_total_bytes).toBeGreaterThanOrEqual(memory.heap_used_bytes ?? 0);
+      expect(server.lines).toEqual([LOG_LINE, LOG_LINE]);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('probes', () => {
+  it('answer /health and /ready with 200 and stay out of the log', async () => {
+    const server = await start();
+    try {
+      const health = await fetch(`${server.base}/health`);
+      const ready = await fetch(`${server.base}/ready`);
+      expect(health.status).toBe(200);
+      expect(await health.json()).toEqual({ status: 'ok' });
+      expect(ready.status).toBe(200);
+      expect(await ready.json()).toEqual({ status: 'ready' });
+      expect(server.lines).toEqual([]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('are logged when asked for', async () => {
+    const server = await start(fixedClock, { logProbes: true });
+    try {
+      await (await fetch(`${server.base}/health`)).text();
+      await (await fetch(`${server.base}/ready`)).text();
+      expect(server.lines).toEqual([LOG_LINE, LOG_LINE]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('fail readiness once draining, keep liveness, and close every connection', async () => {
+    const server = await start();
+    try {
+      server.lifecycle.drain();
+      const ready = await fetch(`${server.base}/ready`);
+      expect(ready.status).toBe(503);
+      expect(await ready.json()).toEqual({ status: 'draining' });
+      expect(ready.headers.get('connection')).toBe('close');
+      const health = await fetch(`${server.base}/health`);
+      expect(health.status).toBe(200);
+      expect(health.headers.get('connection')).toBe('close');
+      const root = await fetch(`${server.base}/`);
+      expect(root.status).toBe(200);
+      expect(root.headers.get('connection')).toBe('close');
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('GET /load', () => {
+  let server: Running;
+  beforeAll(async () => {
+    server = await start(Date.now);
+  });
+  afterAll(() => server.close());
+
+  it('waits the default 1000 ms when no ms is given', async () => {
+    const started = performance.now();
+    const response = await fetch(`${server.base}/load`);
+    const elapsed = performance.now() - started;
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as Record<string, unknown>;
+    expect(body).toMatchObject({ mode: 'wait', requested_ms: 1000, replica_id: 'aaaaa' });
+    expect(body.elapsed_ms).toBeGreaterThanOrEqual(999);
+    expect(elapsed).toBeGreaterThanOrEqual(995);
+  });
+
+  it('keeps answering other requests while it waits', async () => {
+    const load = fetch(`${server.base}/load?ms=400`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const started = performance.now();
+    const root = await fetch(`${server.base}/`);
+    const rootMs = performance.now() - started;
+    expect(root.status).toBe(200);
+    expect(rootMs).toBeLessThan(300);
+    const response = await load;
+    expect(await response.json()).toMatchObject({ mode: 'wait', requested_ms: 400 });
+  });
+
+  it('burns CPU for the time with cpu=1, still letting probes in', async () => {
+    const cpuBefore = process.cpuUsage();
+    const load = fetch(`${server.base}/load?ms=300&cpu=1`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const started = performance.now();
+    const health = await fetch(`${server.base}/health`);
+    const healthMs = performance.now() - started;
+    expect(health.status).toBe(200);
+    expect(healthMs).toBeLessThan(250);
+    const body = (await (await load).json()) as Record<string, unknown>;
+    expect(body).toMatchObject({ mode: 'cpu', requested_ms: 300 });
+    expect(body.elapsed_ms).toBeGreaterThanOrEqual(300);
+    // The app runs in this process, so its burn shows in our own CPU time.
+    const cpu = process.cpuUsage(cpuBefore);
+    expect((cpu.user + cpu.system) / 1000).toBeGreaterThan(200);
+  });
+
+  it('answers ms=0 at once and logs each load request', async () => {
+    const before = server.lines.length;
+    const response = await fetch(`${server.base}/load?ms=0`);
+    expect(await response.json()).toMatchObject({ requested_ms: 0, elapsed_ms: 0 });
+    expect(server.lines.slice(before)).toHaveLength(1);
+    expect(server.lines.at(-1)).toMatch(
+      /^\[\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\] Request received by web-server-deployment-6d4cf56db6-aaaaa \(Replica aaaaa\)\n$/,
+    );
+  });
+
+  it.each([
+    ['ms=abc', 'ms'],
+    ['ms=-1', 'ms'],
+    ['ms=1.5', 'ms'],
+    ['ms=', 'ms'],
+    [`ms=${LOAD_MAX_MS + 1}`, 'ms'],
+    ['ms=10&ms=20', 'ms'],
+    ['cpu=2', 'cpu'],
+    ['ms=10&cpu=yes', 'cpu'],
+  ])('rejects %s with 400 naming %s, and logs nothing', async (query, parameter) => {
+    const before = server.lines.length;
+    const response = await fetch(`${server.base}/load?${query}`);
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as { error: string; parameter: string };
+    expect(body.parameter).toBe(parameter);
+    expect(body.error).toContain(`'${parameter}'`);
+    expect(server.lines.length).toBe(before);
+  });
+
+  it('accepts the bounds of ms and the spellings of cpu', () => {
+    expect(parseLoadQuery({ ms: String(LOAD_MAX_MS) })).toEqual({
+      ok: true,
+      value: { ms: LOAD_MAX_MS, cpu: false },
+    });
+    expect(parseLoadQuery({})).toEqual({ ok: true, value: { ms: 1000, cpu: false } });
+    expect(parseLoadQuery({ ms: '0', cpu: 'true' })).toEqual({
+      ok: true,
+      value: { ms: 0, cpu: true },
+    });
+    expect(parseLoadQuery({ cpu: 'false' })).toEqual({ ok: true, value: { ms: 1000, cpu: false } });
+  });
+});
+
+describe('errors', () => {
+  it('answers an unknown path with 404 JSON that lists the endpoints, unlogged', async () => {
+    const server = await start();
+    try {
+      const response = await fetch(`${server.base}/nope`);
+      expect(response.status).toBe(404);
+      expect(response.headers.get('content-type')).toBe('application/json; charset=utf-8');
+      expect(response.headers.get('x-powered-by')).toBeNull();
+      expect(await response.json()).toEqual({
+        error: 'Not found: GET /nope',
+        endpoints: ['/', '/info', '/health', '/ready', '/load'],
+      });
+      expect(server.lines).toEqual([]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('answers a failure with 500 JSON and keeps the stack out of the response', async () => {
+    const broken: Clock = () => {
+      throw new Error('clock is broken');
+    };
+    const server = await start(broken, { startedAt: NOW });
+    try {
+      for (const path of ['/', '/info']) {
+        const response = await fetch(`${server.base}${path}`);
+        expect(response.status).toBe(500);
+        expect(response.headers.get('content-type')).toBe('application/json; charset=utf-8');
+        const text = await response.text();
+        expect(JSON.parse(text)).toEqual({ error: 'Internal server error' });
+        expect(text).not.toContain('clock is broken');
+      }
+      expect(server.errors).toHaveLength(2);
+      expect(server.errors[0]).toContain('Error handling GET /: Error: clock is broken');
+      expect(server.errors[1]).toContain('at ');
+    } finally {
+      await server.close();
+    }
+  });
+});
