@@ -1,0 +1,174 @@
+import { fileURLToPath } from 'node:url';
+import { statSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, kubectlAvailable, startTestSim, type TestSim } from './helpers/sim.js';
+
+/**
+ * The lesson's kubectl commands, run by the real kubectl against a real embedded-cluster
+ * daemon through its kubeconfig.
+ */
+
+const NS = 'multi-replica-web';
+const manifests = fileURLToPath(new URL('../manifests/', import.meta.url));
+const blastJob = fileURLToPath(new URL('./fixtures/sim-blast-job.yaml', import.meta.url));
+const hasKubectl = await kubectlAvailable();
+
+interface PodJson {
+  metadata: { name: string; deletionTimestamp?: string };
+  spec: { nodeName?: string };
+  status: { phase?: string; podIP?: string; containerStatuses?: { ready: boolean }[] };
+}
+
+let sim: TestSim;
+
+async function pods(): Promise<PodJson[]> {
+  const r = await sim.kubectl(['get', 'pods', '-n', NS, '-l', 'app=web-server', '-o', 'json']);
+  if (r.exitCode !== 0) throw new Error(r.stderr);
+  return (JSON.parse(r.stdout) as { items: PodJson[] }).items;
+}
+
+const live = (list: PodJson[]) => list.filter((p) => !p.metadata.deletionTimestamp);
+const serverProcesses = () => sim.children().filter((p) => p.args.includes('server/main.js'));
+
+describe.skipIf(!hasKubectl)(
+  'the lesson with the real kubectl (kubectl not installed: skipped)',
+  () => {
+    beforeAll(async () => {
+      sim = await startTestSim({ nodes: 3, seed: 'kubectl-lesson' });
+    });
+
+    afterAll(async () => {
+      if (!sim) return;
+      const left = await sim.stop();
+      expect(left).toEqual([]);
+    });
+
+    it('keeps its kubeconfig private (mode 0600)', () => {
+      expect(statSync(sim.kubeconfigPath).mode & 0o777).toBe(0o600);
+    });
+
+    it('kubectl get works with discovery and server-side tables', async () => {
+      const r = await sim.kubectl(['get', 'nodes']);
+      expect(r.exitCode).toBe(0);
+      expect(r.stdout).toMatch(/^NAME\s+STATUS\s+ROLES\s+AGE\s+VERSION/);
+      expect(r.stdout).toContain('replica-demo-worker');
+    });
+
+    it('kubectl apply --server-side -f manifests/', async () => {
+      const r = await sim.kubectl(['apply', '--server-side', '-f', manifests]);
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toContain('deployment.apps/web-server-deployment serverside-applied');
+      expect(r.stdout).toContain('service/web-server-service serverside-applied');
+    });
+
+    it('kubectl rollout status finishes', async () => {
+      const r = await sim.kubectl(
+        ['rollout', 'status', 'deployment/web-server-deployment', '-n', NS, '--timeout=90s'],
+        { timeoutMs: 100_000 },
+      );
+      expect(r.stdout).toContain('successfully rolled out');
+      expect(r.exitCode).toBe(0);
+    }, 120_000);
+
+    it('kubectl get pods -o wide shows 5 Running Ready pods with distinct IPs over several nodes', async () => {
+      const r = await sim.kubectl(['get', 'pods', '-n', NS, '-o', 'wide']);
+      expect(r.exitCode).toBe(0);
+      const lines = r.stdout.trim().split('\n');
+      expect(lines[0]).toMatch(/^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\s+IP\s+NODE/);
+      const rows = lines.slice(1).map((l) => l.split(/\s+/));
+      expect(rows).toHaveLength(5);
+      for (const row of rows) {
+        expect(row[0]).toMatch(/^web-server-deployment-[a-z0-9]{10}-[a-z0-9]{5}$/);
+        expect(row[1]).toBe('1/1');
+        expect(row[2]).toBe('Running');
+        expect(row[5]).toMatch(/^127\.\d+\.\d+\.\d+$/);
+      }
+      expect(new Set(rows.map((r) => r[5])).size).toBe(5);
+      expect(new Set(rows.map((r) => r[6])).size).toBeGreaterThan(1);
+    });
+
+    it('a curl Job through the Service lands on several pods, and kubectl logs -l shows it', async () => {
+      const applied = await sim.kubectl(['apply', '-f', blastJob]);
+      expect(applied.exitCode).toBe(0);
+      const waited = await sim.kubectl(
+        ['wait', '--for=condition=complete', 'job/blast-fixture', '-n', NS, '--timeout=60s'],
+        { timeoutMs: 70_000 },
+      );
+      expect(waited.exitCode).toBe(0);
+      const jobLog = await sim.kubectl(['logs', '-n', NS, 'job/blast-fixture']);
+      const answers = jobLog.stdout.trim().split('\n');
+      expect(answers).toHaveLength(20);
+      for (const a of answers) expect(a).toMatch(/^200 [\d.]+ web-server-deployment-/);
+      const logs = await sim.kubectl(['logs', '-n', NS, '-l', 'app=web-server', '--tail=-1']);
+      expect(logs.exitCode).toBe(0);
+      const received = logs.stdout
+        .split('\n')
+        .map((l) => /^\[[^\]]+\] Request received by (\S+) \(Replica ([a-z0-9]{5})\)$/.exec(l))
+        .filter((m) => m !== null);
+      expect(received.length).toBeGreaterThanOrEqual(20);
+      expect(new Set(received.map((m) => m[1])).size).toBeGreaterThan(1);
+    }, 120_000);
+
+    it('kubectl delete pod is followed by a replacement with a new name', async () => {
+      const before = live(await pods());
+      const victim = before[0]?.metadata.name ?? '';
+      const r = await sim.kubectl(['delete', 'pod', victim, '-n', NS, '--wait=false']);
+      expect(r.stdout).toContain(`pod "${victim}" deleted`);
+      const after = await eventually(
+        async () => {
+          const now = live(await pods());
+          const names = now.map((p) => p.metadata.name);
+          return now.length === 5 && !names.includes(victim) ? names : undefined;
+        },
+        60_000,
+        'a replacement pod',
+      );
+      const fresh = after.filter((n) => !before.some((p) => p.metadata.name === n));
+      expect(fresh).toHaveLength(1);
+    }, 120_000);
+
+    it('kubectl scale --replicas=3 leaves 3', async () => {
+      const r = await sim.kubectl([
+        'scale',
+        'deployment/web-server-deployment',
+        '-n',
+        NS,
+        '--replicas=3',
+      ]);
+      expect(r.stdout).toContain('deployment.apps/web-server-deployment scaled');
+      const left = await eventually(
+        async () => {
+          const all = await pods();
+          return all.length === 3 ? all : undefined;
+        },
+        60_000,
+        'three pods',
+      );
+      expect(left).toHaveLength(3);
+    }, 120_000);
+
+    it('kubectl get svc,endpoints,events', async () => {
+      const r = await sim.kubectl(['get', 'svc,endpoints,events', '-n', NS]);
+      expect(r.exitCode).toBe(0);
+      expect(r.stdout).toMatch(/service\/web-server-service\s+ClusterIP\s+127\.96\.\d+\.\d+/);
+      expect(r.stdout).toMatch(/endpoints\/web-server-service\s+127\.\d+\.\d+\.\d+:8080/);
+      expect(r.stdout).toMatch(/Scheduled|SuccessfulCreate/);
+    });
+
+    it('kubectl delete namespace stops every replica process', async () => {
+      expect(serverProcesses().length).toBeGreaterThan(0);
+      const r = await sim.kubectl(['delete', 'namespace', NS, '--timeout=90s'], {
+        timeoutMs: 100_000,
+      });
+      expect(r.stdout).toContain(`namespace "${NS}" deleted`);
+      expect(r.exitCode).toBe(0);
+      const gone = await sim.kubectl(['get', 'namespace', NS]);
+      expect(gone.stderr).toContain(`namespaces "${NS}" not found`);
+      await eventually(
+        async () => (serverProcesses().length === 0 ? true : undefined),
+        30_000,
+        'no server process',
+      );
+    }, 120_000);
+  },
+);
