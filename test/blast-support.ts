@@ -1,0 +1,133 @@
+import * as k8s from '@kubernetes/client-node';
+import { execa, type ResultPromise } from 'execa';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Runs the real CLI the way a user does, against an embedded cluster in a temp home. */
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const BIN = path.join(ROOT, 'bin', 'replica-demo.js');
+export const NAMESPACE = 'multi-replica-web';
+
+export interface CliResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface Lab {
+  home: string;
+  env: NodeJS.ProcessEnv;
+  run(args: string[], timeoutMs?: number): Promise<CliResult>;
+  spawn(args: string[]): ResultPromise;
+  clients(): { kc: k8s.KubeConfig; core: k8s.CoreV1Api; batch: k8s.BatchV1Api };
+  close(): Promise<void>;
+}
+
+export function makeLab(seed: string): Lab {
+  const home = mkdtempSync(path.join(os.tmpdir(), 'replica-demo-test-'));
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    REPLICA_DEMO_HOME: home,
+    REPLICA_DEMO_SIM_SEED: seed,
+    NO_COLOR: '1',
+    CI: 'true',
+    // Never the user's kubeconfig: every call names the embedded cluster's own file.
+    KUBECONFIG: path.join(home, 'sim', 'kubeconfig'),
+  };
+  const run = async (args: string[], timeoutMs = 240_000): Promise<CliResult> => {
+    const result = await execa(process.execPath, [BIN, ...args], {
+      env,
+      cwd: ROOT,
+      reject: false,
+      timeout: timeoutMs,
+      stdin: 'ignore',
+    });
+    return {
+      exitCode: result.exitCode ?? -1,
+      stdout: String(result.stdout),
+      stderr: String(result.stderr),
+    };
+  };
+  return {
+    home,
+    env,
+    run,
+    spawn: (args) =>
+      execa(process.execPath, [BIN, ...args], { env, cwd: ROOT, reject: false, stdin: 'ignore' }),
+    clients: () => {
+      const kc = new k8s.KubeConfig();
+      kc.loadFromFile(path.join(home, 'sim', 'kubeconfig'));
+      kc.setCurrentContext('replica-demo-sim');
+      return { kc, core: kc.makeApiClient(k8s.CoreV1Api), batch: kc.makeApiClient(k8s.BatchV1Api) };
+    },
+    close: async () => {
+      await run(['sim', 'stop'], 60_000);
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Counts distinct pods carrying `labelSelector` that appear while `during` runs. */
+export async function countPodsCreated<T>(
+  kc: k8s.KubeConfig,
+  labelSelector: string,
+  during: () => Promise<T>,
+): Promise<{ value: T; pods: Set<string> }> {
+  const pods = new Set<string>();
+  const watch = new k8s.Watch(kc);
+  const controller = await watch.watch(
+    `/api/v1/namespaces/${NAMESPACE}/pods`,
+    { labelSelector },
+    (_type: string, pod: k8s.V1Pod) => {
+      if (pod.metadata?.uid) pods.add(pod.metadata.uid);
+    },
+    () => undefined,
+  );
+  try {
+    const value = await during();
+    // Let the last events of the blast arrive.
+    await new Promise((r) => setTimeout(r, 300));
+    return { value, pods };
+  } finally {
+    controller.abort();
+  }
+}
+
+/** Resolves when a pod matching `labelSelector` satisfies `predicate`; rejects after `timeoutMs`. */
+export async function waitForPod(
+  kc: k8s.KubeConfig,
+  labelSelector: string,
+  predicate: (pod: k8s.V1Pod) => boolean,
+  timeoutMs: number,
+): Promise<k8s.V1Pod> {
+  const watch = new k8s.Watch(kc);
+  let controller: AbortController | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await new Promise<k8s.V1Pod>((resolve, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`no pod matched within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      watch
+        .watch(
+          `/api/v1/namespaces/${NAMESPACE}/pods`,
+          { labelSelector },
+          (_type: string, pod: k8s.V1Pod) => {
+            if (predicate(pod)) resolve(pod);
+          },
+          () => undefined,
+        )
+        .then((c) => {
+          controller = c;
+        })
+        .catch(reject);
+    });
+  } finally {
+    clearTimeout(timer);
+    controller?.abort();
+  }
+}

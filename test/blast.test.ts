@@ -1,0 +1,175 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { countPodsCreated, makeLab, NAMESPACE, waitForPod, type Lab } from './blast-support.js';
+
+interface JsonPod {
+  pod: string;
+  replicaId: string;
+  node: string;
+  count: number;
+}
+interface BlastJson {
+  count: number;
+  service: null | {
+    total: number;
+    errors: number;
+    pods: JsonPod[];
+    latencyMs: { p50: number; p95: number; max: number } | null;
+    chiSquare: { statistic: number; pValue: number } | null;
+    podsCreated: number;
+  };
+  portForward: null | { pod: string; total: number; errors: number; pods: JsonPod[] };
+}
+
+let lab: Lab;
+let readyPods: string[] = [];
+
+async function blastJson(args: string[]): Promise<BlastJson> {
+  const result = await lab.run(['blast', '--json', ...args]);
+  expect(result.stderr, result.stderr).not.toMatch(/^Error/m);
+  expect(result.exitCode).toBe(0);
+  // Exactly one JSON object and nothing else on stdout.
+  expect(result.stdout.trim().split('\n')).toHaveLength(1);
+  return JSON.parse(result.stdout) as BlastJson;
+}
+
+async function blastObjects(): Promise<{ jobs: number; pods: number }> {
+  const { core, batch } = lab.clients();
+  const selector = 'app.kubernetes.io/component=blast';
+  const jobs = await batch.listNamespacedJob({ namespace: NAMESPACE, labelSelector: selector });
+  const pods = await core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: selector });
+  return { jobs: jobs.items.length, pods: pods.items.length };
+}
+
+beforeAll(async () => {
+  lab = makeLab('blast-tests');
+  const up = await lab.run(['up', '--sim'], 240_000);
+  expect(up.exitCode, up.stderr).toBe(0);
+  const { core } = lab.clients();
+  const pods = await core.listNamespacedPod({
+    namespace: NAMESPACE,
+    labelSelector: 'app=web-server',
+  });
+  readyPods = pods.items
+    .filter((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
+    .map((p) => p.metadata?.name ?? '');
+  expect(readyPods).toHaveLength(5);
+}, 300_000);
+
+afterAll(async () => {
+  await lab?.close();
+}, 120_000);
+
+describe('blast on the embedded cluster', () => {
+  it('sends 200 requests through the Service: they sum to 200 and reach every ready pod', async () => {
+    const result = await blastJson(['--count', '200', '--via', 'service']);
+    const service = result.service!;
+    expect(result.portForward).toBeNull();
+    expect(service.total).toBe(200);
+    expect(service.errors).toBe(0);
+    expect(service.pods.reduce((sum, p) => sum + p.count, 0)).toBe(200);
+    expect(service.pods.map((p) => p.pod).sort()).toEqual([...readyPods].sort());
+    for (const pod of service.pods) expect(pod.count, pod.pod).toBeGreaterThan(0);
+    for (const pod of service.pods) expect(pod.replicaId).toBe(pod.pod.split('-').at(-1));
+    expect(service.latencyMs!.p50).toBeGreaterThan(0);
+    expect(service.latencyMs!.p95).toBeGreaterThanOrEqual(service.latencyMs!.p50);
+    expect(service.chiSquare!.pValue).toBeGreaterThanOrEqual(0);
+    expect(service.chiSquare!.pValue).toBeLessThanOrEqual(1);
+    expect(await blastObjects()).toEqual({ jobs: 0, pods: 0 });
+  });
+
+  it('reaches exactly one pod through port-forward, the one it names', async () => {
+    const result = await blastJson(['--count', '20', '--via', 'port-forward']);
+    const pf = result.portForward!;
+    expect(result.service).toBeNull();
+    expect(pf.total).toBe(20);
+    expect(pf.errors).toBe(0);
+    const reached = pf.pods.filter((p) => p.count > 0);
+    expect(reached).toHaveLength(1);
+    expect(reached[0]!.pod).toBe(pf.pod);
+    expect(reached[0]!.count).toBe(20);
+  });
+
+  it('reaches one pod with --keep-alive', async () => {
+    const result = await blastJson(['--count', '30', '--via', 'service', '--keep-alive']);
+    const reached = result.service!.pods.filter((p) => p.count > 0);
+    expect(reached).toHaveLength(1);
+    expect(reached[0]!.count).toBe(30);
+  });
+
+  it('prints the documented JSON shape for both paths', async () => {
+    const result = await blastJson(['--count', '20']);
+    expect(Object.keys(result).sort()).toEqual(['count', 'portForward', 'service']);
+    expect(result.count).toBe(20);
+    const service = result.service!;
+    expect([service.total, service.errors]).toEqual([20, 0]);
+    expect(Object.keys(service.latencyMs!).sort()).toEqual(['max', 'p50', 'p95']);
+    for (const v of Object.values(service.latencyMs!)) expect(typeof v).toBe('number');
+    expect(typeof service.chiSquare!.statistic).toBe('number');
+    expect(typeof service.chiSquare!.pValue).toBe('number');
+    const pf = result.portForward!;
+    expect([typeof pf.pod, pf.total, pf.errors]).toEqual(['string', 20, 0]);
+    for (const pod of [...result.service!.pods, ...result.portForward!.pods]) {
+      expect(Object.keys(pod).sort()).toEqual(['count', 'node', 'pod', 'replicaId']);
+      expect(pod.node).toMatch(/^replica-demo-/);
+    }
+  });
+
+  it('prints tables and the explanations without --json', async () => {
+    const result = await lab.run(['blast', '--count', '20']);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stderr).toContain('embedded cluster');
+    expect(result.stdout).toContain('Through the Service');
+    expect(result.stdout).toContain('Through port-forward');
+    expect(result.stdout).toContain('once per connection');
+    for (const pod of readyPods) expect(result.stdout).toContain(pod);
+    // eslint-disable-next-line no-control-regex -- NO_COLOR is set: no escape codes at all
+    expect(result.stdout).not.toMatch(/\u001b\[/);
+  });
+
+  it.each([20, 2000])('creates exactly one Job and one pod for N = %i', async (count) => {
+    const { value, pods } = await countPodsCreated(
+      lab.clients().kc,
+      'app.kubernetes.io/component=blast',
+      () => blastJson(['--count', String(count), '--via', 'service', '--parallel', '5']),
+    );
+    expect(value.service!.total).toBe(count);
+    expect(value.service!.pods.reduce((s, p) => s + p.count, 0)).toBe(count);
+    expect(value.service!.podsCreated).toBe(1);
+    expect(pods.size).toBe(1);
+    expect(await blastObjects()).toEqual({ jobs: 0, pods: 0 });
+  });
+
+  it('leaves no Job and no Job pod after Ctrl-C', async () => {
+    const { kc } = lab.clients();
+    const child = lab.spawn(['blast', '--count', '100000', '--via', 'service']);
+    // Interrupt in the middle of the blast: once its pod runs.
+    await waitForPod(
+      kc,
+      'app.kubernetes.io/component=blast',
+      (p) => p.status?.phase === 'Running',
+      60_000,
+    );
+    child.kill('SIGINT');
+    const result = await child;
+    expect(result.exitCode).toBe(130);
+    expect(String(result.stderr)).toMatch(/deleted Job replica-demo-blast-\w+ and its pod/);
+    expect(await blastObjects()).toEqual({ jobs: 0, pods: 0 });
+  });
+
+  it.each([
+    [['blast', '--count', '0'], /--count 0 is out of range/],
+    [['blast', '--count', 'many'], /--count "many" is not a whole number/],
+    [['blast', '--parallel', '10', '--count', '5'], /--parallel 10 is more than --count 5/],
+    [['blast', '--keep-alive', '--parallel', '3'], /--keep-alive/],
+    [['blast', '--via', 'ingress'], /ingress/],
+    [['blast', '--timeout', '0'], /--timeout 0/],
+    [['kill-pod', '--grace', 'soon'], /--grace "soon"/],
+  ])('rejects %j with exit 2, one line, and creates nothing', async (args, message) => {
+    const result = await lab.run([...args, '--sim']);
+    expect(result.exitCode).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(message);
+    expect(await blastObjects()).toEqual({ jobs: 0, pods: 0 });
+  });
+});
