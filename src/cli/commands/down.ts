@@ -1,0 +1,209 @@
+import { rm } from 'node:fs/promises';
+import { createInterface } from 'node:readline/promises';
+import type { Context } from '../context.js';
+import { InterruptedError, NotManagedError, RefusedError, UsageError } from '../errors.js';
+import type { RawOptions } from '../program.js';
+import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../core/names.js';
+import { formatCommand } from '../core/plan-up.js';
+import { validateDownOptions } from '../core/validate.js';
+import { loadState, resolveTarget, statePath, type SavedState, type Target } from '../target.js';
+import { kindClusters, kindDeleteCluster } from '../tools/kind.js';
+import {
+  kubectlDeleteNamespace,
+  kubectlDeleteNamespaceArgs,
+  kubectlGetObjects,
+  verifyKubectl,
+} from '../tools/kubectl.js';
+import { apiFailure } from './up.js';
+
+/**
+ * `replica-demo down`: removes what `up` made and nothing else. The namespace goes only
+ * when it carries our managed-by label; the kind cluster only when `up --create-cluster`
+ * made it and `--delete-cluster` asks for it.
+ */
+
+export interface DownResult {
+  target: Target;
+  dryRun: boolean;
+  namespaceExisted: boolean;
+  deletedNamespace: boolean;
+  stoppedSim: boolean;
+  deletedCluster: boolean;
+}
+
+export async function down(raw: RawOptions, ctx: Context): Promise<DownResult> {
+  const opts = validateDownOptions(raw);
+  // Refuse before anything runs: a CI job must say --yes to delete.
+  if (!opts.yes && !opts.dryRun && !ctx.interactive) {
+    throw new RefusedError(
+      '`down` deletes things and there is no terminal to confirm it;',
+      'pass --yes to delete without asking (or --dry-run to see what would go).',
+    );
+  }
+  const state = await loadState(ctx);
+  const tools = { signal: ctx.signal, env: ctx.env };
+  const target = await resolveTarget(raw, ctx, {
+    requireRunningSim: false,
+    // Without a saved state or flags, the same default as `up`; kind's absence just means `kind`.
+    listKindClusters: () => kindClusters(tools).catch(() => []),
+  });
+  if (opts.deleteCluster) checkClusterIsOurs(target, state);
+
+  const result: DownResult = {
+    target,
+    dryRun: opts.dryRun,
+    namespaceExisted: false,
+    deletedNamespace: false,
+    stoppedSim: false,
+    deletedCluster: false,
+  };
+
+  if (target.mode === 'sim') {
+    const control = await import('../../sim/control.js');
+    if (!control.isSimRunning(ctx.home)) {
+      ctx.printer.note('The embedded cluster is not running: nothing to delete.');
+      return result;
+    }
+    ctx.printer.note('Using the embedded cluster (replica-demo sim).');
+  }
+
+  await verifyKubectl(tools);
+  const ns = target.namespace;
+  let deleteNamespace = false;
+  if (opts.deleteCluster) {
+    ctx.printer.note(
+      `Deleting kind cluster "${target.cluster ?? ''}" removes namespace ${ns} with it; not deleting it separately.`,
+    );
+  } else {
+    const [namespace] = await kubectlGetObjects(
+      [{ resource: 'namespace', name: ns }],
+      ns,
+      target,
+      tools,
+    );
+    if (namespace === undefined) {
+      ctx.printer.note(
+        `Namespace ${ns} does not exist on context ${target.context}: nothing to delete there.`,
+      );
+    } else {
+      result.namespaceExisted = true;
+      const labels =
+        (namespace as { metadata?: { labels?: Record<string, string> } }).metadata?.labels ?? {};
+      if (labels[MANAGED_BY_LABEL] !== MANAGED_BY_VALUE) {
+        throw new NotManagedError(
+          `Namespace ${ns} on context ${target.context} lacks the label ${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}, so replica-demo did not create it; nothing was deleted.`,
+          `If you mean to remove it, run \`kubectl delete namespace ${ns} --context ${target.context}\` yourself.`,
+        );
+      }
+      deleteNamespace = true;
+    }
+  }
+
+  const actions = [
+    ...(deleteNamespace ? [`namespace ${ns} (context ${target.context})`] : []),
+    ...(target.mode === 'sim' ? ['the embedded cluster and its pod processes'] : []),
+    ...(opts.deleteCluster ? [`kind cluster "${target.cluster ?? ''}"`] : []),
+  ];
+  if (actions.length === 0) return result;
+
+  if (opts.dryRun) {
+    if (deleteNamespace) {
+      ctx.printer.line(
+        `would run: ${formatCommand('kubectl', kubectlDeleteNamespaceArgs(ns, target))}`,
+      );
+      ctx.printer.line(
+        `would call: GET+WATCH /api/v1/namespaces?fieldSelector=metadata.name=${ns} until it is gone`,
+      );
+    }
+    if (target.mode === 'sim')
+      ctx.printer.line('would stop: the embedded cluster (replica-demo sim stop)');
+    if (opts.deleteCluster) {
+      ctx.printer.line(
+        `would run: ${formatCommand('kind', ['delete', 'cluster', '--name', target.cluster ?? ''])}`,
+      );
+      ctx.printer.line(`would remove: ${statePath(ctx.home)}`);
+    }
+    ctx.printer.note('Dry run: only read-only checks ran; nothing was deleted.');
+    return result;
+  }
+
+  if (!opts.yes && !(await confirm(`Delete ${actions.join(' and ')}? [y/N] `, ctx))) {
+    if (ctx.signal.aborted) throw new InterruptedError('Interrupted: nothing was deleted.');
+    throw new RefusedError('Not confirmed: nothing was deleted.');
+  }
+
+  if (deleteNamespace) {
+    await kubectlDeleteNamespace(ns, target, tools);
+    const { kubeClients } = await import('../kube/client.js');
+    const { waitForNamespaceGone } = await import('../kube/deployment.js');
+    const progress = ctx.printer.progress(`Deleting namespace ${ns}`);
+    let elapsed: number;
+    try {
+      elapsed = await waitForNamespaceGone(kubeClients(target), {
+        namespace: ns,
+        timeoutMs: opts.timeoutSeconds * 1000,
+        signal: ctx.signal,
+        onProgress: (text) => progress.update(text),
+      });
+    } catch (error) {
+      progress.stop();
+      throw await apiFailure(error, target);
+    }
+    progress.succeed(`Deleted namespace ${ns} (${(elapsed / 1000).toFixed(1)} s)`);
+    result.deletedNamespace = true;
+  }
+
+  if (target.mode === 'sim') {
+    const control = await import('../../sim/control.js');
+    const progress = ctx.printer.progress('Stopping the embedded cluster');
+    result.stoppedSim = await control.stopSim(ctx.home);
+    progress.succeed('Stopped the embedded cluster; no pod process is left');
+  }
+
+  if (opts.deleteCluster && target.cluster !== undefined) {
+    const progress = ctx.printer.progress(`Deleting kind cluster "${target.cluster}"`);
+    try {
+      await kindDeleteCluster(target.cluster, tools);
+    } catch (error) {
+      progress.fail(`Deleting kind cluster "${target.cluster}" failed`);
+      throw error;
+    }
+    progress.succeed(`Deleted kind cluster "${target.cluster}"`);
+    // The saved state points at a cluster that no longer exists.
+    await rm(statePath(ctx.home), { force: true });
+    result.deletedCluster = true;
+  }
+  return result;
+}
+
+function checkClusterIsOurs(target: Target, state: SavedState | undefined): void {
+  if (target.mode !== 'kind' || target.cluster === undefined) {
+    throw new UsageError(
+      `--delete-cluster deletes a kind cluster, and context ${target.context} is not one; drop --delete-cluster.`,
+    );
+  }
+  const ours =
+    state?.createdCluster === true && state.mode === 'kind' && state.cluster === target.cluster;
+  if (!ours) {
+    throw new RefusedError(
+      `kind cluster "${target.cluster}" was not created by \`replica-demo up --create-cluster\`, so \`down\` does not delete it; nothing was deleted.`,
+      `Delete it yourself with \`kind delete cluster --name ${target.cluster}\` if you mean to, or drop --delete-cluster.`,
+    );
+  }
+}
+
+/** y/N on stderr, so stdout stays clean; anything but y/yes is a no. */
+async function confirm(question: string, ctx: Context): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  const onAbort = () => rl.close();
+  ctx.signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    const answer = await rl.question(question, { signal: ctx.signal });
+    return /^y(es)?$/i.test(answer.trim());
+  } catch {
+    return false;
+  } finally {
+    ctx.signal.removeEventListener('abort', onAbort);
+    rl.close();
+  }
+}

@@ -1,0 +1,315 @@
+/**
+ * Pure decisions behind `up` and `down`: does the cluster already hold what we would
+ * apply, is the rollout finished, and why is it stuck. No I/O, so every rule is testable
+ * with plain objects.
+ */
+
+type Json = unknown;
+
+function isRecord(value: Json): value is Record<string, Json> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function sameScalar(want: Json, have: Json): boolean {
+  if (want === have) return true;
+  // Timestamps come back as Date from the typed client and as strings from kubectl.
+  if (have instanceof Date && typeof want === 'string') return have.toISOString() === want;
+  return false;
+}
+
+/**
+ * Whether every field `want` sets has that value in `have`. The server adds defaults
+ * (protocol, terminationMessagePath, uid...), so "contains" is the right question, not
+ * "equals". Lists must have the same length, each element contained in its counterpart.
+ */
+export function contains(have: Json, want: Json): boolean {
+  if (Array.isArray(want)) {
+    return (
+      Array.isArray(have) &&
+      have.length === want.length &&
+      want.every((item, i) => contains(have[i], item))
+    );
+  }
+  if (isRecord(want)) {
+    if (!isRecord(have)) return false;
+    return Object.entries(want).every(([key, value]) => contains(have[key], value));
+  }
+  return sameScalar(want, have);
+}
+
+export interface ObjectKey {
+  kind: string;
+  name: string;
+}
+
+interface ObjectLike {
+  kind?: string;
+  metadata?: { name?: string };
+}
+
+function keyOf(object: ObjectLike): string {
+  return `${object.kind ?? '?'}/${object.metadata?.name ?? '?'}`;
+}
+
+/** The rendered objects that are missing from the cluster or differ from the live ones. */
+export function objectsToChange(
+  rendered: readonly ObjectLike[],
+  live: readonly ObjectLike[],
+): ObjectKey[] {
+  const byKey = new Map(live.map((o) => [keyOf(o), o]));
+  return rendered
+    .filter((want) => {
+      const have = byKey.get(keyOf(want));
+      return have === undefined || !contains(have, want);
+    })
+    .map((o) => ({ kind: o.kind ?? '?', name: o.metadata?.name ?? '?' }));
+}
+
+/** A command line as a person would type it, for --dry-run and hints. */
+export function formatCommand(file: string, args: readonly string[]): string {
+  return [file, ...args]
+    .map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`))
+    .join(' ');
+}
+
+// ---------------------------------------------------------------------------------------
+// Rollout state
+
+export interface DeploymentLike {
+  metadata?: { name?: string; generation?: number };
+  spec?: { replicas?: number };
+  status?: {
+    observedGeneration?: number;
+    replicas?: number;
+    updatedReplicas?: number;
+    readyReplicas?: number;
+    availableReplicas?: number;
+  };
+}
+
+export interface RolloutProgress {
+  ready: number;
+  desired: number;
+  done: boolean;
+}
+
+/**
+ * Done when the controller has seen the latest spec, every replica runs the new template,
+ * no old pod is left, and all are ready: what `kubectl rollout status` waits for.
+ */
+export function rolloutProgress(
+  deployment: DeploymentLike | undefined,
+  desired: number,
+): RolloutProgress {
+  const status = deployment?.status ?? {};
+  const ready = status.readyReplicas ?? 0;
+  const observed = (status.observedGeneration ?? 0) >= (deployment?.metadata?.generation ?? 1);
+  const done =
+    deployment !== undefined &&
+    observed &&
+    (deployment.spec?.replicas ?? desired) === desired &&
+    (status.updatedReplicas ?? 0) === desired &&
+    (status.replicas ?? 0) === desired &&
+    ready === desired &&
+    (status.availableReplicas ?? 0) === desired;
+  return { ready, desired, done };
+}
+
+// ---------------------------------------------------------------------------------------
+// Why a rollout is stuck
+
+export interface PodSummary {
+  name: string;
+  deleting: boolean;
+  nodeName?: string;
+  ready: boolean;
+  restarts: number;
+  /** Containers that are waiting, with kubelet's reason (ErrImagePull, CrashLoopBackOff...). */
+  waiting: { container: string; image?: string; reason: string; message?: string }[];
+}
+
+export interface EventSummary {
+  /** Kind and name of the object the event is about. */
+  kind: string;
+  name: string;
+  reason: string;
+  message: string;
+  type: string;
+  /** Milliseconds since the epoch; 0 when unknown. */
+  at: number;
+}
+
+interface PodJson {
+  metadata?: { name?: string; deletionTimestamp?: Json };
+  spec?: { nodeName?: string; containers?: { name?: string; image?: string }[] };
+  status?: {
+    containerStatuses?: {
+      name?: string;
+      image?: string;
+      ready?: boolean;
+      restartCount?: number;
+      state?: { waiting?: { reason?: string; message?: string } };
+    }[];
+    initContainerStatuses?: unknown[];
+    conditions?: { type?: string; status?: string }[];
+  };
+}
+
+export function summarizePod(raw: Json): PodSummary {
+  const pod = raw as PodJson;
+  const statuses = pod.status?.containerStatuses ?? [];
+  const images = new Map((pod.spec?.containers ?? []).map((c) => [c.name, c.image]));
+  return {
+    name: pod.metadata?.name ?? '?',
+    deleting:
+      pod.metadata?.deletionTimestamp !== undefined && pod.metadata.deletionTimestamp !== null,
+    ...(pod.spec?.nodeName ? { nodeName: pod.spec.nodeName } : {}),
+    ready: (pod.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'),
+    restarts: statuses.reduce((sum, c) => sum + (c.restartCount ?? 0), 0),
+    waiting: statuses
+      .filter((c) => c.state?.waiting?.reason)
+      .map((c) => ({
+        container: c.name ?? '?',
+        reason: c.state?.waiting?.reason ?? '',
+        ...(c.state?.waiting?.message ? { message: c.state.waiting.message } : {}),
+        ...((images.get(c.name) ?? c.image) ? { image: images.get(c.name) ?? c.image } : {}),
+      })),
+  };
+}
+
+interface EventJson {
+  involvedObject?: { kind?: string; name?: string };
+  regarding?: { kind?: string; name?: string };
+  reason?: string;
+  message?: string;
+  note?: string;
+  type?: string;
+  lastTimestamp?: Json;
+  eventTime?: Json;
+  firstTimestamp?: Json;
+  metadata?: { creationTimestamp?: Json };
+}
+
+function timeOf(value: Json): number {
+  if (value instanceof Date) return value.getTime();
+  if (typeof value === 'string') {
+    const ms = Date.parse(value);
+    return Number.isNaN(ms) ? 0 : ms;
+  }
+  return 0;
+}
+
+export function summarizeEvent(raw: Json): EventSummary {
+  const event = raw as EventJson;
+  const about = event.involvedObject ?? event.regarding ?? {};
+  return {
+    kind: about.kind ?? '?',
+    name: about.name ?? '?',
+    reason: event.reason ?? '',
+    message: (event.message ?? event.note ?? '').trim(),
+    type: event.type ?? 'Normal',
+    at: Math.max(
+      timeOf(event.lastTimestamp),
+      timeOf(event.eventTime),
+      timeOf(event.firstTimestamp),
+      timeOf(event.metadata?.creationTimestamp),
+    ),
+  };
+}
+
+/** One short phrase for the spinner: the newest event about a pod or ReplicaSet. */
+export function latestEventText(events: readonly EventSummary[]): string | undefined {
+  let latest: EventSummary | undefined;
+  for (const e of events) {
+    if (e.kind !== 'Pod' && e.kind !== 'ReplicaSet') continue;
+    if (latest === undefined || e.at >= latest.at) latest = e;
+  }
+  if (latest === undefined) return undefined;
+  const text = `${latest.reason} ${latest.name}: ${latest.message}`;
+  return text.length > 100 ? `${text.slice(0, 97)}...` : text;
+}
+
+const IMAGE_REASONS = new Set([
+  'ErrImageNeverPull',
+  'ImagePullBackOff',
+  'ErrImagePull',
+  'InvalidImageName',
+]);
+
+export interface DiagnosisContext {
+  /** Where the image should have come from, for the hint: a kind cluster name. */
+  cluster?: string;
+  embedded?: boolean;
+}
+
+/**
+ * Plain-words reasons a rollout did not finish, most telling first. Empty when nothing
+ * explains it (then the caller says only how far it got).
+ */
+export function diagnoseRollout(
+  pods: readonly PodSummary[],
+  events: readonly EventSummary[],
+  context: DiagnosisContext = {},
+): string[] {
+  const reasons: string[] = [];
+  const newestFirst = [...events].sort((a, b) => b.at - a.at);
+
+  const failedCreate = newestFirst.find(
+    (e) => e.reason === 'FailedCreate' && e.kind === 'ReplicaSet',
+  );
+  if (failedCreate) {
+    const podSecurity = /PodSecurity|violates/i.test(failedCreate.message);
+    reasons.push(
+      podSecurity
+        ? `ReplicaSet ${failedCreate.name} cannot create pods: Pod Security rejects the pod template (${failedCreate.message})`
+        : `ReplicaSet ${failedCreate.name} cannot create pods: ${failedCreate.message}`,
+    );
+  }
+
+  const live = pods.filter((p) => !p.deleting);
+  for (const pod of live) {
+    for (const w of pod.waiting) {
+      if (IMAGE_REASONS.has(w.reason)) {
+        const image = w.image ?? 'the image';
+        const how = context.embedded
+          ? 'the embedded cluster runs only multi-replica-app and curlimages/curl images'
+          : context.cluster !== undefined
+            ? `was it loaded into this cluster? (\`kind load docker-image ${image} --name ${context.cluster}\`)`
+            : 'was the image loaded into, or can it be pulled by, this cluster?';
+        reasons.push(`Pod ${pod.name} cannot get image ${image} (${w.reason}): ${how}`);
+      } else if (w.reason === 'CreateContainerConfigError') {
+        reasons.push(
+          `Pod ${pod.name} cannot start container ${w.container} (CreateContainerConfigError): ${w.message ?? 'check its env, secrets and securityContext'}`,
+        );
+      } else if (w.reason === 'CrashLoopBackOff') {
+        reasons.push(
+          `Pod ${pod.name} keeps crashing (CrashLoopBackOff, ${pod.restarts} restarts): see \`kubectl logs --previous ${pod.name}\``,
+        );
+      } else if (w.reason !== 'ContainerCreating' && w.reason !== 'PodInitializing') {
+        reasons.push(
+          `Pod ${pod.name} is waiting: ${w.reason}${w.message ? ` (${w.message})` : ''}`,
+        );
+      }
+    }
+  }
+
+  const unhealthy = newestFirst.find((e) => e.reason === 'Unhealthy' && e.kind === 'Pod');
+  if (unhealthy) reasons.push(`Pod ${unhealthy.name}: a probe is failing (${unhealthy.message})`);
+
+  const unscheduled = newestFirst.find((e) => e.reason === 'FailedScheduling');
+  if (unscheduled)
+    reasons.push(`Pod ${unscheduled.name} cannot be scheduled: ${unscheduled.message}`);
+
+  if (reasons.length === 0 && live.length === 0) {
+    reasons.push('no pod of it exists yet, and no ReplicaSet event says why');
+  }
+
+  // One line per distinct reason: five replicas with the same image problem say it once.
+  const seen = new Set<string>();
+  return reasons.filter((r) => {
+    const key = r.replace(/^Pod \S+/, 'Pod');
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}

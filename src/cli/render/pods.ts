@@ -1,0 +1,98 @@
+import Table from 'cli-table3';
+
+/** The pod table `up` ends with. Pure: pod objects and a clock in, rows and text out. */
+
+export interface PodLike {
+  metadata?: {
+    name?: string;
+    creationTimestamp?: string | Date;
+    deletionTimestamp?: string | Date;
+  };
+  spec?: { nodeName?: string };
+  status?: {
+    podIP?: string;
+    phase?: string;
+    conditions?: { type?: string; status?: string }[];
+    containerStatuses?: { ready?: boolean; restartCount?: number }[];
+  };
+}
+
+export interface PodRow {
+  name: string;
+  replicaId: string;
+  podIP: string;
+  node: string;
+  /** `1/1`: ready containers over all containers, like `kubectl get pods`. */
+  ready: string;
+  restarts: number;
+  age: string;
+}
+
+export const POD_TABLE_HEADERS = ['NAME', 'REPLICA', 'POD IP', 'NODE', 'READY', 'RESTARTS', 'AGE'];
+
+/** The replica id the server reports: the last dash-separated segment of the pod name. */
+export function replicaIdOf(podName: string): string {
+  return podName.split('-').at(-1) ?? podName;
+}
+
+/** kubectl's age style: 45s, 3m12s under 10 minutes, 2h5m, 4d. */
+export function formatAge(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 10) return s % 60 === 0 ? `${m}m` : `${m}m${s % 60}s`;
+  if (m < 60) return `${m}m`;
+  const h = Math.floor(m / 60);
+  if (h < 24) return m % 60 === 0 ? `${h}h` : `${h}h${m % 60}m`;
+  return `${Math.floor(h / 24)}d`;
+}
+
+function toMs(value: string | Date | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = value instanceof Date ? value.getTime() : Date.parse(value);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+export function podRows(pods: readonly PodLike[], now: number): PodRow[] {
+  return pods
+    .filter((p) => p.metadata?.deletionTimestamp === undefined)
+    .map((pod) => {
+      const name = pod.metadata?.name ?? '?';
+      const statuses = pod.status?.containerStatuses ?? [];
+      const readyCount = statuses.filter((c) => c.ready === true).length;
+      const created = toMs(pod.metadata?.creationTimestamp);
+      return {
+        name,
+        replicaId: replicaIdOf(name),
+        podIP: pod.status?.podIP ?? '<none>',
+        node: pod.spec?.nodeName ?? '<none>',
+        ready: `${readyCount}/${Math.max(statuses.length, 1)}`,
+        restarts: statuses.reduce((sum, c) => sum + (c.restartCount ?? 0), 0),
+        age: created === undefined ? '?' : formatAge(now - created),
+      };
+    })
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+function cells(row: PodRow): string[] {
+  return [row.name, row.replicaId, row.podIP, row.node, row.ready, String(row.restarts), row.age];
+}
+
+/** A boxed table for a terminal; plain aligned columns (like kubectl) for logs and pipes. */
+export function renderPodTable(rows: readonly PodRow[], options: { boxed: boolean }): string {
+  if (options.boxed) {
+    const table = new Table({ head: POD_TABLE_HEADERS, style: { head: [], border: [] } });
+    for (const row of rows) table.push(cells(row));
+    return table.toString();
+  }
+  const all = [POD_TABLE_HEADERS, ...rows.map(cells)];
+  const widths = POD_TABLE_HEADERS.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
+  return all
+    .map((r) =>
+      r
+        .map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
+        .join('   ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
