@@ -239,7 +239,7 @@ describe('GET /load', () => {
 
   it('burns CPU for the time with cpu=1, still letting probes in', async () => {
     const cpuBefore = process.cpuUsage();
-    const load = fetch(`${server.base}/load?ms=300&cpu=1`);
+    const load = fetch(`${server.base}/load?ms=400&cpu=1`);
     await new Promise((resolve) => setTimeout(resolve, 50));
     const started = performance.now();
     const health = await fetch(`${server.base}/health`);
@@ -247,11 +247,12 @@ describe('GET /load', () => {
     expect(health.status).toBe(200);
     expect(healthMs).toBeLessThan(250);
     const body = (await (await load).json()) as Record<string, unknown>;
-    expect(body).toMatchObject({ mode: 'cpu', requested_ms: 300 });
-    expect(body.elapsed_ms).toBeGreaterThanOrEqual(300);
-    // The app runs in this process, so its burn shows in our own CPU time.
+    expect(body).toMatchObject({ mode: 'cpu', requested_ms: 400 });
+    expect(body.elapsed_ms).toBeGreaterThanOrEqual(400);
+    // The app runs in this process, so its burn shows in our own CPU time. A timer wait
+    // would show a few milliseconds; the bar is low because a busy machine shares the CPU.
     const cpu = process.cpuUsage(cpuBefore);
-    expect((cpu.user + cpu.system) / 1000).toBeGreaterThan(200);
+    expect((cpu.user + cpu.system) / 1000).toBeGreaterThan(100);
   });
 
   it('answers ms=0 at once and logs each load request', async () => {
