@@ -1,8 +1,17 @@
 import { createSocket } from 'node:dgram';
 import type { Store } from './store.js';
-import { registerNodes } from './nodes.js';
+import { nodeNames, registerNodes } from './nodes.js';
 import { LogBook, type PodLogs } from './kubelet/logs.js';
-import { seededRandom, type Random } from './random.js';
+import { Kubelet } from './kubelet/kubelet.js';
+import { Scheduler } from './kubelet/scheduler.js';
+import { DeploymentController } from './controllers/deployment.js';
+import { ReplicaSetController } from './controllers/replicaset.js';
+import { JobController } from './controllers/job.js';
+import { EndpointsController } from './controllers/endpoints.js';
+import { NamespaceController } from './controllers/namespace.js';
+import { GarbageCollector } from './gc.js';
+import { ServiceProxy } from './proxy.js';
+import { forkRandom, seededRandom } from './random.js';
 
 export type { PodLogs } from './kubelet/logs.js';
 
@@ -13,6 +22,8 @@ export interface RuntimeOptions {
   seed?: string;
   /** Absolute path of the compiled server (dist/server/main.js) that `multi-replica-app` runs. */
   serverEntry: string;
+  /** Where the runtime reports what goes wrong inside it (default: stderr). */
+  log?: (message: string) => void;
   /** Default: the Node.js running the daemon. */
   nodeBinary?: string;
   /** Default: `curl` on PATH. */
@@ -24,30 +35,73 @@ export interface RuntimeOptions {
 export class Runtime {
   readonly logs: PodLogs;
   private readonly logBook: LogBook;
-  private readonly random: Random;
-  private readonly now: () => Date;
+  private readonly proxy: ServiceProxy;
+  private readonly kubelet: Kubelet;
+  private readonly parts: { start(): void; stop(): Promise<void> }[];
   private started = false;
 
   constructor(
     private readonly store: Store,
     private readonly options: RuntimeOptions,
   ) {
-    this.now = options.now ?? (() => new Date());
-    this.random = seededRandom(options.seed);
-    this.logBook = new LogBook(store, this.now);
+    const now = options.now ?? (() => new Date());
+    const log = options.log ?? ((m: string) => process.stderr.write(`${m}\n`));
+    const random = seededRandom(options.seed);
+    this.logBook = new LogBook(store, now);
     this.logs = this.logBook;
+    // Separate streams, so (say) a scheduling decision does not shift the proxy's picks.
+    this.proxy = new ServiceProxy(store, forkRandom(random, 'proxy'), log);
+    this.kubelet = new Kubelet(store, this.logBook, {
+      nodeNames: nodeNamesFor(options.nodes),
+      serverEntry: options.serverEntry,
+      nodeBinary: options.nodeBinary ?? process.execPath,
+      curlBinary: options.curlBinary ?? 'curl',
+      random: forkRandom(random, 'kubelet'),
+      now,
+      log,
+      serviceTarget: (ns, svc, port) => this.serviceTarget(ns, svc, port),
+    });
+    this.parts = [
+      new GarbageCollector(store, log),
+      new NamespaceController(store, log),
+      new DeploymentController(store, now, log),
+      new ReplicaSetController(store, now, log),
+      new JobController(store, now, log),
+      new EndpointsController(store, log),
+      new Scheduler(store, forkRandom(random, 'scheduler'), log),
+      this.proxy,
+      this.kubelet,
+    ];
   }
 
   async start(): Promise<void> {
     if (this.started) return;
     await verifyLoopbackRange();
-    registerNodes(this.store, Math.max(1, this.options.nodes));
+    registerNodes(this.store, nodeCount(this.options.nodes));
+    for (const p of this.parts) p.start();
     this.started = true;
+    // Listeners for Services that already exist are bound before start returns.
+    await new Promise((r) => setImmediate(r));
+    await this.proxy.settled();
   }
 
+  /** Stops controllers first (nothing new starts), then every pod process, then the proxy. */
   async stop(): Promise<void> {
+    if (!this.started) return;
     this.started = false;
-    return Promise.resolve();
+    for (const p of this.parts.slice(0, -2)) await p.stop();
+    await this.kubelet.stop();
+    await this.proxy.stop();
+  }
+
+  /** PIDs of the running container processes. */
+  pids(): number[] {
+    return this.kubelet.pids();
+  }
+
+  /** Resolves once every Service port's listener is bound. */
+  proxySettled(): Promise<void> {
+    return this.proxy.settled();
   }
 
   /** Where the proxy of a Service port actually listens (the clusterIP, maybe another port). */
@@ -56,11 +110,16 @@ export class Runtime {
     service: string,
     port: number,
   ): { host: string; port: number } | undefined {
-    void namespace;
-    void service;
-    void port;
-    return undefined;
+    return this.proxy.target(namespace, service, port);
   }
+}
+
+function nodeCount(n: number): number {
+  return Number.isInteger(n) && n >= 1 ? n : 3;
+}
+
+function nodeNamesFor(n: number): string[] {
+  return nodeNames(nodeCount(n));
 }
 
 /**
