@@ -160,8 +160,6 @@ export async function killPod(opts: RawOptions, ctx: Context): Promise<KillPodRe
     },
   );
 
-  const progress = plan.json ? undefined : ctx.printer.progress(`Deleting pod ${victim}`);
-  let recovered: true;
   try {
     const waiting = waitFor<k8s.V1Pod, true>(
       kc,
@@ -180,7 +178,13 @@ export async function killPod(opts: RawOptions, ctx: Context): Promise<KillPodRe
         timeoutFlag: '--timeout',
       },
     );
+    if (!plan.json) {
+      ctx.printer.line(`Killing ${victim}; following the ReplicaSet as it replaces it:`);
+      ctx.printer.line(`  +  0.0 s  ${describe('deleted', victim)}`);
+    }
+    // The clock starts as the request leaves, so the watch events that follow measure from it.
     deletedAt = ctx.now();
+    observations.push({ event: 'deleted', at: deletedAt, detail: victim });
     try {
       await core.deleteNamespacedPod({
         name: victim,
@@ -191,17 +195,10 @@ export async function killPod(opts: RawOptions, ctx: Context): Promise<KillPodRe
       waiting.catch(() => undefined);
       throw new OperationError(`Could not delete pod ${victim}: ${apiErrorMessage(error)}`);
     }
-    progress?.stop();
-    if (!plan.json)
-      ctx.printer.line(`Killed ${victim}; following the ReplicaSet as it replaces it:`);
-    observations.push({ event: 'deleted', at: deletedAt, detail: victim });
-    if (!plan.json) ctx.printer.line(`  +  0.0 s  ${describe('deleted', victim)}`);
-    recovered = await waiting;
+    await waiting;
   } finally {
-    progress?.stop();
     endpointsWatch.stop();
   }
-  void recovered;
 
   const timeline = buildTimeline(observations);
   const recoveredAt = observations.find((o) => o.event === 'recovered')?.at;
