@@ -56,6 +56,12 @@ export function follow<T extends Meta>(
         query,
         (type: string, object: T) => {
           if (stopped) return;
+          if (type === 'ERROR') {
+            // 410 Gone: the version is too old to resume from; start over with a fresh replay.
+            if ((object as { code?: number } | undefined)?.code === 410)
+              resourceVersion = undefined;
+            return;
+          }
           const rv = object?.metadata?.resourceVersion;
           if (rv) resourceVersion = rv;
           if (type === 'BOOKMARK') return;
