@@ -75,10 +75,12 @@ async function run(): Promise<void> {
     store,
     seed === undefined ? { nodes, serverEntry } : { nodes, serverEntry, seed },
   );
+  // The key pair is made while the runtime starts: both sit on the start-up path.
+  const certificate = selfSignedCertificate();
   await runtime.start();
 
   const token = randomBytes(32).toString('hex');
-  const tls = await selfSignedCertificate();
+  const tls = await certificate;
   const api = new ApiServer({ store, token, logs: runtime.logs, admitPod, log, tls });
   const port = await api.listen(0, '127.0.0.1');
   const server = `https://127.0.0.1:${port}`;

@@ -1,0 +1,197 @@
+// Figures for the embedded cluster, measured side by side in one run:
+//   1. `sim start` until the API answers (median of several starts)
+//   2. `kubectl apply --server-side -f manifests/` until 5/5 replicas are Ready
+//   3. added latency of the Service proxy over a direct pod connection (median per new
+//      connection, alternating service and direct)
+//   4. daemon RSS with 5 replicas running (the daemon process alone)
+// Usage: npm run bench:sim [-- --starts 5 --connections 200]
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import https from 'node:https';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { startSim, stopSim } from '../dist/sim/control.js';
+
+const { values } = parseArgs({
+  options: {
+    starts: { type: 'string', default: '5' },
+    connections: { type: 'string', default: '200' },
+  },
+});
+const STARTS = Number(values.starts);
+const CONNECTIONS = Number(values.connections);
+const manifests = fileURLToPath(new URL('../manifests/', import.meta.url));
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const ms = (n) => `${n.toFixed(n < 10 ? 3 : 0)} ms`;
+
+function kubectl(kubeconfig, args) {
+  return new Promise((resolve, reject) => {
+    execFile(
+      'kubectl',
+      ['--kubeconfig', kubeconfig, ...args],
+      { timeout: 60_000 },
+      (err, stdout, stderr) =>
+        err
+          ? reject(new Error(`kubectl ${args.join(' ')}: ${stderr || err.message}`))
+          : resolve(stdout),
+    );
+  });
+}
+
+function apiGet(state, urlPath) {
+  return new Promise((resolve, reject) => {
+    https
+      .get(
+        {
+          host: '127.0.0.1',
+          port: state.port,
+          path: urlPath,
+          ca: state.ca,
+          headers: { Authorization: `Bearer ${state.token}` },
+        },
+        (res) => {
+          let body = '';
+          res.on('data', (c) => (body += c));
+          res.on('end', () => resolve(JSON.parse(body)));
+        },
+      )
+      .on('error', reject);
+  });
+}
+
+/** One new connection: connect, GET /health, read the whole answer, close. Milliseconds. */
+function oneRequest(host, port) {
+  return new Promise((resolve, reject) => {
+    const t0 = process.hrtime.bigint();
+    const socket = net.connect({ host, port });
+    let got = '';
+    socket.on('connect', () =>
+      socket.write(`GET /health HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`),
+    );
+    socket.on('data', (c) => (got += c));
+    socket.on('end', () => {
+      if (!got.startsWith('HTTP/1.1 200'))
+        reject(new Error(`unexpected answer from ${host}:${port}: ${got.slice(0, 40)}`));
+      else resolve(Number(process.hrtime.bigint() - t0) / 1e6);
+    });
+    socket.on('error', reject);
+  });
+}
+
+const homes = [];
+const tempHome = () => {
+  const h = mkdtempSync(path.join(os.tmpdir(), 'replica-demo-bench-'));
+  homes.push(h);
+  return h;
+};
+
+try {
+  // 1. start until the API answers
+  const startTimes = [];
+  for (let i = 0; i < STARTS; i += 1) {
+    const home = tempHome();
+    const t0 = performance.now();
+    await startSim({ home, nodes: 3, seed: 'bench' });
+    startTimes.push(performance.now() - t0);
+    await stopSim(home);
+  }
+
+  // 2. apply until 5/5 ready
+  const home = tempHome();
+  const started = await startSim({ home, nodes: 3, seed: 'bench' });
+  const state = JSON.parse(readFileSync(path.join(home, 'sim', 'state.json'), 'utf8'));
+  const t0 = performance.now();
+  await kubectl(started.kubeconfigPath, ['apply', '--server-side', '-f', manifests]);
+  let deploy;
+  const deadline = Date.now() + 60_000;
+  do {
+    deploy = await apiGet(
+      state,
+      '/apis/apps/v1/namespaces/multi-replica-web/deployments/web-server-deployment',
+    );
+    if ((deploy.status?.readyReplicas ?? 0) >= 5 && (deploy.status?.updatedReplicas ?? 0) >= 5)
+      break;
+    await new Promise((r) => setTimeout(r, 20));
+  } while (Date.now() < deadline);
+  const applyMs = performance.now() - t0;
+  const ready = deploy.status?.readyReplicas ?? 0;
+
+  // 3. Service proxy vs direct, alternating, new connection each time
+  const svc = await apiGet(
+    state,
+    '/api/v1/namespaces/multi-replica-web/services/web-server-service',
+  );
+  const pods = await apiGet(
+    state,
+    '/api/v1/namespaces/multi-replica-web/pods?labelSelector=app%3Dweb-server',
+  );
+  const podIp = pods.items.find((p) => p.status?.podIP && !p.metadata.deletionTimestamp)?.status
+    .podIP;
+  const clusterIp = svc.spec.clusterIP;
+  const direct = [];
+  const viaService = [];
+  for (let i = 0; i < 20; i += 1) {
+    await oneRequest(podIp, 8080);
+    await oneRequest(clusterIp, 80);
+  }
+  for (let i = 0; i < CONNECTIONS; i += 1) {
+    direct.push(await oneRequest(podIp, 8080));
+    viaService.push(await oneRequest(clusterIp, 80));
+  }
+
+  // 4. daemon RSS
+  const status = readFileSync(`/proc/${started.pid}/status`, 'utf8');
+  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  await stopSim(home);
+
+  const rows = [
+    [
+      'sim start until the API answers (median)',
+      ms(median(startTimes)),
+      '< 1000 ms',
+      `${STARTS} starts`,
+    ],
+    ['apply manifests until 5/5 Ready', ms(applyMs), '< 5000 ms', `${ready}/5 ready`],
+    [
+      'direct to pod, per new connection (median)',
+      ms(median(direct)),
+      '',
+      `${CONNECTIONS} connections`,
+    ],
+    [
+      'via Service proxy, per new connection (median)',
+      ms(median(viaService)),
+      '',
+      `${CONNECTIONS} connections`,
+    ],
+    [
+      'added latency of the Service proxy',
+      ms(median(viaService) - median(direct)),
+      '< 1 ms',
+      'median difference',
+    ],
+    [
+      'daemon RSS with 5 replicas running',
+      `${(rssKb / 1024).toFixed(1)} MB`,
+      '< 100 MB',
+      `pid ${started.pid}`,
+    ],
+  ];
+  const w = [0, 1, 2].map((c) => Math.max(...rows.map((r) => r[c].length)));
+  console.log(`embedded cluster figures (node ${process.version}, ${os.cpus().length} cpus)`);
+  for (const r of rows)
+    console.log(`${r[0].padEnd(w[0])}  ${r[1].padStart(w[1])}  ${r[2].padEnd(w[2])}  ${r[3]}`);
+} finally {
+  for (const h of homes) {
+    await stopSim(h).catch(() => undefined);
+    rmSync(h, { recursive: true, force: true });
+  }
+}
