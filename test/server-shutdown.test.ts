@@ -15,6 +15,7 @@ interface ServerProcess {
   child: ChildProcessWithoutNullStreams;
   port: number;
   stderr: () => string;
+  stdout: () => string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
 }
 
@@ -31,7 +32,8 @@ async function startServer(env: Record<string, string> = {}): Promise<ServerProc
   });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  child.stdout.resume();
+  let stdout = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>(
     (resolve) =>
       child.once('exit', (code, signal) => resolve({ code, signal, at: performance.now() })),
@@ -51,7 +53,7 @@ async function startServer(env: Record<string, string> = {}): Promise<ServerProc
       reject(new Error(`server exited with ${code}: ${stderr}`));
     });
   });
-  return { child, port, stderr: () => stderr, exited };
+  return { child, port, stderr: () => stderr, stdout: () => stdout, exited };
 }
 
 async function waitFor(condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
@@ -143,6 +145,10 @@ describe('server process shutdown', () => {
       const first = await idle.response();
       expect(first.status).toBe(200);
       expect(first.headers.connection).toBe('keep-alive');
+      // Two requests in one packet: their log lines leave in one write, still one line each.
+      idle.send(request('/') + request('/?n=2'));
+      expect((await idle.response()).status).toBe(200);
+      expect((await idle.response()).status).toBe(200);
 
       // Headers begun but not finished: the connection is busy, not idle, when SIGTERM lands.
       const probe = await Connection.open(server.port);
@@ -178,6 +184,13 @@ describe('server process shutdown', () => {
       const exit = await server.exited;
       expect(exit).toMatchObject({ code: 0, signal: null });
       expect(exit.at).toBeGreaterThanOrEqual(loadedAt - 50);
+      // `/`, `/?n=2` and `/load`; the probes stay out of the log.
+      const line =
+        /^\[\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\] Request received by web-server-deployment-6d4cf56db6-drain \(Replica drain\)$/;
+      const lines = server.stdout().split('\n');
+      expect(lines.pop()).toBe('');
+      expect(lines).toHaveLength(3);
+      for (const logged of lines) expect(logged).toMatch(line);
     } finally {
       for (const connection of connections) connection.destroy();
       server.child.kill('SIGKILL');
