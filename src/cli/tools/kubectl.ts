@@ -82,7 +82,7 @@ export async function verifyContext(
 
 /** kubectl's words for "nothing answered at that address". */
 function unreachable(result: ToolResult): boolean {
-  return /Unable to connect to the server|connection refused|no such host|i\/o timeout|dial tcp/i.test(
+  return /Unable to connect to the server|connection refused|connection to the server .* was refused|no such host|i\/o timeout|dial tcp/i.test(
     result.stderr,
   );
 }

@@ -1,0 +1,153 @@
+import { execa } from 'execa';
+import {
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  mkdirSync,
+  writeFileSync,
+} from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * Runs the real CLI (`node bin/replica-demo.js`) as a user would, with fake docker, kind and
+ * kubectl as the only programs on PATH (besides node), recording every call they get.
+ */
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const FAKES = path.join(ROOT, 'test', 'fakes', 'bin');
+export const CLI = path.join(ROOT, 'bin', 'replica-demo.js');
+
+export type FakeTool = 'docker' | 'kind' | 'kubectl';
+
+export interface Call {
+  tool: FakeTool;
+  args: string[];
+  stdin?: string;
+}
+
+export interface CliRun {
+  /** The tool home (REPLICA_DEMO_HOME) the run used. */
+  home: string;
+  code: number;
+  stdout: string;
+  stderr: string;
+  calls: Call[];
+}
+
+export interface Sandbox {
+  dir: string;
+  home: string;
+  kubeconfig: string;
+  run(
+    args: string[],
+    options?: { env?: Record<string, string>; tools?: FakeTool[] },
+  ): Promise<CliRun>;
+  writeJson(name: string, value: unknown): string;
+  cleanup(): void;
+}
+
+/**
+ * A kubeconfig whose contexts all point at 127.0.0.1:1, where nothing listens: the API
+ * step after the fakes' part fails at once with "connection refused", never reaching a
+ * real cluster and never reading ~/.kube/config.
+ */
+function deadKubeconfig(contexts: string[]): string {
+  const lines = [
+    'apiVersion: v1',
+    'kind: Config',
+    'clusters:',
+    '- name: dead',
+    '  cluster:',
+    '    server: https://127.0.0.1:1',
+    '    insecure-skip-tls-verify: true',
+    'users:',
+    '- name: dead',
+    '  user:',
+    '    token: fake',
+    'contexts:',
+  ];
+  for (const c of contexts)
+    lines.push(`- name: ${c}`, '  context:', '    cluster: dead', '    user: dead');
+  lines.push(`current-context: ${contexts[0] ?? ''}`);
+  return `${lines.join('\n')}\n`;
+}
+
+export function sandbox(): Sandbox {
+  if (!existsSync(path.join(ROOT, 'dist', 'cli', 'commands', 'up.js'))) {
+    throw new Error('dist/ is missing: run `npx tsc -p tsconfig.build.json` before these tests');
+  }
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'replica-demo-fakes-'));
+  const kubeconfig = path.join(dir, 'kubeconfig');
+  writeFileSync(
+    kubeconfig,
+    deadKubeconfig(['kind-kind', 'kind-lesson', 'kind-other', 'prod-admin']),
+  );
+  let runs = 0;
+  return {
+    dir,
+    kubeconfig,
+    writeJson(name, value) {
+      const file = path.join(dir, name);
+      writeFileSync(file, JSON.stringify(value));
+      return file;
+    },
+    async run(args, options = {}) {
+      runs += 1;
+      const bin = path.join(dir, `bin${runs}`);
+      mkdirSync(bin);
+      // node's own folder may hold the real docker or kubectl: link node alone instead.
+      symlinkSync(process.execPath, path.join(bin, 'node'));
+      for (const tool of options.tools ?? ['docker', 'kind', 'kubectl']) {
+        symlinkSync(path.join(FAKES, tool), path.join(bin, tool));
+      }
+      const log = path.join(dir, `calls${runs}.jsonl`);
+      const home = options.home ?? path.join(dir, `home${runs}`);
+      mkdirSync(home, { recursive: true });
+      const result = await execa(process.execPath, [CLI, ...args], {
+        reject: false,
+        extendEnv: false,
+        stdin: 'ignore',
+        env: {
+          PATH: bin,
+          HOME: dir,
+          KUBECONFIG: kubeconfig,
+          REPLICA_DEMO_HOME: home,
+          NO_COLOR: '1',
+          FAKE_LOG: log,
+          ...options.env,
+        },
+        timeout: 30_000,
+      });
+      const calls = existsSync(log)
+        ? readFileSync(log, 'utf8')
+            .split('\n')
+            .filter((l) => l !== '')
+            .map((l) => JSON.parse(l) as Call)
+        : [];
+      return {
+        home,
+        code: result.exitCode ?? -1,
+        stdout: String(result.stdout),
+        stderr: String(result.stderr),
+        calls,
+      };
+    },
+    cleanup() {
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** `tool arg0 arg1` for each call, for readable order assertions. */
+export function commandLines(calls: readonly Call[]): string[] {
+  return calls.map((c) => [c.tool, ...c.args].join(' '));
+}
+
+/** Index of the first call whose command line starts with `prefix`; -1 when none. */
+export function indexOfCall(calls: readonly Call[], prefix: string): number {
+  return commandLines(calls).findIndex((l) => l.startsWith(prefix));
+}
