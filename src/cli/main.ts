@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { CommanderError } from 'commander';
+import { CommanderError, type Command } from 'commander';
 import { createContext } from './context.js';
 import { ExitCode, ReplicaDemoError } from './errors.js';
 import { buildProgram } from './program.js';
@@ -26,11 +26,15 @@ export async function main(argv: string[]): Promise<number> {
 
   const ctx = createContext({ signal: abort.signal });
   const program = buildProgram(ctx, packageVersion());
-  program.exitOverride();
-  program.configureOutput({
-    writeErr: () => undefined,
-    outputError: () => undefined,
-  });
+  // Sub-commands copy these settings only when created, so set them on every command:
+  // otherwise commander exits by itself (code 1) on a bad flag of `up`.
+  const quiet = (command: Command): void => {
+    command.exitOverride();
+    // Errors are printed below, in one line; help asked for by a bare `sim` still shows.
+    command.configureOutput({ outputError: () => undefined });
+    command.commands.forEach(quiet);
+  };
+  quiet(program);
 
   try {
     await program.parseAsync(argv, { from: 'user' });
@@ -38,8 +42,9 @@ export async function main(argv: string[]): Promise<number> {
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.exitCode === 0) return ExitCode.Ok; // --help, --version
+      if (error.code === 'commander.help') return ExitCode.Usage; // help already shown
       ctx.printer.note(
-        `${error.message.replace(/^error: /, 'Error: ')} (see \`replica-demo --help\`)`,
+        `${error.message.replace(/^error: /, 'Error: ').replace(/\s*\n\s*/g, ' ')} (see \`replica-demo --help\`)`,
       );
       return ExitCode.Usage;
     }
