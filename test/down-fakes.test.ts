@@ -1,0 +1,109 @@
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { commandLines, sandbox, type Sandbox } from './fakes/harness.js';
+
+/**
+ * `down` against fake kubectl and kind. The deletion itself goes through kubectl; the wait
+ * until the namespace is gone meets the dead kubeconfig and ends with exit 8, after the
+ * delete was issued.
+ */
+
+let box: Sandbox;
+beforeAll(() => {
+  box = sandbox();
+});
+afterAll(() => box.cleanup());
+
+const ours = [
+  {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: {
+      name: 'multi-replica-web',
+      labels: { 'app.kubernetes.io/managed-by': 'replica-demo' },
+    },
+  },
+];
+
+function homeWith(state: Record<string, unknown>): string {
+  const home = path.join(box.dir, `home-${Math.random().toString(36).slice(2)}`);
+  mkdirSync(home);
+  writeFileSync(path.join(home, 'state.json'), JSON.stringify(state), { mode: 0o600 });
+  return home;
+}
+
+describe('down with fake tools', () => {
+  it('deletes our namespace on the saved context, then waits for it through the API', async () => {
+    const home = homeWith({
+      mode: 'kind',
+      context: 'kind-lesson',
+      cluster: 'lesson',
+      namespace: 'lesson-ns',
+    });
+    const ns = [{ ...ours[0], metadata: { ...ours[0]!.metadata, name: 'lesson-ns' } }];
+    const r = await box.run(['down', '--yes'], {
+      home,
+      env: { FAKE_KUBECTL_GET_FILE: box.writeJson('ns.json', ns) },
+    });
+    expect(commandLines(r.calls)).toEqual([
+      'kubectl version --client',
+      'kubectl get namespace/lesson-ns --namespace lesson-ns --ignore-not-found --output json --context kind-lesson',
+      'kubectl delete namespace lesson-ns --wait=false --context kind-lesson',
+    ]);
+    expect(r.code).toBe(8);
+    expect(r.stderr).toMatch(/API server of context kind-lesson is not reachable/);
+  });
+
+  it('says there is nothing to delete when the namespace is absent, and exits 0', async () => {
+    const r = await box.run(['down', '--yes', '--cluster', 'kind']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('Namespace multi-replica-web does not exist on context kind-kind');
+    expect(commandLines(r.calls).some((l) => l.startsWith('kubectl delete'))).toBe(false);
+  });
+
+  it('--dry-run prints the deletion and runs only kubectl get', async () => {
+    const r = await box.run(['down', '--dry-run', '--cluster', 'kind'], {
+      env: { FAKE_KUBECTL_GET_FILE: box.writeJson('ours.json', ours) },
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(
+      'would run: kubectl delete namespace multi-replica-web --wait=false --context kind-kind',
+    );
+    expect(
+      commandLines(r.calls).filter(
+        (l) => !l.startsWith('kubectl version') && !l.startsWith('kubectl get'),
+      ),
+    ).toEqual([]);
+  });
+
+  it('--delete-cluster deletes the kind cluster up --create-cluster made, and forgets it', async () => {
+    const home = homeWith({
+      mode: 'kind',
+      context: 'kind-fresh',
+      cluster: 'fresh',
+      namespace: 'multi-replica-web',
+      createdCluster: true,
+    });
+    const r = await box.run(['down', '--delete-cluster', '--yes'], { home });
+    expect(r.code, r.stderr).toBe(0);
+    expect(commandLines(r.calls)).toEqual([
+      'kubectl version --client',
+      'kind delete cluster --name fresh',
+    ]);
+    expect(existsSync(path.join(home, 'state.json'))).toBe(false);
+  });
+
+  it('--delete-cluster refuses a cluster it did not create, even one it used', async () => {
+    const home = homeWith({
+      mode: 'kind',
+      context: 'kind-kind',
+      cluster: 'kind',
+      namespace: 'multi-replica-web',
+    });
+    const r = await box.run(['down', '--delete-cluster', '--yes'], { home });
+    expect(r.code).toBe(9);
+    expect(r.calls).toEqual([]);
+    expect(existsSync(path.join(home, 'state.json'))).toBe(true);
+  });
+});
