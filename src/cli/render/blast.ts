@@ -147,9 +147,9 @@ export function renderPortForward(result: PortForwardResult, color: ChalkInstanc
 export function explainPortForward(pod: string, reason: string): string[] {
   return [
     '  Why one pod: `kubectl port-forward svc/web-server-service` resolves the Service to one',
-    `  pod once (${pod}: ${reason}) and tunnels to it through the API server and the kubelet.`,
-    '  kube-proxy is never involved, so every request lands on that pod, and the tunnel dies',
-    '  when that pod goes.',
+    '  pod, once, and tunnels to it through the API server and the kubelet. kube-proxy is never',
+    '  involved, so every request lands on that pod, and the tunnel dies when that pod goes.',
+    `  Why ${pod}: ${reason}.`,
   ];
 }
 
