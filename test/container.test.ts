@@ -213,6 +213,42 @@ describe.skipIf(!engineUp)('server image (skipped: no Docker engine answers `doc
     expect(Object.keys(config.ExposedPorts)).toEqual(['8080/tcp']);
   });
 
+  it('holds compiled server JS and express alone, no sources or dev dependencies', async () => {
+    const listing = `const fs = require('node:fs');
+      console.log(JSON.stringify({
+        app: fs.readdirSync('/app').sort(),
+        server: fs.readdirSync('/app/dist/server').sort(),
+        modules: fs.readdirSync('/app/node_modules'),
+      }));`;
+    const contents = JSON.parse(
+      await docker([
+        'run',
+        '--rm',
+        '--network',
+        'none',
+        '--read-only',
+        '--user',
+        '10001:10001',
+        imageTag,
+        'node',
+        '-e',
+        listing,
+      ]),
+    ) as { app: string[]; server: string[]; modules: string[] };
+    expect(contents.app).toEqual(['dist', 'node_modules', 'package.json']);
+    expect(contents.server).toEqual([
+      'app.js',
+      'identity.js',
+      'lifecycle.js',
+      'load.js',
+      'main.js',
+    ]);
+    expect(contents.modules).toContain('express');
+    for (const devOrCli of ['typescript', 'vitest', '@kubernetes', 'commander', 'execa']) {
+      expect(contents.modules).not.toContain(devOrCli);
+    }
+  });
+
   it('answers GET / read-only, without capabilities, with the pod name from env', async () => {
     const response = await getWhenUp(`http://127.0.0.1:${port}/`, 20_000);
     expect(response.status).toBe(200);
