@@ -1,3 +1,5 @@
+/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-call --
+   the assertions read JSON answers of many shapes; a typed view per answer would only restate them */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Store } from '../src/sim/store.js';
 import { ApiServer } from '../src/sim/api/server.js';

@@ -78,7 +78,7 @@ describe.skipIf(!hasKubectl)(
       const rows = lines.slice(1).map((l) => l.split(/\s+/));
       expect(rows).toHaveLength(5);
       for (const row of rows) {
-        expect(row[0]).toMatch(/^web-server-deployment-[a-z0-9]{10}-[a-z0-9]{5}$/);
+        expect(row[0]).toMatch(/^web-server-deployment-[a-z0-9]{6,10}-[a-z0-9]{5}$/);
         expect(row[1]).toBe('1/1');
         expect(row[2]).toBe('Running');
         expect(row[5]).toMatch(/^127\.\d+\.\d+\.\d+$/);
@@ -165,7 +165,7 @@ describe.skipIf(!hasKubectl)(
       const gone = await sim.kubectl(['get', 'namespace', NS]);
       expect(gone.stderr).toContain(`namespaces "${NS}" not found`);
       await eventually(
-        async () => (serverProcesses().length === 0 ? true : undefined),
+        () => Promise.resolve(serverProcesses().length === 0 ? true : undefined),
         30_000,
         'no server process',
       );

@@ -65,6 +65,10 @@ function invalid(type: ResourceType, name: string, causes: Cause[]): ApiError {
   return new ApiError(422, 'Invalid', message, details);
 }
 
+function nameOf(meta: Obj, current: KubeObject | undefined): string {
+  return typeof meta.name === 'string' ? meta.name : (current?.metadata.name ?? '');
+}
+
 function isObj(v: unknown): v is Obj {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -177,7 +181,11 @@ function labelsMatch(selector: unknown, labels: unknown): boolean {
 
 function nextClusterIp(store: Store, type: ResourceType): string {
   const used = new Set(
-    store.list(type).items.map((s) => (isObj(s.spec) ? String(s.spec.clusterIP ?? '') : '')),
+    store
+      .list(type)
+      .items.map((s) =>
+        isObj(s.spec) && typeof s.spec.clusterIP === 'string' ? s.spec.clusterIP : '',
+      ),
   );
   for (let n = 0; n < 250 * 250; n += 1) {
     const ip = `127.96.${Math.floor(n / 250)}.${2 + (n % 250)}`;
@@ -192,7 +200,7 @@ function nextClusterIp(store: Store, type: ResourceType): string {
 
 /** Fill what the API server fills and reject what it rejects, before `store.create`. */
 export function prepareCreate(store: Store, type: ResourceType, input: NewObject): NewObject {
-  const obj = input as unknown as Obj & NewObject;
+  const obj: Obj & NewObject = input;
   const meta = objAt(obj, 'metadata');
   const name = typeof meta.name === 'string' ? meta.name : '';
   const causes: Cause[] = [];
@@ -219,7 +227,7 @@ export function prepareUpdate(
   current: KubeObject,
 ): KubeObject {
   const causes: Cause[] = [];
-  defaultAndValidate(store, type, next as unknown as Obj, causes, current);
+  defaultAndValidate(store, type, next, causes, current);
   if (causes.length > 0) throw invalid(type, current.metadata.name, causes);
   return next;
 }
@@ -235,7 +243,7 @@ function defaultAndValidate(
   switch (type.plural) {
     case 'namespaces': {
       const labels = objAt(meta, 'labels');
-      labels['kubernetes.io/metadata.name'] = String(meta.name ?? current?.metadata.name ?? '');
+      labels['kubernetes.io/metadata.name'] = nameOf(meta, current);
       const spec = objAt(obj, 'spec');
       setDefault(spec, 'finalizers', ['kubernetes']);
       const status = objAt(obj, 'status');
@@ -343,7 +351,7 @@ function defaultAndValidate(
           causes.push({
             reason: 'FieldValueNotSupported',
             field: 'spec.template.spec.restartPolicy',
-            message: `Unsupported value: "${String(rp ?? 'Always')}": supported values: "OnFailure", "Never"`,
+            message: `Unsupported value: "${typeof rp === 'string' ? rp : 'Always'}": supported values: "OnFailure", "Never"`,
           });
         defaultPodSpec(tspec, 'Never');
       }
@@ -352,7 +360,7 @@ function defaultAndValidate(
         (typeof meta.uid === 'string' ? meta.uid : undefined) ??
         crypto.randomUUID();
       meta.uid = uid;
-      const jobName = String(meta.name ?? current?.metadata.name ?? '');
+      const jobName = nameOf(meta, current);
       if (!isObj(spec.selector))
         spec.selector = { matchLabels: { 'batch.kubernetes.io/controller-uid': uid } };
       const labels = objAt(tmeta, 'labels');

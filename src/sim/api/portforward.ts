@@ -57,13 +57,14 @@ export function createPortForward(lookup: PodAddressLookup, log: (line: string) 
       );
       return;
     }
-    const podIp = pod.status?.podIP as string | undefined;
-    if (pod.status?.phase !== 'Running' || !podIp) {
+    const status = (pod.status ?? {}) as { podIP?: string; phase?: string };
+    const podIp = status.podIP;
+    if (status.phase !== 'Running' || !podIp) {
       reject(
         failure(
           400,
           'BadRequest',
-          `unable to upgrade connection: pod ${podName} is not running (phase ${String(pod.status?.phase ?? 'Pending')})`,
+          `unable to upgrade connection: pod ${podName} is not running (phase ${status.phase ?? 'Pending'})`,
         ),
       );
       return;

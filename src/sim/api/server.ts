@@ -203,7 +203,7 @@ function parseBody(raw: Buffer, contentType: string, allowYaml: boolean): unknow
 
 function mustObject(v: unknown, what = 'request body'): Record<string, unknown> {
   if (!isObject(v)) throw new ApiError(400, 'BadRequest', `the ${what} must be a JSON object`);
-  return v as Record<string, unknown>;
+  return v;
 }
 
 export class ApiServer {
@@ -611,7 +611,10 @@ export class ApiServer {
         name: t.namespace ?? '',
         kind: 'namespaces',
       });
-    if (ns.metadata.deletionTimestamp || ns.status?.phase === 'Terminating') {
+    if (
+      ns.metadata.deletionTimestamp ||
+      (ns.status as { phase?: string } | undefined)?.phase === 'Terminating'
+    ) {
       throw new ApiError(
         403,
         'Forbidden',
@@ -627,15 +630,15 @@ export class ApiServer {
       throw new ApiError(
         400,
         'BadRequest',
-        `the API version in the data (${String(body.apiVersion)}) does not match the expected API version (${expected}) or kind ${String(body.kind)} is not ${t.type.kind}`,
+        `the API version in the data (${text(body.apiVersion)}) does not match the expected API version (${expected}) or kind ${text(body.kind)} is not ${t.type.kind}`,
       );
     if (body.apiVersion !== undefined && body.apiVersion !== expected)
       throw new ApiError(
         400,
         'BadRequest',
-        `the API version in the data (${String(body.apiVersion)}) does not match the expected API version (${expected})`,
+        `the API version in the data (${text(body.apiVersion)}) does not match the expected API version (${expected})`,
       );
-    const meta = isObject(body.metadata as Json) ? (body.metadata as Record<string, unknown>) : {};
+    const meta = isObject(body.metadata) ? (body.metadata as Record<string, unknown>) : {};
     if (
       t.type.namespaced &&
       meta.namespace !== undefined &&
@@ -660,7 +663,7 @@ export class ApiServer {
       parseBody(await readBody(req), req.headers['content-type'] ?? '', true),
     );
     this.checkKind(t, body);
-    const meta = (isObject(body.metadata as Json) ? body.metadata : {}) as Record<string, unknown>;
+    const meta = (isObject(body.metadata) ? body.metadata : {}) as Record<string, unknown>;
     const displayName = typeof meta.name === 'string' ? meta.name : '';
     if (t.type.namespaced && !t.namespace)
       throw new ApiError(
@@ -719,15 +722,12 @@ export class ApiServer {
         'Conflict',
         `Operation cannot be fulfilled on ${qualified(t.type)} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
       );
-    const nextMeta = (isObject(next.metadata as Json) ? next.metadata : {}) as Record<
-      string,
-      unknown
-    >;
+    const nextMeta = (isObject(next.metadata) ? next.metadata : {}) as Record<string, unknown>;
     if (nextMeta.name !== undefined && nextMeta.name !== name)
       throw new ApiError(
         400,
         'BadRequest',
-        `the name of the object (${String(nextMeta.name)}) does not match the name on the URL (${name})`,
+        `the name of the object (${text(nextMeta.name)}) does not match the name on the URL (${name})`,
       );
     this.checkKind(t, next);
     let merged: KubeObject;
@@ -747,7 +747,7 @@ export class ApiServer {
         if (current.metadata[k] === undefined) delete merged.metadata[k];
         else (merged.metadata as unknown as Record<string, unknown>)[k] = current.metadata[k];
       }
-      if (t.type.subresources.includes('status')) merged.status = current.status;
+      if (t.type.subresources.includes('status')) merged.status = current.status as unknown;
       if (!nextMeta.managedFields) merged.metadata.managedFields = current.metadata.managedFields;
       prepareUpdate(this.store, t.type, merged, current);
     }
@@ -781,7 +781,7 @@ export class ApiServer {
     const body = mustObject(
       parseBody(await readBody(req), req.headers['content-type'] ?? '', true),
     );
-    const meta = (isObject(body.metadata as Json) ? body.metadata : {}) as Record<string, unknown>;
+    const meta = (isObject(body.metadata) ? body.metadata : {}) as Record<string, unknown>;
     const rv =
       typeof meta.resourceVersion === 'string' && meta.resourceVersion !== ''
         ? meta.resourceVersion
@@ -834,7 +834,7 @@ export class ApiServer {
         throw new ApiError(
           400,
           'BadRequest',
-          `the name of the object (${String(appliedMeta.name)}) does not match the name on the URL (${name})`,
+          `the name of the object (${text(appliedMeta.name)}) does not match the name on the URL (${name})`,
         );
       const current = this.store.get(t.type, t.namespace, name);
       if (t.sub === 'status') {
@@ -898,12 +898,12 @@ export class ApiServer {
         );
     }
     const nextObj = mustObject(next, 'patched object');
-    const nextMeta = (isObject(nextObj.metadata as Json) ? nextObj.metadata : {}) as Record<
+    const nextMeta = (isObject(nextObj.metadata) ? nextObj.metadata : {}) as Record<
       string,
       unknown
     >;
     const patchMeta =
-      isObject(patch as Json) && isObject((patch as Record<string, Json>).metadata ?? null)
+      isObject(patch) && isObject((patch as Record<string, Json>).metadata ?? null)
         ? ((patch as Record<string, Json>).metadata as Record<string, Json>)
         : {};
     const rv =
@@ -914,7 +914,12 @@ export class ApiServer {
   }
 
   private scaleOf(obj: KubeObject): KubeObject {
-    const matchLabels = (obj.spec?.selector?.matchLabels ?? {}) as Record<string, string>;
+    const spec = (obj.spec ?? {}) as {
+      replicas?: number;
+      selector?: { matchLabels?: Record<string, string> };
+    };
+    const status = (obj.status ?? {}) as { replicas?: number };
+    const matchLabels = spec.selector?.matchLabels ?? {};
     return {
       kind: 'Scale',
       apiVersion: 'autoscaling/v1',
@@ -925,9 +930,9 @@ export class ApiServer {
         resourceVersion: obj.metadata.resourceVersion,
         creationTimestamp: obj.metadata.creationTimestamp,
       },
-      spec: { replicas: obj.spec?.replicas ?? 0 },
+      spec: { replicas: spec.replicas ?? 0 },
       status: {
-        replicas: obj.status?.replicas ?? 0,
+        replicas: status.replicas ?? 0,
         selector: Object.entries(matchLabels)
           .map(([k, v]) => `${k}=${v}`)
           .join(','),
@@ -969,7 +974,7 @@ export class ApiServer {
         throw unsupported(415, `the patch content type "${contentType}" on ${t.type.plural}/scale`);
     } else throw unsupported(405, `${method} on ${t.type.plural}/scale`);
     const nextObj = mustObject(next);
-    const spec = (isObject(nextObj.spec as Json) ? nextObj.spec : {}) as Record<string, unknown>;
+    const spec = (isObject(nextObj.spec) ? nextObj.spec : {}) as Record<string, unknown>;
     const replicas = spec.replicas;
     if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0)
       throw new ApiError(
@@ -989,10 +994,7 @@ export class ApiServer {
           ],
         },
       );
-    const meta = (isObject(nextObj.metadata as Json) ? nextObj.metadata : {}) as Record<
-      string,
-      unknown
-    >;
+    const meta = (isObject(nextObj.metadata) ? nextObj.metadata : {}) as Record<string, unknown>;
     const rv =
       method === 'PUT' && typeof meta.resourceVersion === 'string' && meta.resourceVersion !== ''
         ? meta.resourceVersion
@@ -1023,7 +1025,7 @@ export class ApiServer {
     dryRun: boolean;
   }> {
     const body = parseBody(await readBody(req), req.headers['content-type'] ?? '', false);
-    const opts = (isObject((body ?? null) as Json) ? body : {}) as Record<string, unknown>;
+    const opts = (isObject(body ?? null) ? body : {}) as Record<string, unknown>;
     let propagationPolicy = (q.get('propagationPolicy') ?? opts.propagationPolicy) as
       string | undefined;
     const orphan = q.get('orphanDependents') ?? opts.orphanDependents;
@@ -1049,7 +1051,7 @@ export class ApiServer {
     return {
       propagationPolicy,
       gracePeriodSeconds,
-      preconditions: isObject((opts.preconditions ?? null) as Json)
+      preconditions: isObject(opts.preconditions ?? null)
         ? (opts.preconditions as { uid?: string; resourceVersion?: string })
         : undefined,
       dryRun: dryRunBody.length > 0,
@@ -1071,7 +1073,7 @@ export class ApiServer {
       opts,
       dryRunQuery || opts.dryRun,
     );
-    if (isObject(body as unknown as Json) && (body as { kind?: string }).kind !== 'Status')
+    if (isObject(body) && (body as { kind?: string }).kind !== 'Status')
       this.respond(req, res, q, t.type, code, body as KubeObject);
     else sendJson(res, code, body);
   }
@@ -1106,14 +1108,18 @@ export class ApiServer {
     const nowIso = this.store.timestamp();
 
     if (type === PODS) {
+      const podSpec = (current.spec ?? {}) as {
+        nodeName?: string;
+        terminationGracePeriodSeconds?: number;
+      };
       const grace = Math.max(
         0,
         opts.gracePeriodSeconds ??
           current.metadata.deletionGracePeriodSeconds ??
-          (current.spec?.terminationGracePeriodSeconds as number | undefined) ??
+          podSpec.terminationGracePeriodSeconds ??
           30,
       );
-      if (grace === 0 || !current.spec?.nodeName) {
+      if (grace === 0 || !podSpec.nodeName) {
         return { code: 200, body: this.store.remove(type, namespace, name) };
       }
       const previous = current.metadata.deletionGracePeriodSeconds;
@@ -1220,7 +1226,9 @@ export class ApiServer {
     const logs = this.options.logs;
     if (!logs) throw unsupported(404, 'pod logs without a running kubelet');
     let container = q.get('container') ?? undefined;
-    const containers = ((pod.spec?.containers ?? []) as { name: string }[]).map((c) => c.name);
+    const containers = (
+      ((pod.spec ?? {}) as { containers?: { name: string }[] }).containers ?? []
+    ).map((c) => c.name);
     if (container === undefined) {
       if (containers.length > 1)
         throw new ApiError(
@@ -1290,6 +1298,11 @@ export class ApiServer {
     req.on('close', finish);
     res.on('close', finish);
   }
+}
+
+/** A value of a parsed body as message text. */
+function text(v: unknown): string {
+  return typeof v === 'string' ? v : JSON.stringify(v);
 }
 
 function includeParam(q: URLSearchParams): IncludeObject {

@@ -16,7 +16,8 @@ interface Column {
 }
 
 type Cell = string | number;
-/* eslint-disable @typescript-eslint/no-explicit-any -- printers read loosely typed object shapes */
+/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-return --
+   printers read the loosely typed JSON of every kind, as the real printers read any object */
 type Printer = (o: any, now: number) => Cell[];
 
 function col(name: string, priority = 0, type: Column['type'] = 'string', format = ''): Column {
@@ -345,7 +346,7 @@ const TABLES: Record<string, { columns: Column[]; cells: Printer }> = {
     ],
   },
 };
-/* eslint-enable @typescript-eslint/no-explicit-any */
+/* eslint-enable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-return */
 
 /** Whether the Accept header asks for a meta.k8s.io Table first. */
 export function wantsTable(accept: string | undefined): boolean {
