@@ -145,6 +145,7 @@ describe('server process shutdown', () => {
       const first = await idle.response();
       expect(first.status).toBe(200);
       expect(first.headers.connection).toBe('keep-alive');
+      expect(first.headers['keep-alive']).toBe('timeout=5');
       // Two requests in one packet: their log lines leave in one write, still one line each.
       idle.send(request('/') + request('/?n=2'));
       expect((await idle.response()).status).toBe(200);

@@ -298,6 +298,28 @@ describe('GET /load', () => {
   });
 });
 
+describe('identity headers', () => {
+  it('replace what a header cannot carry, while the body keeps the name as it is', async () => {
+    const lines: string[] = [];
+    const app = createApp({ ...identity, nodeName: 'nœud-1' }, fixedClock, {
+      log: (line) => lines.push(line),
+    });
+    const server: Server = await new Promise((resolve) => {
+      const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
+    });
+    try {
+      const { port } = server.address() as AddressInfo;
+      const response = await fetch(`http://127.0.0.1:${port}/`);
+      expect(response.status).toBe(200);
+      expect(response.headers.get('x-node-name')).toBe('n?ud-1');
+      expect(((await response.json()) as { node_name: string }).node_name).toBe('nœud-1');
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+});
+
 describe('errors', () => {
   it('answers an unknown path with 404 JSON that lists the endpoints, unlogged', async () => {
     const server = await start();
