@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { generate } from 'selfsigned';
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -7,7 +7,7 @@ import { Store } from './store.js';
 import { Runtime } from './runtime.js';
 import { admitPod } from './admission.js';
 import { seededRandom } from './random.js';
-import { ensureSystemNamespaces } from './defaults.js';
+import { ensureSystemNamespaces, setServiceIpBlock } from './defaults.js';
 import { ApiServer } from './api/server.js';
 import { renderKubeconfig, simPaths, type SimState } from './kubeconfig.js';
 
@@ -70,6 +70,7 @@ async function run(): Promise<void> {
     seededRandom(seed === undefined ? undefined : `store:${seed}`),
   );
   ensureSystemNamespaces(store);
+  setServiceIpBlock(store, randomInt(250));
   const serverEntry = fileURLToPath(new URL('../server/main.js', import.meta.url));
   const runtime = new Runtime(
     store,

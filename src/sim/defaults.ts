@@ -179,6 +179,17 @@ function labelsMatch(selector: unknown, labels: unknown): boolean {
   return Object.entries(want).every(([k, v]) => have[k] === v);
 }
 
+/**
+ * The third octet Service addresses start from, per store. Each daemon picks its own block,
+ * so two embedded clusters on one machine do not hand out the same clusterIP (their
+ * proxies would fight over clusterIP:port).
+ */
+const serviceIpBlocks = new WeakMap<Store, number>();
+
+export function setServiceIpBlock(store: Store, block: number): void {
+  serviceIpBlocks.set(store, Math.abs(Math.trunc(block)) % 250);
+}
+
 function nextClusterIp(store: Store, type: ResourceType): string {
   const used = new Set(
     store
@@ -187,7 +198,9 @@ function nextClusterIp(store: Store, type: ResourceType): string {
         isObj(s.spec) && typeof s.spec.clusterIP === 'string' ? s.spec.clusterIP : '',
       ),
   );
-  for (let n = 0; n < 250 * 250; n += 1) {
+  const start = (serviceIpBlocks.get(store) ?? 0) * 250;
+  for (let i = 0; i < 250 * 250; i += 1) {
+    const n = (start + i) % (250 * 250);
     const ip = `127.96.${Math.floor(n / 250)}.${2 + (n % 250)}`;
     if (!used.has(ip)) return ip;
   }
