@@ -1,6 +1,8 @@
 // Throughput of `GET /` with keep-alive: our server (dist/server/main.js) against a bare
 // node:http server that returns the same JSON, loaded alternately with the same settings;
-// then the resident memory of one idle replica.
+// then the resident memory of one idle replica. Beside req/s it prints the server's CPU time
+// per request (from /proc): on a machine shared with other work, req/s follows whoever
+// else is busy, while CPU per request stays a property of the server.
 //
 //   node bench/server.mjs [--rounds 3] [--duration 5] [--connections 50] [--tool wrk|autocannon]
 //
@@ -115,10 +117,11 @@ async function loadWithWrk(url) {
     url,
   ]);
   const match = /Requests\/sec:\s+([\d.]+)/.exec(stdout);
+  const total = /(\d+) requests in/.exec(stdout);
   const errors = /Non-2xx or 3xx responses: (\d+)|Socket errors: (.*)/.exec(stdout);
   if (!match) throw new Error(`cannot read wrk output:\n${stdout}`);
   if (errors) throw new Error(`wrk saw errors:\n${stdout}`);
-  return Number(match[1]);
+  return { rps: Number(match[1]), requests: Number(total?.[1]) };
 }
 
 async function loadWithAutocannon(url) {
@@ -126,7 +129,16 @@ async function loadWithAutocannon(url) {
   if (result.errors > 0 || result.non2xx > 0) {
     throw new Error(`autocannon saw ${result.errors} errors, ${result.non2xx} non-2xx`);
   }
-  return result.requests.average;
+  return { rps: result.requests.average, requests: result.requests.total };
+}
+
+/** User plus system CPU time of a process so far, in milliseconds. */
+async function cpuMs(pid) {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name, which is in parentheses and may hold spaces.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return (ticks * 1000) / clockTicksPerSecond;
 }
 
 function median(values) {
@@ -147,12 +159,14 @@ async function idleRssMb() {
   }
 }
 
+const clockTicksPerSecond = Number((await execFileAsync('getconf', ['CLK_TCK'])).stdout.trim());
 const tool = args.tool ?? ((await hasWrk()) ? 'wrk' : 'autocannon');
 const load = tool === 'wrk' ? loadWithWrk : loadWithAutocannon;
 console.log(
   `GET / keep-alive, ${tool}, ${connections} connections, ${durationSeconds} s x ${rounds} rounds each, alternating (node ${process.version})`,
 );
 const samples = { ours: [], bare: [] };
+const cpuPerRequest = { ours: [], bare: [] };
 const servers = { ours: await startServer('ours'), bare: await startServer('bare') };
 try {
   // A short warm-up so both servers run optimised code before anything is counted.
@@ -162,9 +176,15 @@ try {
   for (let round = 1; round <= rounds; round += 1) {
     const order = round % 2 === 1 ? ['ours', 'bare'] : ['bare', 'ours'];
     for (const kind of order) {
-      const rps = await load(servers[kind].url);
+      const pid = servers[kind].child.pid;
+      const cpuBefore = await cpuMs(pid);
+      const { rps, requests } = await load(servers[kind].url);
+      const microseconds = (((await cpuMs(pid)) - cpuBefore) * 1000) / requests;
       samples[kind].push(rps);
-      console.log(`  round ${round} ${kind.padEnd(4)} ${rps.toFixed(0).padStart(7)} req/s`);
+      cpuPerRequest[kind].push(microseconds);
+      console.log(
+        `  round ${round} ${kind.padEnd(4)} ${rps.toFixed(0).padStart(7)} req/s  ${microseconds.toFixed(1).padStart(6)} us CPU/request`,
+      );
     }
   }
 } finally {
@@ -176,5 +196,11 @@ const bare = median(samples.bare);
 console.log(`median ours ${ours.toFixed(0)} req/s`);
 console.log(`median bare ${bare.toFixed(0)} req/s`);
 console.log(`ratio ours/bare ${((ours / bare) * 100).toFixed(1)}% (target >= 70%)`);
+const oursCpu = median(cpuPerRequest.ours);
+const bareCpu = median(cpuPerRequest.bare);
+console.log(
+  `median CPU per request: ours ${oursCpu.toFixed(1)} us, bare ${bareCpu.toFixed(1)} us; ` +
+    `throughput per CPU, ours/bare ${((bareCpu / oursCpu) * 100).toFixed(1)}%`,
+);
 const rss = await idleRssMb();
 console.log(`idle RSS of one replica ${rss.toFixed(1)} MB (target < 60 MB)`);
