@@ -1,6 +1,6 @@
 // What our Dockerfile adds on top of its base image, in MB.
 //
-//   node bench/image.mjs                 # base: this machine's Node runtime, imported
+//   node bench/image.mjs                 # base: the Node runtime running this script, imported
 //   node bench/image.mjs --base node:22-alpine   # base: an image the engine already has
 //
 // Needs a Docker engine (`.ci/start-docker` starts one). Removes what it builds.
@@ -140,7 +140,7 @@ if (process.exitCode !== 1) {
       imageTag,
     ]);
     console.log(
-      `base ${baseTag}: ${mb(base)} MB${imported ? " (this machine's Node runtime)" : ''}`,
+      `base ${baseTag}: ${mb(base)} MB${imported ? ' (the local Node runtime, imported)' : ''}`,
     );
     console.log(`image ${imageTag}: ${mb(image)} MB`);
     console.log('layers, newest first (docker history):');

@@ -1,7 +1,7 @@
 /**
  * Builds the Dockerfile and runs the image the way the `restricted` Pod Security profile
- * would. No image can be pulled, so the base image is this machine's own Node runtime,
- * imported into the engine (node, the libraries it links, npm, and the CA bundle).
+ * would. Nothing is pulled from a registry: the base image is the Node runtime running the
+ * tests, imported into the engine (node, the libraries it links, npm and the CA bundle).
  */
 import { execa } from 'execa';
 import { randomBytes } from 'node:crypto';
