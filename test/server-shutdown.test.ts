@@ -218,15 +218,23 @@ describe('server process shutdown', () => {
     }
   });
 
-  it('stops at once on SIGINT when nothing is in flight', async () => {
-    const server = await startServer();
+  it('logs probes when LOG_PROBES=1, and stops at once on SIGINT when nothing is in flight', async () => {
+    const server = await startServer({ LOG_PROBES: '1' });
+    const probe = await Connection.open(server.port);
     try {
+      probe.send(request('/health'));
+      expect((await probe.response()).status).toBe(200);
+      await waitFor(() => server.stdout().includes('\n'), 'the probe log line');
+      expect(server.stdout()).toMatch(
+        /^\[[^\]]+\] Request received by web-server-deployment-6d4cf56db6-drain \(Replica drain\)\n$/,
+      );
       const signalledAt = performance.now();
       server.child.kill('SIGINT');
       const exit = await server.exited;
       expect(exit).toMatchObject({ code: 0, signal: null });
       expect(exit.at - signalledAt).toBeLessThan(1_000);
     } finally {
+      probe.destroy();
       server.child.kill('SIGKILL');
     }
   });
