@@ -15,7 +15,6 @@ import { commandLines, indexOfCall, ROOT, sandbox, type Sandbox } from './fakes/
 
 let box: Sandbox;
 let image: string;
-const nodes = ['kind-control-plane', 'kind-worker', 'kind-worker2'];
 
 beforeAll(async () => {
   box = sandbox();

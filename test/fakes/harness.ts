@@ -40,11 +40,11 @@ export interface CliRun {
 
 export interface Sandbox {
   dir: string;
-  home: string;
   kubeconfig: string;
+  /** Each run gets a fresh tool home unless one is given (to continue from a saved state). */
   run(
     args: string[],
-    options?: { env?: Record<string, string>; tools?: FakeTool[] },
+    options?: { env?: Record<string, string>; tools?: FakeTool[]; home?: string },
   ): Promise<CliRun>;
   writeJson(name: string, value: unknown): string;
   cleanup(): void;
