@@ -50,7 +50,10 @@ export class WorkQueue {
 
   private async drain(): Promise<void> {
     // Bounded by the keys present: each pass takes one out; new ones schedule another pass.
+    let done = 0;
     while (!this.stopped && this.pending.size > 0) {
+      // Let timers and I/O in now and then, whatever the controllers keep adding.
+      if (++done % 50 === 0) await new Promise((r) => setImmediate(r));
       const key = this.pending.values().next().value as string;
       this.pending.delete(key);
       try {
@@ -60,6 +63,7 @@ export class WorkQueue {
         this.log(`${this.name}: sync of ${key} failed, retrying: ${errorMessage(err)}`);
         this.addAfter(key, 1000);
       }
+      if (this.pending.size === 0) break;
     }
     this.scheduled = false;
     if (!this.stopped && this.pending.size > 0)

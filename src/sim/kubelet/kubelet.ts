@@ -94,7 +94,7 @@ export class Kubelet {
       if (isPodTerminal(pod)) return;
       const w = new PodWorker(this, pod, this.options.nodeNames.indexOf(node));
       this.workers.set(uid, w);
-      w.begin();
+      void w.begin();
     });
   }
 
@@ -227,9 +227,23 @@ class PodWorker {
     return this.containers.flatMap((c) => (c.proc?.pid !== undefined ? [c.proc.pid] : []));
   }
 
-  begin(): void {
-    this.podIP = this.kubelet.addresses.allocate(this.nodeIndex);
+  async begin(): Promise<void> {
     this.startTime = this.store.timestamp();
+    const ports = this.containers.flatMap((c) => {
+      const declared = (c.spec.ports ?? []).map((p) => p.containerPort);
+      return c.kind === 'server' && declared.length === 0 ? [8080] : declared;
+    });
+    try {
+      this.podIP = await this.kubelet.addresses.allocate(this.nodeIndex, ports);
+    } catch (err) {
+      this.kubelet.event(this.pod, 'Warning', 'FailedCreatePodSandBox', errorMessage(err));
+      return;
+    }
+    if (this.terminating || this.gone) {
+      this.kubelet.addresses.release(this.podIP);
+      this.podIP = '';
+      return;
+    }
     this.publish();
     if ((this.spec.initContainers ?? []).length > 0) {
       for (const c of this.containers) {
