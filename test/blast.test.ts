@@ -156,6 +156,24 @@ describe('blast on the embedded cluster', () => {
     expect(await blastObjects()).toEqual({ jobs: 0, pods: 0 });
   });
 
+  it('says so in plain words when the Job runs past its deadline, and cleans up (exit 11)', async () => {
+    const result = await lab.run([
+      'blast',
+      '--count',
+      '100000',
+      '--via',
+      'service',
+      '--timeout',
+      '2',
+    ]);
+    expect(result.exitCode).toBe(11);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(
+      /ran past its deadline of 2 s \(--timeout\): \d+ of 100000 requests finished/,
+    );
+    expect(await blastObjects()).toEqual({ jobs: 0, pods: 0 });
+  });
+
   it.each([
     [['blast', '--count', '0'], /--count 0 is out of range/],
     [['blast', '--count', 'many'], /--count "many" is not a whole number/],

@@ -127,3 +127,42 @@ describe('newRunId', () => {
     expect(newRunId(() => 0.42)).not.toBe(id);
   });
 });
+
+describe('blast failures in plain words', () => {
+  it('explains an image that cannot be pulled, with the kind load command on kind', async () => {
+    const { imagePullProblem } = await import('../src/cli/core/blast-job.js');
+    const kind = imagePullProblem(
+      { reason: 'ImagePullBackOff', message: 'Back-off pulling image' },
+      { mode: 'kind', name: 'lesson' },
+    );
+    expect(kind?.message).toContain(`image ${CURL_IMAGE} cannot be pulled (ImagePullBackOff`);
+    expect(kind?.hint).toContain(`kind load docker-image ${CURL_IMAGE} --name lesson`);
+    const other = imagePullProblem({ reason: 'ErrImagePull', message: '' }, { mode: 'context' });
+    expect(other?.hint).not.toContain('kind load');
+    expect(
+      imagePullProblem({ reason: 'CrashLoopBackOff', message: '' }, { mode: 'kind' }),
+    ).toBeUndefined();
+  });
+
+  it('tells a Pod Security rejection from other FailedCreate reasons', async () => {
+    const { failedCreateProblem } = await import('../src/cli/core/blast-job.js');
+    const ps = failedCreateProblem(
+      'pods "x" is forbidden: violates PodSecurity "restricted:latest": runAsNonRoot != true',
+      'multi-replica-web',
+    );
+    expect(ps.message).toMatch(/^Pod Security rejected the blast Job's pod: .*runAsNonRoot/);
+    expect(ps.hint).toContain('kubectl get ns multi-replica-web --show-labels');
+    const quota = failedCreateProblem('exceeded quota: pods', 'ns');
+    expect(quota.message).toBe('The blast Job could not create its pod: exceeded quota: pods');
+    expect(quota.hint).toBeUndefined();
+  });
+
+  it('says how far a blast got before its deadline', async () => {
+    const { deadlineProblem } = await import('../src/cli/core/blast-job.js');
+    const problem = deadlineProblem(5, 1234, 100000);
+    expect(problem.message).toBe(
+      'The blast Job ran past its deadline of 5 s (--timeout): 1234 of 100000 requests finished.',
+    );
+    expect(problem.hint).toMatch(/--timeout/);
+  });
+});

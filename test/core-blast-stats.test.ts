@@ -10,7 +10,13 @@ import {
   requestsForEven,
 } from '../src/cli/core/stats.js';
 import { buildTimeline } from '../src/cli/core/timeline.js';
-import { blastJson, renderBlast, bar, type BlastResult } from '../src/cli/render/blast.js';
+import {
+  bar,
+  blastJson,
+  failureSummary,
+  renderBlast,
+  type BlastResult,
+} from '../src/cli/render/blast.js';
 
 const POD_A = 'web-server-deployment-7c9f8b6d5f-aaaaa';
 const POD_B = 'web-server-deployment-7c9f8b6d5f-bbbbb';
@@ -277,5 +283,31 @@ describe('render', () => {
       },
       portForward: null,
     });
+  });
+
+  it('names failed requests and their most common reason, and nothing when all succeeded', () => {
+    expect(failureSummary(result)).toBeUndefined();
+    const failing = buildHistogram(
+      [
+        { status: 200, seconds: 0.001, pod: POD_A },
+        { status: 0, seconds: 0.001 },
+        { status: 0, seconds: 0.001 },
+      ],
+      ready,
+    );
+    const withErrors: BlastResult = {
+      ...result,
+      service: {
+        ...result.service!,
+        histogram: failing,
+        curlErrors: [
+          { code: 7, message: 'Failed to connect to web-server-service port 80', count: 2 },
+        ],
+      },
+    };
+    expect(failureSummary(withErrors)).toBe(
+      '2 of 3 requests through the Service failed (2 × curl (7) Failed to connect to web-server-service port 80).',
+    );
+    expect(renderBlast(withErrors, plain).join('\n')).toContain('errors: 2 got no response');
   });
 });

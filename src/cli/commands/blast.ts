@@ -8,12 +8,15 @@ import {
   RUN_ID_LABEL,
   blastJob,
   blastJobName,
+  deadlineProblem,
+  failedCreateProblem,
+  imagePullProblem,
   newRunId,
 } from '../core/blast-job.js';
 import { planBlast, type BlastPlan } from '../core/blast-plan.js';
 import { parseCurlLog, type CurlError, type RequestRecord } from '../core/curl-log.js';
 import { buildHistogram, type PodInfo } from '../core/histogram.js';
-import { CURL_IMAGE, SERVICE, SERVICE_PORT } from '../core/names.js';
+import { SERVICE, SERVICE_PORT } from '../core/names.js';
 import { evenness, latency } from '../core/stats.js';
 import { describeTarget, resolveTarget, type Target } from '../target.js';
 import { apiErrorMessage, isNotFound, kubeClients, type KubeClients } from '../kube/client.js';
@@ -30,6 +33,7 @@ import { openTunnel } from '../kube/port-forward.js';
 import { eventsPath, follow, jobsPath, podsPath, waitFor } from '../kube/watch.js';
 import {
   blastJson,
+  failureSummary,
   renderPortForward,
   renderService,
   type BlastResult,
@@ -73,26 +77,10 @@ export async function runBlast(
 }
 
 function failOnErrors(result: BlastResult): void {
-  const failed: string[] = [];
-  for (const [name, path] of [
-    ['the Service', result.service],
-    ['port-forward', result.portForward],
-  ] as const) {
-    if (!path || path.histogram.errors === 0) continue;
-    const top = path.curlErrors[0];
-    const status = path.histogram.statuses[0];
-    const why = top
-      ? `${top.count} × ${top.code > 0 ? `curl (${top.code}) ` : ''}${top.message}`
-      : status
-        ? `${status.count} × HTTP ${status.status}`
-        : 'no response';
-    failed.push(
-      `${path.histogram.errors} of ${path.histogram.total} requests through ${name} failed (${why})`,
-    );
-  }
-  if (failed.length > 0) {
+  const failed = failureSummary(result);
+  if (failed !== undefined) {
     throw new OperationError(
-      `${failed.join('; ')}.`,
+      failed,
       'A pod going away mid-blast causes a few; many mean the Service has no ready pods (`kubectl get endpoints -n <namespace>`).',
     );
   }
@@ -155,14 +143,6 @@ function failFast(): { promise: Promise<never>; fail(error: Error): void } {
   return { promise, fail };
 }
 
-function imagePullHint(target: Target): string {
-  if (target.mode === 'kind') {
-    const name = target.cluster ?? 'kind';
-    return `Load it into kind: \`docker pull ${CURL_IMAGE} && kind load docker-image ${CURL_IMAGE} --name ${name}\`, then run the blast again.`;
-  }
-  return `Make sure the cluster's nodes can pull ${CURL_IMAGE} (or load it onto them), then run the blast again.`;
-}
-
 async function servicePath(
   plan: BlastPlan,
   target: Target,
@@ -201,13 +181,14 @@ async function servicePath(
       if (pod.metadata.uid) podUids.add(pod.metadata.uid);
       podName = pod.metadata.name;
       const waiting = waitingReason(pod);
-      if (waiting && /ImagePull|ErrImage|InvalidImageName/.test(waiting.reason)) {
-        stop.fail(
-          new OperationError(
-            `The blast pod cannot start: image ${CURL_IMAGE} cannot be pulled (${waiting.reason}${waiting.message ? `: ${waiting.message}` : ''}).`,
-            imagePullHint(target),
-          ),
-        );
+      const pull =
+        waiting &&
+        imagePullProblem(waiting, {
+          mode: target.mode,
+          ...(target.cluster ? { name: target.cluster } : {}),
+        });
+      if (pull) {
+        stop.fail(new OperationError(pull.message, pull.hint));
         return;
       }
       const phase = pod.status?.phase ?? 'Pending';
@@ -218,15 +199,8 @@ async function servicePath(
   const eventWatch = follow<k8s.CoreV1Event>(kc, eventsPath(namespace), {}, (type, event) => {
     if (type === 'DELETED' || event.involvedObject?.name !== jobName) return;
     if (event.reason !== 'FailedCreate') return;
-    const message = event.message ?? '';
-    stop.fail(
-      /PodSecurity|forbidden/i.test(message)
-        ? new OperationError(
-            `Pod Security rejected the blast Job's pod: ${message}`,
-            `Check the namespace's labels (\`kubectl get ns ${namespace} --show-labels\`); the Job is built for "restricted".`,
-          )
-        : new OperationError(`The blast Job could not create its pod: ${message}`),
-    );
+    const problem = failedCreateProblem(event.message ?? '', namespace);
+    stop.fail(new OperationError(problem.message, problem.hint));
   });
 
   let created = false;
@@ -274,10 +248,8 @@ async function servicePath(
     const parsed = parseCurlLog(log);
     if (outcome.state === 'failed' && outcome.reason === 'DeadlineExceeded') {
       progress.fail(`Service: Job ${jobName} ran past its deadline`);
-      throw new TimeoutError(
-        `The blast Job ran past its deadline of ${plan.timeoutSeconds} s (--timeout): ${parsed.records.length} of ${plan.count} requests finished.`,
-        'Raise --timeout, lower --count, or add --parallel.',
-      );
+      const problem = deadlineProblem(plan.timeoutSeconds, parsed.records.length, plan.count);
+      throw new TimeoutError(problem.message, problem.hint);
     }
     if (parsed.records.length === 0) {
       progress.fail(`Service: Job ${jobName} ${outcome.state}`);

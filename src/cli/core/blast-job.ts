@@ -193,3 +193,48 @@ export function blastJob(input: BlastJobInput): BlastJob {
     },
   };
 }
+
+/** A failure of the blast in plain words: what happened, and what to do. */
+export interface Problem {
+  message: string;
+  hint?: string;
+}
+
+const PULL_REASONS = /ImagePull|ErrImage|InvalidImageName/;
+
+/**
+ * The blast pod's container is waiting for a reason that will not fix itself: its image
+ * cannot be pulled. kind nodes pull from the internet unless the image was loaded.
+ */
+export function imagePullProblem(
+  waiting: { reason: string; message: string },
+  cluster: { mode: string; name?: string },
+): Problem | undefined {
+  if (!PULL_REASONS.test(waiting.reason)) return undefined;
+  const detail = waiting.message ? `: ${waiting.message}` : '';
+  return {
+    message: `The blast pod cannot start: image ${CURL_IMAGE} cannot be pulled (${waiting.reason}${detail}).`,
+    hint:
+      cluster.mode === 'kind'
+        ? `Load it into kind: \`docker pull ${CURL_IMAGE} && kind load docker-image ${CURL_IMAGE} --name ${cluster.name ?? 'kind'}\`, then run the blast again.`
+        : `Make sure the cluster's nodes can pull ${CURL_IMAGE} (or load it onto them), then run the blast again.`,
+  };
+}
+
+/** A `FailedCreate` event on the Job: the Job controller could not create the pod. */
+export function failedCreateProblem(eventMessage: string, namespace: string): Problem {
+  if (/PodSecurity/i.test(eventMessage)) {
+    return {
+      message: `Pod Security rejected the blast Job's pod: ${eventMessage}`,
+      hint: `Check the namespace's labels (\`kubectl get ns ${namespace} --show-labels\`); the Job is built to pass "restricted".`,
+    };
+  }
+  return { message: `The blast Job could not create its pod: ${eventMessage}` };
+}
+
+export function deadlineProblem(timeoutSeconds: number, finished: number, count: number): Problem {
+  return {
+    message: `The blast Job ran past its deadline of ${timeoutSeconds} s (--timeout): ${finished} of ${count} requests finished.`,
+    hint: 'Raise --timeout, lower --count, or add --parallel.',
+  };
+}

@@ -209,3 +209,25 @@ export function blastJson(result: BlastResult): unknown {
       : null,
   };
 }
+
+/** One line naming how many requests failed on each path and the most common reason; undefined when none did. */
+export function failureSummary(result: BlastResult): string | undefined {
+  const failed: string[] = [];
+  for (const [name, path] of [
+    ['the Service', result.service],
+    ['port-forward', result.portForward],
+  ] as const) {
+    if (!path || path.histogram.errors === 0) continue;
+    const top = path.curlErrors[0];
+    const status = path.histogram.statuses[0];
+    const why = top
+      ? `${top.count} × ${top.code > 0 ? `curl (${top.code}) ` : ''}${top.message}`
+      : status
+        ? `${status.count} × HTTP ${status.status}`
+        : 'no response';
+    failed.push(
+      `${path.histogram.errors} of ${path.histogram.total} requests through ${name} failed (${why})`,
+    );
+  }
+  return failed.length > 0 ? `${failed.join('; ')}.` : undefined;
+}
