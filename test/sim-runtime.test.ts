@@ -1,0 +1,664 @@
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { parseAllDocuments } from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Store, type KubeObject, type NewObject } from '../src/sim/store.js';
+import { Runtime } from '../src/sim/runtime.js';
+import { ServiceProxy } from '../src/sim/proxy.js';
+import { seededRandom } from '../src/sim/random.js';
+import { admitPod } from '../src/sim/admission.js';
+import {
+  DEPLOYMENTS,
+  ENDPOINTS,
+  EVENTS,
+  JOBS,
+  NAMESPACES,
+  NODES,
+  PODS,
+  REPLICASETS,
+  SERVICES,
+  deletePod,
+  isPodReady,
+} from '../src/sim/controllers/common.js';
+import { podTemplateHash } from '../src/sim/controllers/deployment.js';
+import {
+  specOf,
+  statusOf,
+  type Condition,
+  type ContainerStatus,
+  type DeploymentSpec,
+  type PodSpec,
+  type ReplicaSetSpec,
+  type ServiceSpec,
+} from '../src/sim/controllers/types.js';
+
+interface PodStatus {
+  phase: string;
+  podIP: string;
+  containerStatuses: ContainerStatus[];
+}
+interface DeploymentStatus {
+  observedGeneration: number;
+  replicas: number;
+  updatedReplicas: number;
+  readyReplicas: number;
+  availableReplicas: number;
+  conditions: Condition[];
+}
+const podStatus = (p: KubeObject) => statusOf<PodStatus>(p);
+const podIP = (p: KubeObject): string => podStatus(p).podIP ?? '';
+const deployStatus = (d: KubeObject | undefined) => (d ? statusOf<DeploymentStatus>(d) : {});
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const serverEntry = join(root, 'dist/server/main.js');
+const NS = 'multi-replica-web';
+const SAFE = '[bcdfghjklmnpqrstvwxz2456789]';
+// A /16 of its own per run, so parallel test files never bind the same Service address.
+const CLUSTER_IP = `127.96.${200 + Math.floor(Math.random() * 50)}.${2 + Math.floor(Math.random() * 250)}`;
+
+function manifests(): KubeObject[] {
+  const dir = join(root, 'manifests');
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()
+    .flatMap((f) =>
+      parseAllDocuments(readFileSync(join(dir, f), 'utf8')).map((d) => d.toJSON() as KubeObject),
+    )
+    .filter((o) => o !== null);
+}
+
+async function waitFor<T>(
+  what: string,
+  probe: () => T | undefined | false,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  // Bounded poll: ends at the deadline.
+  while (Date.now() < until) {
+    const v = probe();
+    if (v !== undefined && v !== false) return v;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+function pids(runtime: Runtime): number[] {
+  return runtime.pids();
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function get(url: string, agent: http.Agent | false, localAddress?: string): Promise<string> {
+  return new Promise((resolvePromise, reject) => {
+    const req = http.get(url, { agent, ...(localAddress ? { localAddress } : {}) }, (res) => {
+      res.resume();
+      res.on('end', () => resolvePromise(String(res.headers['x-pod-name'] ?? '')));
+    });
+    req.on('error', reject);
+  });
+}
+
+const store = new Store(() => new Date(), seededRandom('names'));
+const runtime = new Runtime(store, {
+  nodes: 3,
+  seed: 'runtime-test',
+  serverEntry,
+  log: () => undefined,
+});
+
+function webPods(): KubeObject[] {
+  return store
+    .list(PODS, { namespace: NS, labelSelector: 'app=web-server' })
+    .items.filter((p) => !p.metadata.deletionTimestamp);
+}
+
+function readyWebPods(n: number): KubeObject[] | undefined {
+  const pods = webPods();
+  return pods.length === n && pods.every(isPodReady) ? pods : undefined;
+}
+
+function events(ns: string, reason: string): KubeObject[] {
+  return store.list(EVENTS, { namespace: ns }).items.filter((e) => e.reason === reason);
+}
+
+function createJob(name: string, spec: Record<string, unknown>, args: string[]): KubeObject {
+  return store.create(JOBS, {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: { name, namespace: NS },
+    spec: {
+      backoffLimit: 6,
+      completions: 1,
+      parallelism: 1,
+      ...spec,
+      template: {
+        spec: {
+          restartPolicy: 'Never',
+          securityContext: {
+            runAsNonRoot: true,
+            runAsUser: 100,
+            seccompProfile: { type: 'RuntimeDefault' },
+          },
+          containers: [
+            {
+              name: 'curl',
+              image: 'curlimages/curl:8.11.1',
+              args,
+              securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+            },
+          ],
+        },
+      },
+    },
+  });
+}
+
+function jobCondition(name: string, type: string): { reason?: string } | undefined {
+  const job = store.get(JOBS, NS, name);
+  return (job ? statusOf<{ conditions: Condition[] }>(job).conditions : undefined)?.find(
+    (c) => c.type === type && c.status === 'True',
+  );
+}
+
+beforeAll(async () => {
+  if (!existsSync(serverEntry))
+    await execa('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, reject: false });
+  for (const o of manifests()) {
+    if (o.kind === 'Namespace') store.create(NAMESPACES, o);
+    if (o.kind === 'Service') {
+      const spec = specOf<ServiceSpec & { clusterIPs?: string[] }>(o);
+      spec.clusterIP = CLUSTER_IP;
+      spec.clusterIPs = [CLUSTER_IP];
+      store.create(SERVICES, o);
+    }
+    if (o.kind === 'Deployment') {
+      const web = specOf<DeploymentSpec>(o).template.spec.containers[0];
+      if (web) web.image = 'multi-replica-app:test';
+      store.create(DEPLOYMENTS, o);
+    }
+  }
+  await runtime.start();
+});
+
+afterAll(async () => {
+  await runtime.stop();
+});
+
+describe('nodes', () => {
+  it('registers kind-named nodes with the control plane tainted and workers schedulable', () => {
+    const nodes = store.list(NODES).items;
+    expect(nodes.map((n) => n.metadata.name).sort()).toEqual([
+      'replica-demo-control-plane',
+      'replica-demo-worker',
+      'replica-demo-worker2',
+    ]);
+    const cp = nodes.find((n) => n.metadata.name === 'replica-demo-control-plane');
+    expect(cp ? specOf<{ taints?: unknown[] }>(cp).taints : undefined).toEqual([
+      { key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' },
+    ]);
+    expect(cp ? statusOf<{ addresses: unknown[] }>(cp).addresses?.[0] : undefined).toEqual({
+      type: 'InternalIP',
+      address: '127.0.0.2',
+    });
+    expect(
+      cp
+        ? statusOf<{ nodeInfo: { kubeletVersion: string } }>(cp).nodeInfo?.kubeletVersion
+        : undefined,
+    ).toMatch(/^v1\.32\./);
+  });
+});
+
+describe('deployment of the lesson', () => {
+  it('reaches 5 ready pods named like the real ones, with distinct IPs over several nodes', async () => {
+    const pods = await waitFor('5 ready pods', () => readyWebPods(5));
+    const rs = store.list(REPLICASETS, { namespace: NS }).items;
+    expect(rs).toHaveLength(1);
+    const hash = rs[0]?.metadata.labels?.['pod-template-hash'] ?? '';
+    expect(rs[0]?.metadata.name).toBe(`web-server-deployment-${hash}`);
+    expect(hash).toMatch(new RegExp(`^${SAFE}{1,10}$`));
+    for (const p of pods) {
+      expect(p.metadata.name).toMatch(new RegExp(`^web-server-deployment-${hash}-${SAFE}{5}$`));
+      expect(p.metadata.ownerReferences?.[0]).toMatchObject({
+        kind: 'ReplicaSet',
+        controller: true,
+      });
+      expect(podIP(p)).toMatch(/^127\.10\.\d+\.\d+$/);
+    }
+    expect(new Set(pods.map((p) => podIP(p))).size).toBe(5);
+    const nodes = new Set(pods.map((p) => specOf<PodSpec>(p).nodeName ?? ''));
+    expect(nodes.size).toBeGreaterThanOrEqual(2);
+    expect(nodes.has('replica-demo-control-plane')).toBe(false);
+    expect(pids(runtime)).toHaveLength(5);
+  });
+
+  it('reports Deployment status the way kubectl rollout status wants it', async () => {
+    const d = await waitFor('deployment complete', () => {
+      const x = store.get(DEPLOYMENTS, NS, 'web-server-deployment');
+      return deployStatus(x).availableReplicas === 5 ? x : undefined;
+    });
+    expect(deployStatus(d)).toMatchObject({
+      observedGeneration: d.metadata.generation,
+      replicas: 5,
+      updatedReplicas: 5,
+      readyReplicas: 5,
+      availableReplicas: 5,
+    });
+    const conditions = deployStatus(d).conditions ?? [];
+    expect(conditions.find((c) => c.type === 'Available')).toMatchObject({
+      status: 'True',
+      reason: 'MinimumReplicasAvailable',
+    });
+    await waitFor('NewReplicaSetAvailable', () =>
+      (deployStatus(store.get(DEPLOYMENTS, NS, 'web-server-deployment')).conditions ?? []).some(
+        (c) => c.reason === 'NewReplicaSetAvailable',
+      ),
+    );
+  });
+
+  it('records the events the real components record', () => {
+    const reasons = new Set(
+      store
+        .list(EVENTS, { namespace: NS })
+        .items.map((e) => `${e.reason as string}/${(e.source as { component: string }).component}`),
+    );
+    for (const r of [
+      'ScalingReplicaSet/deployment-controller',
+      'SuccessfulCreate/replicaset-controller',
+      'Scheduled/default-scheduler',
+      'Pulled/kubelet',
+      'Created/kubelet',
+      'Started/kubelet',
+    ]) {
+      expect(reasons).toContain(r);
+    }
+    const pulled = events(NS, 'Pulled')[0];
+    expect(pulled?.message).toBe(
+      'Container image "multi-replica-app:test" already present on machine',
+    );
+  });
+
+  it('keeps Endpoints with the ready pods on the named target port', () => {
+    const ep = store.get(ENDPOINTS, NS, 'web-server-service');
+    const subset = (
+      ep?.subsets as { addresses: { ip: string }[]; ports: { name: string; port: number }[] }[]
+    )[0];
+    expect(subset?.ports).toEqual([{ name: 'http', port: 8080, protocol: 'TCP' }]);
+    expect(subset?.addresses.map((a) => a.ip).sort()).toEqual(
+      webPods()
+        .map((p) => podIP(p))
+        .sort(),
+    );
+  });
+});
+
+describe('service proxy', () => {
+  it('spreads 200 fresh connections over all 5 pods, the same way for the same seed', async () => {
+    const target = runtime.serviceTarget(NS, 'web-server-service', 80);
+    expect(target?.host).toBe(CLUSTER_IP);
+    const names: string[] = [];
+    for (let i = 0; i < 200; i += 1)
+      names.push(await get(`http://${target?.host}:${target?.port}/`, false));
+    const counts = new Map<string, number>();
+    for (const n of names) counts.set(n, (counts.get(n) ?? 0) + 1);
+    expect([...counts.keys()].sort()).toEqual(
+      webPods()
+        .map((p) => p.metadata.name)
+        .sort(),
+    );
+
+    // Two proxies with one seed over the same Endpoints pick the same sequence.
+    const sequence = async (seed: string): Promise<string[]> => {
+      const proxy = new ServiceProxy(store, seededRandom(seed), () => undefined);
+      proxy.start();
+      await new Promise((r) => setImmediate(r));
+      await proxy.settled();
+      const t = proxy.target(NS, 'web-server-service', 80);
+      const out: string[] = [];
+      for (let i = 0; i < 40; i += 1) out.push(await get(`http://${t?.host}:${t?.port}/`, false));
+      await proxy.stop();
+      return out;
+    };
+    const a = await sequence('fixed');
+    const b = await sequence('fixed');
+    expect(a).toEqual(b);
+    expect(new Set(a).size).toBeGreaterThan(1);
+  });
+
+  it('keeps a kept-alive connection on one pod', async () => {
+    const target = runtime.serviceTarget(NS, 'web-server-service', 80);
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const names: string[] = [];
+    for (let i = 0; i < 20; i += 1)
+      names.push(await get(`http://${target?.host}:${target?.port}/`, agent));
+    agent.destroy();
+    expect(new Set(names).size).toBe(1);
+  });
+
+  it('pins each client address to one pod with sessionAffinity ClientIP', async () => {
+    store.update(SERVICES, NS, 'web-server-service', (s) => {
+      const spec = specOf<ServiceSpec>(s);
+      spec.sessionAffinity = 'ClientIP';
+      spec.sessionAffinityConfig = { clientIP: { timeoutSeconds: 10800 } };
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    const target = runtime.serviceTarget(NS, 'web-server-service', 80);
+    for (const client of ['127.0.0.1', '127.0.0.77', '127.0.0.78']) {
+      const names: string[] = [];
+      for (let i = 0; i < 15; i += 1)
+        names.push(await get(`http://${target?.host}:${target?.port}/`, false, client));
+      expect(new Set(names).size).toBe(1);
+    }
+    store.update(SERVICES, NS, 'web-server-service', (s) => {
+      const spec = specOf<ServiceSpec>(s);
+      spec.sessionAffinity = 'None';
+      delete spec.sessionAffinityConfig;
+    });
+  });
+});
+
+describe('pod lifecycle', () => {
+  it('replaces a deleted pod with a new name; the old one leaves the endpoints before its process ends', async () => {
+    const before = await waitFor('5 ready pods', () => readyWebPods(5));
+    const victim = before[0] as KubeObject;
+    const pidsBefore = new Set(pids(runtime));
+    deletePod(store, victim);
+    const gone = await waitFor('victim out of endpoints', () => {
+      const ep = store.get(ENDPOINTS, NS, 'web-server-service');
+      const ips =
+        (ep?.subsets as { addresses?: { ip: string }[] }[] | undefined)
+          ?.flatMap((s) => s.addresses ?? [])
+          .map((a) => a.ip) ?? [];
+      return !ips.includes(podIP(victim));
+    });
+    expect(gone).toBe(true);
+    // preStop sleeps 5 s: the process is still there meanwhile.
+    expect(store.get(PODS, NS, victim.metadata.name)).toBeDefined();
+    const after = await waitFor('replacement ready', () => readyWebPods(5));
+    expect(after.map((p) => p.metadata.name)).not.toContain(victim.metadata.name);
+    await waitFor(
+      'victim removed',
+      () => store.get(PODS, NS, victim.metadata.name) === undefined,
+      40_000,
+    );
+    const pidsAfter = pids(runtime);
+    expect(pidsAfter).toHaveLength(5);
+    const removedPid = [...pidsBefore].filter((p) => !pidsAfter.includes(p));
+    expect(removedPid).toHaveLength(1);
+    expect(alive(removedPid[0] as number)).toBe(false);
+    expect(events(NS, 'Killing').some((e) => e.message === 'Stopping container web')).toBe(true);
+  });
+
+  it("serves the container log with the server's request lines", () => {
+    const pod = webPods()[0] as KubeObject;
+    const text = runtime.logs.read(NS, pod.metadata.name, undefined, {});
+    expect(text).toMatch(new RegExp(`Request received by ${pod.metadata.name} \\(Replica `));
+    const stamped = runtime.logs.read(NS, pod.metadata.name, 'web', {
+      tailLines: 1,
+      timestamps: true,
+    });
+    expect(stamped.split('\n').filter(Boolean)).toHaveLength(1);
+    expect(stamped).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z /);
+    expect(() => runtime.logs.read(NS, 'nope', undefined, {})).toThrow(/pods "nope" not found/);
+    expect(() => runtime.logs.read(NS, pod.metadata.name, 'web', { previous: true })).toThrow(
+      /previous terminated container "web"/,
+    );
+  });
+
+  it('scales down to 3, keeping 3 pods and 3 processes', async () => {
+    store.update(DEPLOYMENTS, NS, 'web-server-deployment', (d) => {
+      specOf<DeploymentSpec>(d).replicas = 3;
+    });
+    await waitFor('3 pods', () => readyWebPods(3));
+    await waitFor('3 processes', () => pids(runtime).length === 3, 40_000);
+    expect(events(NS, 'SuccessfulDelete')).toHaveLength(2);
+    const d = await waitFor('status 3', () => {
+      const x = store.get(DEPLOYMENTS, NS, 'web-server-deployment');
+      return deployStatus(x).replicas === 3 && deployStatus(x).availableReplicas === 3
+        ? x
+        : undefined;
+    });
+    expect(deployStatus(d).updatedReplicas).toBe(3);
+  });
+
+  it('rolls out a template change to a new ReplicaSet and keeps the old one at 0', async () => {
+    const oldRs = store.list(REPLICASETS, { namespace: NS }).items[0] as KubeObject;
+    const d = store.update(DEPLOYMENTS, NS, 'web-server-deployment', (o) => {
+      const t = specOf<DeploymentSpec>(o).template;
+      t.metadata = {
+        ...t.metadata,
+        annotations: { 'kubectl.kubernetes.io/restartedAt': new Date().toISOString() },
+      };
+    });
+    const newHash = podTemplateHash(specOf<DeploymentSpec>(d).template);
+    expect(newHash).not.toBe(oldRs.metadata.labels?.['pod-template-hash']);
+    await waitFor(
+      'rollout done',
+      () => {
+        const pods = readyWebPods(3);
+        const x = store.get(DEPLOYMENTS, NS, 'web-server-deployment');
+        return (
+          pods?.every((p) => p.metadata.labels?.['pod-template-hash'] === newHash) &&
+          deployStatus(x).replicas === 3 &&
+          deployStatus(x).updatedReplicas === 3
+        );
+      },
+      60_000,
+    );
+    const all = store.list(REPLICASETS, { namespace: NS }).items;
+    expect(all).toHaveLength(2);
+    const old = all.find((r) => r.metadata.uid === oldRs.metadata.uid);
+    expect(old ? specOf<ReplicaSetSpec>(old).replicas : undefined).toBe(0);
+    const fresh = all.find((r) => r.metadata.uid !== oldRs.metadata.uid);
+    expect(fresh?.metadata.annotations?.['deployment.kubernetes.io/revision']).toBe('2');
+    expect(events(NS, 'ScalingReplicaSet').map((e) => e.message)).toContain(
+      `Scaled up replica set web-server-deployment-${newHash} from 0 to 1`,
+    );
+  });
+});
+
+describe('pod security admission', () => {
+  it('refuses a violating pod with the real message', () => {
+    const pod: NewObject = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'bad', namespace: NS },
+      spec: { containers: [{ name: 'c', image: 'multi-replica-app:test' }] },
+    };
+    expect(() => admitPod(store, pod)).toThrow(
+      /^pods "bad" is forbidden: violates PodSecurity "restricted:latest": allowPrivilegeEscalation != false \(container "c" must set securityContext.allowPrivilegeEscalation=false\), /,
+    );
+  });
+
+  it('leaves a Deployment with a violating template at 0 pods with a FailedCreate event', async () => {
+    store.create(DEPLOYMENTS, {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'insecure', namespace: NS },
+      spec: {
+        replicas: 2,
+        selector: { matchLabels: { app: 'insecure' } },
+        template: {
+          metadata: { labels: { app: 'insecure' } },
+          spec: { containers: [{ name: 'web', image: 'multi-replica-app:test' }] },
+        },
+      },
+    });
+    const failed = await waitFor('FailedCreate', () => {
+      const e = events(NS, 'FailedCreate');
+      return e.length > 0 ? e : undefined;
+    });
+    expect(failed[0]?.message).toMatch(
+      /^Error creating: pods "insecure-\w+-\w{5}" is forbidden: violates PodSecurity "restricted:latest": /,
+    );
+    expect((failed[0]?.source as { component: string }).component).toBe('replicaset-controller');
+    expect(store.list(PODS, { namespace: NS, labelSelector: 'app=insecure' }).items).toHaveLength(
+      0,
+    );
+    store.remove(DEPLOYMENTS, NS, 'insecure');
+    await waitFor('insecure RS collected', () =>
+      store
+        .list(REPLICASETS, { namespace: NS })
+        .items.every((r) => !r.metadata.name.startsWith('insecure')),
+    );
+  });
+});
+
+describe('jobs', () => {
+  it('runs the blast curl Job to completion with one log line per request', async () => {
+    createJob('blast', {}, [
+      '-sS',
+      '-o',
+      '/dev/null',
+      '-H',
+      'Connection: close',
+      '-w',
+      '%{http_code} %{time_total} %header{x-pod-name}\n',
+      'http://web-server-service/?n=[1-20]',
+    ]);
+    await waitFor('blast complete', () => jobCondition('blast', 'Complete'), 30_000);
+    const pod = store.list(PODS, { namespace: NS, labelSelector: 'job-name=blast' })
+      .items[0] as KubeObject;
+    expect(pod.metadata.name).toMatch(new RegExp(`^blast-${SAFE}{5}$`));
+    expect(podStatus(pod).phase).toBe('Succeeded');
+    const lines = runtime.logs
+      .read(NS, pod.metadata.name, undefined, {})
+      .split('\n')
+      .filter(Boolean);
+    expect(lines).toHaveLength(20);
+    const names = new Set(webPods().map((p) => p.metadata.name));
+    for (const l of lines) {
+      const [code, , name] = l.split(' ');
+      expect(code).toBe('200');
+      expect(names.has(name ?? '')).toBe(true);
+    }
+    expect(jobCondition('blast', 'SuccessCriteriaMet')?.reason).toBe('CompletionsReached');
+    expect(store.get(JOBS, NS, 'blast')?.status).toMatchObject({ succeeded: 1 });
+    expect(events(NS, 'Completed').some((e) => e.message === 'Job completed')).toBe(true);
+  });
+
+  it('fails after backoffLimit failed pods', async () => {
+    createJob('refused', { backoffLimit: 1 }, ['-sS', '--fail', 'http://127.0.0.1:1/']);
+    const c = await waitFor('refused failed', () => jobCondition('refused', 'Failed'), 30_000);
+    expect(c.reason).toBe('BackoffLimitExceeded');
+    const pods = store.list(PODS, { namespace: NS, labelSelector: 'job-name=refused' }).items;
+    expect(pods).toHaveLength(2);
+    for (const p of pods) {
+      expect(podStatus(p).phase).toBe('Failed');
+      expect(podStatus(p).containerStatuses?.[0]?.state.terminated?.exitCode).toBe(7);
+    }
+  });
+
+  it('fails at activeDeadlineSeconds and stops the pod', async () => {
+    // A listener that accepts and never answers keeps curl waiting.
+    const silent = net.createServer(() => undefined);
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
+    const port = (silent.address() as net.AddressInfo).port;
+    try {
+      createJob('slow', { activeDeadlineSeconds: 2 }, ['-sS', `http://127.0.0.1:${port}/`]);
+      const c = await waitFor('slow failed', () => jobCondition('slow', 'Failed'), 20_000);
+      expect(c.reason).toBe('DeadlineExceeded');
+      expect(
+        store.list(PODS, { namespace: NS, labelSelector: 'job-name=slow' }).items,
+      ).toHaveLength(0);
+      expect(events(NS, 'DeadlineExceeded')).toHaveLength(1);
+    } finally {
+      silent.close();
+    }
+  });
+
+  it('deletes a finished Job and its pods after ttlSecondsAfterFinished', async () => {
+    createJob('brief', { ttlSecondsAfterFinished: 1 }, [
+      '-sS',
+      '-o',
+      '/dev/null',
+      'http://web-server-service/',
+    ]);
+    await waitFor('brief complete', () => jobCondition('brief', 'Complete'), 20_000);
+    await waitFor('brief gone', () => store.get(JOBS, NS, 'brief') === undefined, 10_000);
+    await waitFor(
+      'brief pods gone',
+      () => store.list(PODS, { namespace: NS, labelSelector: 'job-name=brief' }).items.length === 0,
+    );
+  });
+});
+
+describe('images', () => {
+  it('leaves an unknown image Waiting with ErrImagePull and runs nothing', async () => {
+    const before = pids(runtime).length;
+    store.create(PODS, {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'nginx', namespace: 'default' },
+      spec: { containers: [{ name: 'nginx', image: 'nginx:1.27' }] },
+    });
+    store.create(NAMESPACES, {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: 'default' },
+    });
+    const pod = await waitFor('ErrImagePull', () => {
+      const p = store.get(PODS, 'default', 'nginx');
+      return p && podStatus(p).containerStatuses?.[0]?.state.waiting?.reason === 'ErrImagePull'
+        ? p
+        : undefined;
+    });
+    expect(podStatus(pod).phase).toBe('Pending');
+    expect(podStatus(pod).containerStatuses?.[0]?.state.waiting?.message).toMatch(
+      /runs only multi-replica-app/,
+    );
+    expect(pids(runtime).length).toBe(before);
+    expect(() => runtime.logs.read('default', 'nginx', undefined, {})).toThrow(
+      /waiting to start: trying and failing to pull image/,
+    );
+  });
+});
+
+describe('shutdown', () => {
+  it('ends every process of a deleted namespace, then removes the namespace', async () => {
+    const running = pids(runtime);
+    expect(running.length).toBeGreaterThan(0);
+    store.update(NAMESPACES, undefined, NS, (n) => {
+      n.metadata.deletionTimestamp = store.timestamp();
+      n.status = { phase: 'Terminating' };
+      n.spec = { finalizers: ['kubernetes'] };
+    });
+    await waitFor(
+      'namespace gone',
+      () => store.get(NAMESPACES, undefined, NS) === undefined,
+      40_000,
+    );
+    expect(store.list(PODS, { namespace: NS }).items).toHaveLength(0);
+    expect(store.list(DEPLOYMENTS, { namespace: NS }).items).toHaveLength(0);
+    for (const pid of running) expect(alive(pid)).toBe(false);
+  });
+
+  it('leaves no process behind after stop', async () => {
+    store.create(NAMESPACES, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'again' } });
+    store.create(PODS, {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'web', namespace: 'again' },
+      spec: {
+        containers: [
+          { name: 'web', image: 'multi-replica-app:test', ports: [{ containerPort: 8080 }] },
+        ],
+      },
+    });
+    const pid = await waitFor('a running pod', () => pids(runtime)[0]);
+    expect(alive(pid)).toBe(true);
+    await runtime.stop();
+    expect(alive(pid)).toBe(false);
+    expect(pids(runtime)).toHaveLength(0);
+  });
+});
