@@ -91,17 +91,44 @@ describe('up with fake tools', () => {
     expect(statSync(path.join(r.home, 'state.json')).mode & 0o777).toBe(0o600);
   });
 
-  it('rebuilds nothing, reloads nothing and applies nothing when the cluster already matches', async () => {
-    const live = renderManifests(loadManifests(), { image, replicas: 5, namespace: NAMESPACE });
+  it('rebuilds nothing, reloads nothing, applies nothing and needs no API call when the cluster already matches', async () => {
+    const live: Record<string, unknown>[] = renderManifests(loadManifests(), {
+      image,
+      replicas: 5,
+      namespace: NAMESPACE,
+    });
     // What the server adds must not count as a difference.
     for (const o of live)
-      Object.assign(o.metadata, { uid: 'u', resourceVersion: '7', managedFields: [] });
-    const getFile = box.writeJson('live.json', live);
+      Object.assign(o.metadata as object, { uid: 'u', resourceVersion: '7', managedFields: [] });
+    const deployment = live.find((o) => o.kind === 'Deployment') as {
+      metadata: Record<string, unknown>;
+      status?: unknown;
+    };
+    deployment.metadata.generation = 1;
+    deployment.status = {
+      observedGeneration: 1,
+      replicas: 5,
+      updatedReplicas: 5,
+      readyReplicas: 5,
+      availableReplicas: 5,
+    };
+    for (const id of ['aaaaa', 'bbbbb', 'ccccc', 'ddddd', 'eeeee']) {
+      live.push({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: {
+          name: `web-server-deployment-5c7d9-${id}`,
+          creationTimestamp: new Date().toISOString(),
+        },
+        spec: { nodeName: 'kind-worker' },
+        status: { podIP: '10.244.1.7', containerStatuses: [{ ready: true, restartCount: 0 }] },
+      });
+    }
     const r = await box.run(['up', '--cluster', 'kind'], {
       env: {
         FAKE_DOCKER_IMAGES: `${image},${CURL_IMAGE}`,
         FAKE_NODE_IMAGES: `${image},${CURL_IMAGE}`,
-        FAKE_KUBECTL_GET_FILE: getFile,
+        FAKE_KUBECTL_GET_FILE: box.writeJson('live.json', live),
       },
     });
     const lines = commandLines(r.calls);
@@ -112,7 +139,16 @@ describe('up with fake tools', () => {
     expect(r.stderr).toContain('not rebuilding');
     expect(r.stderr).toContain('not loading');
     expect(r.stderr).toContain('manifests unchanged on the cluster');
-    expect(r.code).toBe(8);
+    expect(r.stderr).toContain('Nothing changed');
+    // The dead kubeconfig was never dialled: the run ends well.
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.split('\n').filter((l) => l.startsWith('web-server-deployment-'))).toHaveLength(
+      5,
+    );
+    expect(r.stdout).toMatch(/^NAME +REPLICA +POD IP +NODE +READY +RESTARTS +AGE$/m);
+    expect(r.stdout).toMatch(
+      /web-server-deployment-5c7d9-aaaaa +aaaaa +10\.244\.1\.7 +kind-worker +1\/1 +0 +\d+s/,
+    );
   });
 
   it('applies when the live Deployment has another replica count', async () => {

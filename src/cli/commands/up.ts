@@ -13,6 +13,7 @@ import type { RawOptions } from '../program.js';
 import { imageReference, imageTag } from '../core/image-tag.js';
 import { loadManifests, manifestsDir, renderManifests, toYamlStream } from '../core/manifests.js';
 import {
+  APP_LABEL,
   CURL_IMAGE,
   DEPLOYMENT,
   FIELD_MANAGER,
@@ -20,7 +21,13 @@ import {
   POD_DISRUPTION_BUDGET,
   SERVICE,
 } from '../core/names.js';
-import { formatCommand, objectsToChange, type ObjectKey } from '../core/plan-up.js';
+import {
+  formatCommand,
+  objectsToChange,
+  rolloutProgress,
+  type DeploymentLike,
+  type ObjectKey,
+} from '../core/plan-up.js';
 import { validateUpOptions, type UpOptions } from '../core/validate.js';
 import { podRows, renderPodTable, type PodRow } from '../render/pods.js';
 import {
@@ -55,6 +62,7 @@ import {
   kubectlApply,
   kubectlApplyArgs,
   kubectlGetObjects,
+  kubectlListPods,
   verifyContext,
   verifyKubectl,
   type ObjectRef,
@@ -502,15 +510,22 @@ async function applyAndWait(
   const { rendered, yaml } = renderFor(run, target, image);
 
   // Read-only: what the cluster holds now, so a re-run can skip the apply entirely.
-  const live = run.clusterPlanned
-    ? []
-    : await kubectlGetObjects(
-        [{ resource: 'namespace', name: target.namespace }, ...OBJECT_REFS],
-        target.namespace,
-        target,
-        run.tools,
-      );
+  // Both read-only and independent, so side by side.
+  const [live, livePods] = run.clusterPlanned
+    ? [[], []]
+    : await Promise.all([
+        kubectlGetObjects(
+          [{ resource: 'namespace', name: target.namespace }, ...OBJECT_REFS],
+          target.namespace,
+          target,
+          run.tools,
+        ),
+        opts.dryRun
+          ? Promise.resolve([])
+          : kubectlListPods(APP_LABEL, target.namespace, target, run.tools),
+      ]);
   const changed = objectsToChange(rendered, live);
+  let clientModules: ReturnType<typeof loadClientModules> | undefined;
   if (opts.dryRun) {
     if (changed.length === 0) {
       ctx.printer.line(
@@ -540,6 +555,9 @@ async function applyAndWait(
       `${ctx.printer.color.green('✔')} manifests unchanged on the cluster (${image}, ${opts.replicas} replicas): not applying`,
     );
   } else {
+    // The API client takes a while to load: let that overlap the apply.
+    clientModules = loadClientModules();
+    clientModules.catch(() => undefined);
     run.stage = 'the apply';
     run.leftBehind =
       'The apply may be partly done: run `replica-demo up` again to finish, or `replica-demo down` to remove it.';
@@ -556,8 +574,53 @@ async function applyAndWait(
   );
 
   run.stage = 'waiting';
-  const { kubeClients } = await import('../kube/client.js');
-  const { waitForRollout, listAppPods } = await import('../kube/deployment.js');
+  const liveDeployment = live.find((o) => o.kind === 'Deployment') as DeploymentLike | undefined;
+  let pods: PodRow[];
+  if (changed.length === 0 && rolloutProgress(liveDeployment, opts.replicas).done) {
+    // Nothing applied and the Deployment already reports every replica ready: the pods
+    // kubectl listed are the answer, and the API client (slow to load) is not needed.
+    ctx.printer.note(
+      `${ctx.printer.color.green('✔')} ${opts.replicas}/${opts.replicas} replicas ready`,
+    );
+    pods = podRows(livePods, ctx.now());
+  } else {
+    pods = await watchUntilReady(run, target, clientModules ?? loadClientModules());
+  }
+  ctx.printer.line(renderPodTable(pods, { boxed: ctx.printer.interactive }));
+  if (changed.length === 0) {
+    ctx.printer.note('Nothing changed: the cluster already had this deployment.');
+  }
+  ctx.printer.note(
+    `Next: \`replica-demo blast\` sends requests through the Service and shows which replica answered.`,
+  );
+  return {
+    target,
+    image,
+    dryRun: false,
+    changed,
+    ready: pods.filter((p) => isRowReady(p)).length,
+    desired: opts.replicas,
+    pods,
+    unchanged: changed.length === 0,
+  };
+}
+
+function isRowReady(row: PodRow): boolean {
+  const [ready, all] = row.ready.split('/');
+  return ready === all;
+}
+
+function loadClientModules() {
+  return Promise.all([import('../kube/client.js'), import('../kube/deployment.js')]);
+}
+
+async function watchUntilReady(
+  run: Run,
+  target: Target,
+  modules: ReturnType<typeof loadClientModules>,
+): Promise<PodRow[]> {
+  const { ctx, opts } = run;
+  const [{ kubeClients }, { waitForRollout, listAppPods }] = await modules;
   const clients = kubeClients(target);
   const progress = ctx.printer.progress(`0/${opts.replicas} ready`);
   let result;
@@ -582,30 +645,11 @@ async function applyAndWait(
   progress.succeed(
     `${result.ready}/${result.desired} replicas ready (${(result.elapsedMs / 1000).toFixed(1)} s)`,
   );
-
-  let pods: PodRow[];
   try {
-    pods = podRows(await listAppPods(clients, target.namespace), ctx.now());
+    return podRows(await listAppPods(clients, target.namespace), ctx.now());
   } catch (error) {
     throw await apiFailure(error, target);
   }
-  ctx.printer.line(renderPodTable(pods, { boxed: ctx.printer.interactive }));
-  if (changed.length === 0) {
-    ctx.printer.note('Nothing changed: the cluster already had this deployment.');
-  }
-  ctx.printer.note(
-    `Next: \`replica-demo blast\` sends requests through the Service and shows which replica answered.`,
-  );
-  return {
-    target,
-    image,
-    dryRun: false,
-    changed,
-    ready: result.ready,
-    desired: result.desired,
-    pods,
-    unchanged: changed.length === 0,
-  };
 }
 
 /** API failures in plain words: nothing answering is a prerequisite problem, not a bug. */

@@ -134,6 +134,29 @@ export async function kubectlGetObjects(
   return parseObjectList(result.stdout);
 }
 
+/** Pods matching a label selector, as kubectl returns them (status included). */
+export async function kubectlListPods(
+  selector: string,
+  namespace: string,
+  target: KubectlTarget,
+  options: ToolOptions,
+): Promise<Record<string, unknown>[]> {
+  const args = [
+    'get',
+    'pods',
+    '--selector',
+    selector,
+    '--namespace',
+    namespace,
+    '--output',
+    'json',
+    ...targetArgs(target),
+  ];
+  const result = await runTool('kubectl', args, options);
+  if (result.exitCode !== 0) throw failure('`kubectl get pods`', target, result);
+  return parseObjectList(result.stdout);
+}
+
 export function parseObjectList(stdout: string): Record<string, unknown>[] {
   if (stdout.trim() === '') return [];
   const parsed = JSON.parse(stdout) as { kind?: string; items?: unknown };

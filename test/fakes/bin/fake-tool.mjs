@@ -125,9 +125,11 @@ function kubectl(args, stdin) {
     'Unable to connect to the server: dial tcp 127.0.0.1:1: connect: connection refused';
   if (cmd === 'get') {
     if (env.FAKE_KUBECTL_UNREACHABLE) return done(1, '', unreachable);
-    const items = env.FAKE_KUBECTL_GET_FILE
+    const all = env.FAKE_KUBECTL_GET_FILE
       ? JSON.parse(readFileSync(env.FAKE_KUBECTL_GET_FILE, 'utf8'))
       : [];
+    // `get pods --selector ...` lists pods; `get kind/name ...` the named objects.
+    const items = all.filter((o) => (args[1] === 'pods') === (o.kind === 'Pod'));
     return done(
       0,
       JSON.stringify({ apiVersion: 'v1', kind: 'List', items, metadata: { resourceVersion: '' } }),
