@@ -1,0 +1,270 @@
+import { describe, expect, it } from 'vitest';
+import { Store, type KubeObject } from '../src/sim/store.js';
+import { seededRandom } from '../src/sim/random.js';
+import { nodeNames, registerNodes, toleratesTaints } from '../src/sim/nodes.js';
+import { NODES, PODS } from '../src/sim/controllers/common.js';
+import {
+  podTemplateHash,
+  resolveIntOrPercent,
+  stableJson,
+} from '../src/sim/controllers/deployment.js';
+import { deletionOrder } from '../src/sim/controllers/replicaset.js';
+import { endpointSubsets } from '../src/sim/controllers/endpoints.js';
+import { backendsFor } from '../src/sim/proxy.js';
+import { imageKind, repositoryOf } from '../src/sim/kubelet/images.js';
+import { containerEnv, expandReferences } from '../src/sim/kubelet/env.js';
+import { LogBook, logTimestamp } from '../src/sim/kubelet/logs.js';
+import { recordEvent } from '../src/sim/events.js';
+import { EVENTS, NAMESPACES } from '../src/sim/controllers/common.js';
+import { specOf, type PodSpec, type PodTemplate } from '../src/sim/controllers/types.js';
+
+function pod(
+  name: string,
+  extra: Partial<KubeObject> & { ready?: boolean; node?: string; ip?: string },
+): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name,
+      namespace: 'ns',
+      uid: `uid-${name}`,
+      resourceVersion: '1',
+      creationTimestamp: '2026-01-01T00:00:00Z',
+      labels: { app: 'web' },
+      ...extra.metadata,
+    },
+    spec: {
+      containers: [{ name: 'web', ports: [{ name: 'http', containerPort: 8080 }] }],
+      ...(extra.node ? { nodeName: extra.node } : {}),
+    },
+    status: {
+      phase: extra.node ? 'Running' : 'Pending',
+      ...(extra.ip ? { podIP: extra.ip } : {}),
+      conditions: [
+        {
+          type: 'Ready',
+          status: extra.ready ? 'True' : 'False',
+          lastTransitionTime: '2026-01-01T00:00:00Z',
+        },
+      ],
+    },
+  };
+}
+
+describe('random', () => {
+  it('repeats its sequence for one seed and differs for another', () => {
+    const a = seededRandom('s');
+    const b = seededRandom('s');
+    const c = seededRandom('t');
+    const xs = Array.from({ length: 5 }, () => a());
+    expect(Array.from({ length: 5 }, () => b())).toEqual(xs);
+    expect(Array.from({ length: 5 }, () => c())).not.toEqual(xs);
+    for (const x of xs) expect(x >= 0 && x < 1).toBe(true);
+  });
+});
+
+describe('nodes', () => {
+  it('names nodes like kind and leaves a single control plane untainted', () => {
+    expect(nodeNames(4)).toEqual([
+      'replica-demo-control-plane',
+      'replica-demo-worker',
+      'replica-demo-worker2',
+      'replica-demo-worker3',
+    ]);
+    const store = new Store();
+    registerNodes(store, 1);
+    const only = store.mustGet(NODES, undefined, 'replica-demo-control-plane');
+    expect(specOf<PodSpec & { taints?: unknown[] }>(only).taints).toBeUndefined();
+    expect(toleratesTaints(pod('p', {}), only)).toBe(true);
+  });
+
+  it('keeps pods off a tainted control plane unless they tolerate it', () => {
+    const store = new Store();
+    registerNodes(store, 2);
+    const cp = store.mustGet(NODES, undefined, 'replica-demo-control-plane');
+    const plain = pod('p', {});
+    expect(toleratesTaints(plain, cp)).toBe(false);
+    const tolerant = pod('q', {});
+    specOf<PodSpec>(tolerant).tolerations = [
+      { key: 'node-role.kubernetes.io/control-plane', operator: 'Exists', effect: 'NoSchedule' },
+    ];
+    expect(toleratesTaints(tolerant, cp)).toBe(true);
+  });
+});
+
+describe('deployment helpers', () => {
+  const template: PodTemplate = {
+    metadata: { labels: { app: 'web' } },
+    spec: { containers: [{ name: 'web', image: 'a:1' }] },
+  };
+
+  it('hashes a template stably, ignoring key order and its own hash label', () => {
+    const h = podTemplateHash(template);
+    expect(h).toMatch(/^[bcdfghjklmnpqrstvwxz2456789]{1,10}$/);
+    const reordered: PodTemplate = {
+      spec: { containers: [{ image: 'a:1', name: 'web' }] },
+      metadata: { labels: { app: 'web', 'pod-template-hash': h } },
+    };
+    expect(podTemplateHash(reordered)).toBe(h);
+    expect(
+      podTemplateHash({ ...template, spec: { containers: [{ name: 'web', image: 'a:2' }] } }),
+    ).not.toBe(h);
+    expect(podTemplateHash(template, 1)).not.toBe(h);
+  });
+
+  it('rounds surge up and unavailability down, as the real controller', () => {
+    expect(resolveIntOrPercent('25%', 5, true, '25%')).toBe(2);
+    expect(resolveIntOrPercent('25%', 5, false, '25%')).toBe(1);
+    expect(resolveIntOrPercent(undefined, 10, false, '25%')).toBe(2);
+    expect(resolveIntOrPercent(0, 10, true, '25%')).toBe(0);
+  });
+
+  it('prints JSON with sorted keys', () => {
+    expect(stableJson({ b: 1, a: [{ d: 1, c: 2 }] })).toBe('{"a":[{"c":2,"d":1}],"b":1}');
+  });
+});
+
+describe('replica set scale-down order', () => {
+  it('deletes unscheduled, then not ready, then doubled-up pods first', () => {
+    const pods = [
+      pod('ready-a', { ready: true, node: 'n1', ip: '127.10.1.2' }),
+      pod('ready-b', { ready: true, node: 'n2', ip: '127.10.2.2' }),
+      pod('ready-c', { ready: true, node: 'n2', ip: '127.10.2.3' }),
+      pod('unready', { ready: false, node: 'n3', ip: '127.10.3.2' }),
+      pod('pending', {}),
+    ];
+    const order = deletionOrder(pods).map((p) => p.metadata.name);
+    expect(order.slice(0, 2)).toEqual(['pending', 'unready']);
+    expect(order.indexOf('ready-a')).toBe(4);
+  });
+});
+
+describe('endpoints', () => {
+  it('puts ready pods in addresses and others in notReadyAddresses, resolving named ports', () => {
+    const svc: KubeObject = {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: {
+        name: 's',
+        namespace: 'ns',
+        uid: 'u',
+        resourceVersion: '1',
+        creationTimestamp: '',
+      },
+      spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 'http' }] },
+    };
+    const terminating = pod('going', { ready: true, node: 'n1', ip: '127.10.1.9' });
+    terminating.metadata.deletionTimestamp = '2026-01-01T00:00:00Z';
+    const subsets = endpointSubsets(svc, [
+      pod('a', { ready: true, node: 'n1', ip: '127.10.1.2' }),
+      pod('b', { ready: false, node: 'n2', ip: '127.10.2.2' }),
+      pod('c', { ready: true, node: 'n2' }),
+      terminating,
+    ]);
+    expect(subsets).toHaveLength(1);
+    expect(subsets[0]?.ports).toEqual([{ name: 'http', port: 8080, protocol: 'TCP' }]);
+    expect(subsets[0]?.addresses?.map((a) => a.ip)).toEqual(['127.10.1.2']);
+    expect(subsets[0]?.notReadyAddresses?.map((a) => a.ip)).toEqual(['127.10.2.2']);
+    const ep = { ...svc, kind: 'Endpoints', subsets } as KubeObject;
+    expect(backendsFor(ep, { name: 'http', port: 80 })).toEqual([{ ip: '127.10.1.2', port: 8080 }]);
+  });
+});
+
+describe('images and env', () => {
+  it('knows the two images it runs, whatever the registry or tag', () => {
+    expect(imageKind('multi-replica-app:abc123')).toBe('server');
+    expect(imageKind('docker.io/library/multi-replica-app:dev')).toBe('server');
+    expect(imageKind('curlimages/curl:8.11.1')).toBe('curl');
+    expect(imageKind('localhost:5000/curlimages/curl@sha256:00')).toBe('curl');
+    expect(imageKind('nginx')).toBe('unknown');
+    expect(repositoryOf('registry.k8s.io/pause:3.10')).toBe('pause');
+  });
+
+  it('resolves the downward API and $(VAR) references', () => {
+    const p = pod('web-1', { node: 'replica-demo-worker' });
+    const env = containerEnv(
+      p,
+      {
+        name: 'web',
+        env: [
+          { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+          { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+          { name: 'NODE', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
+          { name: 'APP', valueFrom: { fieldRef: { fieldPath: "metadata.labels['app']" } } },
+          { name: 'GREETING', value: 'hi $(POD_NAME) $(NOPE) $$(POD_NAME)' },
+        ],
+      },
+      '127.10.1.5',
+      '127.0.0.3',
+      {},
+    );
+    expect(env).toEqual({
+      POD_NAME: 'web-1',
+      POD_IP: '127.10.1.5',
+      NODE: 'replica-demo-worker',
+      APP: 'web',
+      GREETING: 'hi web-1 $(NOPE) $(POD_NAME)',
+    });
+    expect(expandReferences('$(A)-$(B)', { A: '1' })).toBe('1-$(B)');
+  });
+});
+
+describe('logs', () => {
+  it('reads, tails, keeps the previous run and follows until the container ends', async () => {
+    const store = new Store();
+    const p = store.create(PODS, {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'p', namespace: 'ns' },
+      spec: { containers: [{ name: 'web' }] },
+    });
+    const book = new LogBook(store, () => new Date('2026-01-01T00:00:00.120Z'));
+    const first = book.start(p.metadata.uid, 'web');
+    first.write('stdout', 'one\ntw');
+    first.write('stdout', 'o\nthree');
+    expect(book.read('ns', 'p', undefined, {})).toBe('one\ntwo\n');
+    first.end();
+    const second = book.start(p.metadata.uid, 'web');
+    second.write('stderr', 'again\n');
+    expect(book.read('ns', 'p', 'web', { previous: true })).toBe('one\ntwo\nthree\n');
+    expect(book.read('ns', 'p', 'web', { tailLines: 1, timestamps: true })).toBe(
+      '2026-01-01T00:00:00.12Z again\n',
+    );
+    expect(() => book.read('ns', 'p', 'other', {})).toThrow(
+      'container other is not valid for pod p',
+    );
+    const chunks: string[] = [];
+    const f = book.follow('ns', 'p', undefined, {}, (t) => chunks.push(t));
+    second.write('stdout', 'live\n');
+    second.end();
+    await f.done;
+    expect(chunks.join('')).toBe('again\nlive\n');
+    expect(logTimestamp(new Date('2026-01-01T00:00:00.000Z'))).toBe('2026-01-01T00:00:00Z');
+  });
+});
+
+describe('events', () => {
+  it('counts a repeated event on one object instead of adding another', () => {
+    const store = new Store();
+    store.create(NAMESPACES, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'ns' } });
+    const p = store.create(PODS, {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'p', namespace: 'ns' },
+      spec: {},
+    });
+    recordEvent(store, p, 'Warning', 'BackOff', 'Back-off restarting', 'kubelet', { host: 'n1' });
+    recordEvent(store, p, 'Warning', 'BackOff', 'Back-off restarting', 'kubelet', { host: 'n1' });
+    const events = store.list(EVENTS, { namespace: 'ns' }).items;
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      count: 2,
+      reason: 'BackOff',
+      type: 'Warning',
+      source: { component: 'kubelet', host: 'n1' },
+      involvedObject: { kind: 'Pod', name: 'p', namespace: 'ns', uid: p.metadata.uid },
+    });
+    expect(events[0]?.metadata.name).toMatch(/^p\.[0-9a-f]+$/);
+  });
+});
