@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { KubeObject } from '../store.js';
 import { failure, type Status } from './status.js';
+import { createSpdyPortForward } from './spdy.js';
 
 /**
  * pods/portforward over a websocket with the channel protocol (`v4.channel.k8s.io`):
@@ -22,8 +23,11 @@ const CHANNEL_PROTOCOLS = [
   'channel.k8s.io',
 ];
 
+/** kubectl 1.31+: SPDY/3.1 carried in websocket binary messages. */
+const SPDY_TUNNEL = 'SPDY/3.1+portforward.k8s.io';
+
 const SPDY_NOTE =
-  'the embedded cluster does not support kubectl port-forward (it needs SPDY, alone or tunnelled in a websocket); use a client that speaks v4.channel.k8s.io, such as @kubernetes/client-node PortForward (as `replica-demo blast --via port-forward` does)';
+  'the embedded cluster does not support port-forward over a plain SPDY upgrade; use kubectl 1.31 or newer (SPDY tunnelled in a websocket, the default) or a client that speaks v4.channel.k8s.io, such as @kubernetes/client-node PortForward';
 
 export function createPortForward(lookup: PodAddressLookup, log: (line: string) => void) {
   const wss = new WebSocketServer({
@@ -31,6 +35,12 @@ export function createPortForward(lookup: PodAddressLookup, log: (line: string) 
     handleProtocols: (offered: Set<string>) =>
       CHANNEL_PROTOCOLS.find((p) => offered.has(p)) ?? false,
   });
+  // `ws` rejects the tunnel's subprotocol ('/' is not a token character), so the request's
+  // offer is taken out before the handshake and the chosen protocol put back in the answer.
+  const spdyWss = new WebSocketServer({ noServer: true });
+  spdyWss.on('headers', (headers: string[]) =>
+    headers.push(`Sec-WebSocket-Protocol: ${SPDY_TUNNEL}`),
+  );
 
   function handleUpgrade(
     req: IncomingMessage,
@@ -46,7 +56,8 @@ export function createPortForward(lookup: PodAddressLookup, log: (line: string) 
       .split(',')
       .map((p) => p.trim())
       .filter((p) => p !== '');
-    if (!isWebsocket || !offered.some((p) => CHANNEL_PROTOCOLS.includes(p))) {
+    const tunnel = offered.includes(SPDY_TUNNEL);
+    if (!isWebsocket || (!tunnel && !offered.some((p) => CHANNEL_PROTOCOLS.includes(p)))) {
       reject(failure(400, 'BadRequest', SPDY_NOTE));
       return;
     }
@@ -67,6 +78,24 @@ export function createPortForward(lookup: PodAddressLookup, log: (line: string) 
           `unable to upgrade connection: pod ${podName} is not running (phase ${status.phase ?? 'Pending'})`,
         ),
       );
+      return;
+    }
+    if (tunnel) {
+      delete req.headers['sec-websocket-protocol'];
+      spdyWss.handleUpgrade(req, socket, head, (ws) => {
+        const session = createSpdyPortForward(
+          podIp,
+          podName,
+          (frame) => {
+            if (ws.readyState === ws.OPEN) ws.send(frame);
+          },
+          () => ws.close(),
+          log,
+        );
+        ws.on('message', (data: Buffer) => session.receive(data));
+        ws.on('close', () => session.close());
+        ws.on('error', () => session.close());
+      });
       return;
     }
     const ports = query
