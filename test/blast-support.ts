@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startTestSim } from './helpers/sim.js';
 
 /** Runs the real CLI the way a user does, against an embedded cluster in a temp home. */
 
@@ -23,11 +24,37 @@ export interface Lab {
   run(args: string[], timeoutMs?: number): Promise<CliResult>;
   spawn(args: string[]): ResultPromise;
   clients(): { kc: k8s.KubeConfig; core: k8s.CoreV1Api; batch: k8s.BatchV1Api };
-  close(): Promise<void>;
+  /** Stops the embedded cluster; resolves to the processes it started that are still alive. */
+  close(): Promise<string[]>;
 }
 
+/**
+ * A temp home whose embedded cluster the CLI starts itself (`up --sim`, as on a fresh
+ * machine): for the tour.
+ */
 export function makeLab(seed: string): Lab {
   const home = mkdtempSync(path.join(os.tmpdir(), 'replica-demo-test-'));
+  return labIn(home, seed, async () => {
+    await execa(process.execPath, [BIN, 'sim', 'stop'], {
+      env: { ...process.env, REPLICA_DEMO_HOME: home },
+      reject: false,
+      timeout: 60_000,
+    });
+    rmSync(home, { recursive: true, force: true });
+    return [];
+  });
+}
+
+/**
+ * An embedded cluster started by the shared test helper, which records every process the
+ * daemon starts, so a test can prove that none outlives it.
+ */
+export async function startLab(seed: string): Promise<Lab> {
+  const sim = await startTestSim({ seed });
+  return labIn(sim.home, seed, async () => (await sim.stop()).map((p) => p.args));
+}
+
+function labIn(home: string, seed: string, stop: () => Promise<string[]>): Lab {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     REPLICA_DEMO_HOME: home,
@@ -63,10 +90,7 @@ export function makeLab(seed: string): Lab {
       kc.setCurrentContext('replica-demo-sim');
       return { kc, core: kc.makeApiClient(k8s.CoreV1Api), batch: kc.makeApiClient(k8s.BatchV1Api) };
     },
-    close: async () => {
-      await run(['sim', 'stop'], 60_000);
-      rmSync(home, { recursive: true, force: true });
-    },
+    close: stop,
   };
 }
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { countPodsCreated, makeLab, NAMESPACE, waitForPod, type Lab } from './blast-support.js';
+import { countPodsCreated, NAMESPACE, startLab, waitForPod, type Lab } from './blast-support.js';
 
 interface JsonPod {
   pod: string;
@@ -41,7 +41,7 @@ async function blastObjects(): Promise<{ jobs: number; pods: number }> {
 }
 
 beforeAll(async () => {
-  lab = makeLab('blast-tests');
+  lab = await startLab('blast-tests');
   const up = await lab.run(['up', '--sim'], 240_000);
   expect(up.exitCode, up.stderr).toBe(0);
   const { core } = lab.clients();
@@ -56,7 +56,8 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
-  await lab?.close();
+  // Every pod process and curl the cluster started must be gone with it.
+  expect(await lab?.close()).toEqual([]);
 }, 120_000);
 
 describe('blast on the embedded cluster', () => {

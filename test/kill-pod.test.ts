@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeLab, NAMESPACE, type Lab } from './blast-support.js';
+import { NAMESPACE, startLab, type Lab } from './blast-support.js';
 
 let lab: Lab;
 
@@ -27,13 +27,14 @@ async function podNames(): Promise<{ all: string[]; ready: string[] }> {
 }
 
 beforeAll(async () => {
-  lab = makeLab('kill-pod-tests');
+  lab = await startLab('kill-pod-tests');
   const up = await lab.run(['up', '--sim'], 240_000);
   expect(up.exitCode, up.stderr).toBe(0);
 }, 300_000);
 
 afterAll(async () => {
-  await lab?.close();
+  // Every pod process and curl the cluster started must be gone with it.
+  expect(await lab?.close()).toEqual([]);
 }, 120_000);
 
 describe('kill-pod on the embedded cluster', () => {
