@@ -1,5 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { statSync } from 'node:fs';
+import http from 'node:http';
+import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, kubectlAvailable, startTestSim, type TestSim } from './helpers/sim.js';
 
@@ -108,6 +110,64 @@ describe.skipIf(!hasKubectl)(
       expect(received.length).toBeGreaterThanOrEqual(20);
       expect(new Set(received.map((m) => m[1])).size).toBeGreaterThan(1);
     }, 120_000);
+
+    it('kubectl port-forward svc/web-server-service tunnels to one pod', async () => {
+      const forward = execa(
+        'kubectl',
+        [
+          '--kubeconfig',
+          sim.kubeconfigPath,
+          'port-forward',
+          'svc/web-server-service',
+          '-n',
+          NS,
+          ':80',
+        ],
+        { reject: false, env: { HOME: sim.home, PATH: process.env.PATH ?? '' }, extendEnv: false },
+      );
+      try {
+        const port = await new Promise<number>((resolve, reject) => {
+          let seen = '';
+          const timer = setTimeout(() => reject(new Error(`no forwarding line: ${seen}`)), 20_000);
+          forward.stdout?.on('data', (chunk: Buffer) => {
+            seen += chunk.toString();
+            const m = /Forwarding from 127\.0\.0\.1:(\d+) -> 8080/.exec(seen);
+            if (m) {
+              clearTimeout(timer);
+              resolve(Number(m[1]));
+            }
+          });
+        });
+        const answers: string[] = [];
+        for (let i = 0; i < 3; i += 1) {
+          answers.push(
+            await new Promise<string>((resolve, reject) => {
+              http
+                .get(
+                  {
+                    host: '127.0.0.1',
+                    port,
+                    path: '/',
+                    headers: { Connection: 'close' },
+                    agent: false,
+                  },
+                  (res) => {
+                    res.resume();
+                    resolve(String(res.headers['x-pod-name']));
+                  },
+                )
+                .on('error', reject);
+            }),
+          );
+        }
+        expect(answers[0]).toMatch(/^web-server-deployment-/);
+        // kubectl resolves the Service to one pod once: every request lands there.
+        expect(new Set(answers).size).toBe(1);
+      } finally {
+        forward.kill('SIGTERM');
+        await forward;
+      }
+    }, 60_000);
 
     it('kubectl delete pod is followed by a replacement with a new name', async () => {
       const before = live(await pods());
