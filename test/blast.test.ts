@@ -175,6 +175,20 @@ describe('blast on the embedded cluster', () => {
     expect(await blastObjects()).toEqual({ jobs: 0, pods: 0 });
   });
 
+  it('stops the port-forward path at --timeout (exit 11)', async () => {
+    const result = await lab.run([
+      'blast',
+      '--count',
+      '100000',
+      '--via',
+      'port-forward',
+      '--timeout',
+      '1',
+    ]);
+    expect(result.exitCode).toBe(11);
+    expect(result.stderr).toMatch(/port-forward blast ran past --timeout 1 s/);
+  });
+
   it.each([
     [['blast', '--count', '0'], /--count 0 is out of range/],
     [['blast', '--count', 'many'], /--count "many" is not a whole number/],

@@ -395,9 +395,24 @@ async function portForwardPath(
   let records: RequestRecord[];
   let errors: CurlError[];
   try {
-    ({ records, errors } = await sendRequests(tunnel.host, tunnel.port, plan, ctx.signal, (done) =>
-      progress.update(`Port-forward: ${done}/${plan.count} requests to ${name}`),
-    ));
+    // --timeout bounds this path too; Ctrl-C and the deadline are told apart afterwards.
+    const deadline = AbortSignal.timeout(plan.timeoutSeconds * 1000);
+    const sent = await sendRequests(
+      tunnel.host,
+      tunnel.port,
+      plan,
+      AbortSignal.any([ctx.signal, deadline]),
+      (done) => progress.update(`Port-forward: ${done}/${plan.count} requests to ${name}`),
+    ).catch((error: unknown) => {
+      if (error instanceof InterruptedError && !ctx.signal.aborted && deadline.aborted) {
+        throw new TimeoutError(
+          `The port-forward blast ran past --timeout ${plan.timeoutSeconds} s before sending ${plan.count} requests.`,
+          'Raise --timeout, lower --count, or add --parallel.',
+        );
+      }
+      throw error;
+    });
+    ({ records, errors } = sent);
   } catch (error) {
     progress.stop();
     throw error;

@@ -1,6 +1,6 @@
 import type * as k8s from '@kubernetes/client-node';
 import type { Context } from '../context.js';
-import { OperationError, UsageError } from '../errors.js';
+import { InterruptedError, OperationError, UsageError } from '../errors.js';
 import type { RawOptions } from '../program.js';
 import { pickOne, planKillPod, seededRandom } from '../core/blast-plan.js';
 import { DEPLOYMENT, SERVICE } from '../core/names.js';
@@ -195,7 +195,14 @@ export async function killPod(opts: RawOptions, ctx: Context): Promise<KillPodRe
       waiting.catch(() => undefined);
       throw new OperationError(`Could not delete pod ${victim}: ${apiErrorMessage(error)}`);
     }
-    await waiting;
+    await waiting.catch((error: unknown) => {
+      if (error instanceof InterruptedError) {
+        throw new InterruptedError(
+          `Interrupted while following the replacement: ${victim} was deleted, and the ReplicaSet replaces it on its own (\`kubectl get pods -n ${namespace}\`).`,
+        );
+      }
+      throw error;
+    });
   } finally {
     endpointsWatch.stop();
   }
