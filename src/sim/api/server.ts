@@ -428,7 +428,7 @@ export class ApiServer {
       throw new ApiError(
         400,
         'BadRequest',
-        'the embedded cluster serves pods/portforward only as a websocket with the v4.channel.k8s.io protocol (client-node PortForward); kubectl port-forward needs SPDY, which it does not support',
+        'the embedded cluster serves pods/portforward only over a websocket upgrade: v4.channel.k8s.io (client-node PortForward) or SPDY/3.1+portforward.k8s.io (kubectl 1.31 and newer)',
       );
     }
     if (sub === 'scale') return this.scale(req, res, q, t, method, isDryRun);
