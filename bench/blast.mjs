@@ -29,7 +29,8 @@ const env = {
   KUBECONFIG: path.join(home, 'sim', 'kubeconfig'),
 };
 
-const cli = (args) => execa(process.execPath, [bin, ...args], { env, cwd: root, reject: false, stdin: 'ignore' });
+const cli = (args) =>
+  execa(process.execPath, [bin, ...args], { env, cwd: root, reject: false, stdin: 'ignore' });
 const median = (values) => {
   const s = [...values].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
@@ -51,7 +52,10 @@ try {
   kc.loadFromFile(env.KUBECONFIG);
   kc.setCurrentContext('replica-demo-sim');
   const core = kc.makeApiClient(k8s.CoreV1Api);
-  const svc = await core.readNamespacedService({ name: 'web-server-service', namespace: 'multi-replica-web' });
+  const svc = await core.readNamespacedService({
+    name: 'web-server-service',
+    namespace: 'multi-replica-web',
+  });
   const clusterIP = svc.spec.clusterIP;
   const port = svc.spec.ports[0].port;
 
@@ -60,15 +64,25 @@ try {
     const r = await execa(
       'curl',
       [
-        '-sS', '--no-progress-meter', '-o', '/dev/null', '-H', 'Connection: close',
-        '--connect-to', `web-server-service:80:${clusterIP}:${port}`,
-        '-w', '%{http_code} %{time_total} %header{x-pod-name}\\n',
+        '-sS',
+        '--no-progress-meter',
+        '-o',
+        '/dev/null',
+        '-H',
+        'Connection: close',
+        '--connect-to',
+        `web-server-service:80:${clusterIP}:${port}`,
+        '-w',
+        '%{http_code} %{time_total} %header{x-pod-name}\\n',
         `http://web-server-service/?n=[1-${n}]`,
       ],
       { reject: false },
     );
     const ok = r.stdout.split('\n').filter((l) => l.startsWith('200 ')).length;
-    if (ok !== n) throw new Error(`floor: ${ok}/${n} answered (is ${clusterIP}:${port} reachable? ${r.stderr.split('\n')[0]})`);
+    if (ok !== n)
+      throw new Error(
+        `floor: ${ok}/${n} answered (is ${clusterIP}:${port} reachable? ${r.stderr.split('\n')[0]})`,
+      );
   };
 
   const blast = async (n) => {
@@ -102,11 +116,16 @@ try {
     );
   }
 
-  console.log(`replica-demo blast on the embedded cluster, median of ${RUNS} runs (${os.cpus().length} CPUs, Node ${process.version})`);
+  console.log(
+    `replica-demo blast on the embedded cluster, median of ${RUNS} runs (${os.cpus().length} CPUs, Node ${process.version})`,
+  );
   console.log('');
-  console.log('N       blast --via service   floor (curl at the Service)   pods per blast   original way (N Jobs x 1 request)');
+  console.log(
+    'N       blast --via service   floor (curl at the Service)   pods per blast   original way (N Jobs x 1 request)',
+  );
   for (const r of rows) {
-    const original = r.n === ORIGINAL_N ? `${seconds(median(originalMs))} (${ORIGINAL_N} pods)` : '-';
+    const original =
+      r.n === ORIGINAL_N ? `${seconds(median(originalMs))} (${ORIGINAL_N} pods)` : '-';
     console.log(
       `${String(r.n).padEnd(8)}${seconds(r.blast).padEnd(22)}${seconds(r.floor).padEnd(30)}${String(r.pods).padEnd(17)}${original}`,
     );
