@@ -64,7 +64,6 @@ export async function down(raw: RawOptions, ctx: Context): Promise<DownResult> {
       ctx.printer.note('The embedded cluster is not running: nothing to delete.');
       return result;
     }
-    ctx.printer.note('Using the embedded cluster (replica-demo sim).');
   }
 
   await verifyKubectl(tools);
@@ -105,6 +104,7 @@ export async function down(raw: RawOptions, ctx: Context): Promise<DownResult> {
     ...(opts.deleteCluster ? [`kind cluster "${target.cluster ?? ''}"`] : []),
   ];
   if (actions.length === 0) return result;
+  if (target.mode === 'sim') ctx.printer.note('Using the embedded cluster (replica-demo sim).');
 
   if (opts.dryRun) {
     if (deleteNamespace) {

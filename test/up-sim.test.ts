@@ -1,0 +1,210 @@
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { kubectlAvailable } from './helpers/sim.js';
+import { CLI, ROOT } from './fakes/harness.js';
+
+/**
+ * The real CLI and the real kubectl against the embedded cluster, as a learner without
+ * kind would run it: `up --sim` twice, a namespace that is not ours, then `down --sim`.
+ * One daemon for the whole file, started by `up --sim` itself.
+ */
+
+const hasKubectl = await kubectlAvailable();
+const hasBuild = existsSync(path.join(ROOT, 'dist', 'server', 'main.js'));
+const skip = !hasKubectl || !hasBuild;
+
+let dir: string;
+let home: string;
+
+function env(): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '',
+    HOME: dir,
+    // Nothing may read or write the person's kubeconfig: point the default at nothing.
+    KUBECONFIG: path.join(dir, 'no-kubeconfig'),
+    REPLICA_DEMO_HOME: home,
+    REPLICA_DEMO_SIM_SEED: 'up-sim-test',
+    NO_COLOR: '1',
+  };
+}
+
+async function cli(args: string[]) {
+  const r = await execa(process.execPath, [CLI, ...args], {
+    reject: false,
+    extendEnv: false,
+    env: env(),
+    stdin: 'ignore',
+    timeout: 120_000,
+  });
+  return { code: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
+}
+
+async function kubectl(args: string[], input?: string) {
+  const r = await execa(
+    'kubectl',
+    [
+      ...args,
+      '--kubeconfig',
+      path.join(home, 'sim', 'kubeconfig'),
+      '--context',
+      'replica-demo-sim',
+    ],
+    {
+      reject: false,
+      extendEnv: false,
+      env: env(),
+      timeout: 30_000,
+      ...(input !== undefined ? { input } : {}),
+    },
+  );
+  return { code: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
+}
+
+function daemonPid(): number | undefined {
+  try {
+    return (
+      JSON.parse(readFileSync(path.join(home, 'sim', 'state.json'), 'utf8')) as { pid?: number }
+    ).pid;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The process and every process below it, read from /proc. */
+function processTree(root: number): number[] {
+  const parents = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      parents.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // gone while reading
+    }
+  }
+  const tree = [root];
+  for (let i = 0; i < tree.length; i += 1) {
+    for (const [pid, ppid] of parents) if (ppid === tree[i]) tree.push(pid);
+  }
+  return tree;
+}
+
+const alive = (pid: number) =>
+  existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
+
+beforeAll(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'replica-demo-upsim-'));
+  home = path.join(dir, 'home');
+});
+
+afterAll(async () => {
+  // Whatever happened above, leave no daemon behind.
+  if (daemonPid() !== undefined) {
+    const control = await import('../src/sim/control.js');
+    await control.stopSim(home);
+  }
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe.skipIf(skip)('up and down on the embedded cluster with the real kubectl', () => {
+  let firstPods: string[] = [];
+
+  it('up --sim starts the embedded cluster and reaches 5/5 ready with a pod table', async () => {
+    const r = await cli(['up', '--sim']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('Using the embedded cluster (replica-demo sim)');
+    expect(r.stderr).toContain('Image steps skipped');
+    expect(r.stderr).toMatch(/Started the embedded cluster on 127\.0\.0\.1:\d+/);
+    expect(r.stderr).toContain('deployment.apps/web-server-deployment serverside-applied');
+    expect(r.stderr).toMatch(/5\/5 replicas ready/);
+    const rows = r.stdout.split('\n').filter((l) => l.startsWith('web-server-deployment-'));
+    expect(rows).toHaveLength(5);
+    for (const row of rows) {
+      const [name, replica, ip, node, ready] = row.split(/\s+/);
+      expect(replica).toBe(name?.split('-').at(-1));
+      expect(ip).toMatch(/^127\.10\.\d+\.\d+$/);
+      expect(node).toMatch(/^replica-demo-(control-plane|worker\d*)$/);
+      expect(ready).toBe('1/1');
+    }
+    firstPods = rows.map((row) => row.split(/\s+/)[0] ?? '').sort();
+    const state = JSON.parse(readFileSync(path.join(home, 'state.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    expect(state).toMatchObject({
+      mode: 'sim',
+      context: 'replica-demo-sim',
+      namespace: 'multi-replica-web',
+    });
+  });
+
+  it('a second up --sim changes nothing and says so', async () => {
+    const before = await kubectl([
+      'get',
+      'deployment',
+      'web-server-deployment',
+      '-n',
+      'multi-replica-web',
+      '-o',
+      'jsonpath={.metadata.resourceVersion}',
+    ]);
+    const r = await cli(['up', '--sim']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('embedded cluster running');
+    expect(r.stderr).toContain('manifests unchanged on the cluster');
+    expect(r.stderr).toContain('Nothing changed');
+    expect(r.stderr).not.toContain('serverside-applied');
+    const pods = r.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('web-server-deployment-'))
+      .map((l) => l.split(/\s+/)[0] ?? '')
+      .sort();
+    expect(pods).toEqual(firstPods);
+    const after = await kubectl([
+      'get',
+      'deployment',
+      'web-server-deployment',
+      '-n',
+      'multi-replica-web',
+      '-o',
+      'jsonpath={.metadata.resourceVersion}',
+    ]);
+    expect(after.stdout).toBe(before.stdout);
+  });
+
+  it('down refuses a namespace without our label, in one line, and leaves it', async () => {
+    // The embedded cluster takes JSON and YAML bodies only, so apply rather than create.
+    const created = await kubectl(
+      ['apply', '-f', '-'],
+      'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: someone-elses\n',
+    );
+    expect(created.code, created.stderr).toBe(0);
+    const r = await cli(['down', '--sim', '--yes', '-n', 'someone-elses']);
+    expect(r.code).toBe(10);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain('lacks the label app.kubernetes.io/managed-by=replica-demo');
+    expect((await kubectl(['get', 'namespace', 'someone-elses'])).code).toBe(0);
+    expect(daemonPid()).toBeDefined();
+  });
+
+  it('down --sim --yes deletes the namespace, stops the cluster and leaves no process', async () => {
+    const pid = daemonPid();
+    expect(pid).toBeDefined();
+    const tree = processTree(pid ?? -1);
+    // The daemon and its five server processes at least.
+    expect(tree.length).toBeGreaterThanOrEqual(6);
+    const r = await cli(['down', '--sim', '--yes']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/Deleted namespace multi-replica-web/);
+    expect(r.stderr).toContain('Stopped the embedded cluster');
+    expect(tree.filter(alive)).toEqual([]);
+    expect(existsSync(path.join(home, 'sim', 'state.json'))).toBe(false);
+    // A second `down` finds nothing left to remove.
+    const again = await cli(['down', '--sim', '--yes']);
+    expect(again.code).toBe(0);
+    expect(again.stderr).toContain('The embedded cluster is not running: nothing to delete.');
+  });
+});
