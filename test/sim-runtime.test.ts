@@ -415,6 +415,19 @@ describe('pod lifecycle', () => {
     );
   });
 
+  it('follows a container log as requests arrive', async () => {
+    const pod = webPods()[0] as KubeObject;
+    const chunks: string[] = [];
+    const f = runtime.logs.follow(NS, pod.metadata.name, undefined, { tailLines: 0 }, (t) =>
+      chunks.push(t),
+    );
+    await get(`http://${podIP(pod)}:8080/`, false);
+    await waitFor('followed line', () => chunks.join('').includes('Request received by'));
+    f.stop();
+    await f.done;
+    expect(chunks.join('')).toMatch(new RegExp(`Request received by ${pod.metadata.name} `));
+  });
+
   it('scales down to 3, keeping 3 pods and 3 processes', async () => {
     store.update(DEPLOYMENTS, NS, 'web-server-deployment', (d) => {
       specOf<DeploymentSpec>(d).replicas = 3;
@@ -621,6 +634,100 @@ describe('images', () => {
     expect(() => runtime.logs.read('default', 'nginx', undefined, {})).toThrow(
       /waiting to start: trying and failing to pull image/,
     );
+  });
+});
+
+describe('probes and garbage collection', () => {
+  it('marks a pod unready on failed readiness and restarts it on failed liveness', async () => {
+    const probe = (path: string, failureThreshold: number) => ({
+      httpGet: { path, port: 'http' },
+      periodSeconds: 1,
+      failureThreshold,
+    });
+    store.create(PODS, {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'sick', namespace: 'default' },
+      spec: {
+        restartPolicy: 'Always',
+        containers: [
+          {
+            name: 'web',
+            image: 'multi-replica-app:test',
+            ports: [{ name: 'http', containerPort: 8080 }],
+            readinessProbe: probe('/nope', 1),
+            livenessProbe: { ...probe('/gone', 2), initialDelaySeconds: 1 },
+          },
+        ],
+      },
+    });
+    const restarted = await waitFor(
+      'a liveness restart',
+      () => {
+        const p = store.get(PODS, 'default', 'sick');
+        return p && (podStatus(p).containerStatuses?.[0]?.restartCount ?? 0) >= 1 ? p : undefined;
+      },
+      20_000,
+    );
+    expect(isPodReady(restarted)).toBe(false);
+    const messages = store.list(EVENTS, { namespace: 'default' }).items.map((e) => e.message);
+    expect(messages).toContain('Readiness probe failed: HTTP probe failed with statuscode: 404');
+    expect(messages).toContain('Liveness probe failed: HTTP probe failed with statuscode: 404');
+    expect(messages).toContain('Container web failed liveness probe, will be restarted');
+    expect(podStatus(restarted).containerStatuses?.[0]?.lastState.terminated).toBeDefined();
+    deletePod(store, restarted, 0);
+    await waitFor('sick pod removed', () => store.get(PODS, 'default', 'sick') === undefined);
+  });
+
+  it('deletes dependents first in foreground deletion, then the owner', async () => {
+    const d = store.create(DEPLOYMENTS, {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'fg', namespace: 'default' },
+      spec: {
+        replicas: 2,
+        selector: { matchLabels: { app: 'fg' } },
+        strategy: {
+          type: 'RollingUpdate',
+          rollingUpdate: { maxSurge: '25%', maxUnavailable: '25%' },
+        },
+        template: {
+          metadata: { labels: { app: 'fg' } },
+          spec: {
+            terminationGracePeriodSeconds: 1,
+            containers: [
+              {
+                name: 'web',
+                image: 'multi-replica-app:test',
+                ports: [{ containerPort: 8080 }],
+                // Keeps the pods terminating for a moment, long enough to see the owner wait.
+                lifecycle: { preStop: { sleep: { seconds: 1 } } },
+              },
+            ],
+          },
+        },
+      },
+    });
+    await waitFor('2 ready fg pods', () => {
+      const pods = store.list(PODS, { namespace: 'default', labelSelector: 'app=fg' }).items;
+      return pods.length === 2 && pods.every(isPodReady);
+    });
+    store.update(DEPLOYMENTS, 'default', 'fg', (o) => {
+      o.metadata.deletionTimestamp = store.timestamp();
+      o.metadata.finalizers = ['foregroundDeletion'];
+    });
+    // While dependents remain, the owner is still there.
+    await waitFor('pods terminating', () =>
+      store
+        .list(PODS, { namespace: 'default', labelSelector: 'app=fg' })
+        .items.every((p) => p.metadata.deletionTimestamp !== undefined),
+    );
+    expect(store.get(DEPLOYMENTS, 'default', 'fg')?.metadata.uid).toBe(d.metadata.uid);
+    await waitFor('fg gone', () => store.get(DEPLOYMENTS, 'default', 'fg') === undefined, 20_000);
+    expect(store.list(PODS, { namespace: 'default', labelSelector: 'app=fg' }).items).toHaveLength(
+      0,
+    );
+    expect(store.list(REPLICASETS, { namespace: 'default' }).items).toHaveLength(0);
   });
 });
 
