@@ -1,0 +1,99 @@
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { execa } from 'execa';
+import { parse } from 'yaml';
+import { isProcessAlive, stopSim } from '../src/sim/control.js';
+
+/** `replica-demo sim start|status|kubeconfig|stop`, run as a user runs them. */
+
+const bin = fileURLToPath(new URL('../bin/replica-demo.js', import.meta.url));
+const home = mkdtempSync(path.join(os.tmpdir(), 'replica-demo-sim-cli-'));
+
+function cli(args: string[]) {
+  return execa(process.execPath, [bin, ...args], {
+    reject: false,
+    env: { REPLICA_DEMO_HOME: home, REPLICA_DEMO_SIM_SEED: 'cli', CI: 'true' },
+    timeout: 60_000,
+  });
+}
+
+afterAll(async () => {
+  await stopSim(home);
+  rmSync(home, { recursive: true, force: true });
+});
+
+describe('replica-demo sim', () => {
+  it('rejects a bad --nodes value naming the flag', async () => {
+    const r = await cli(['sim', 'start', '--nodes', '11']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('--nodes');
+  });
+
+  it('says it is not running, and refuses a kubeconfig then', async () => {
+    const status = await cli(['sim', 'status']);
+    expect(status.exitCode).toBe(0);
+    expect(status.stdout).toContain('not running');
+    const kc = await cli(['sim', 'kubeconfig']);
+    expect(kc.exitCode).toBe(13);
+    expect(kc.stderr).toContain('replica-demo sim start');
+  });
+
+  it('cleans up the state of a daemon that died', async () => {
+    mkdirSync(path.join(home, 'sim'), { recursive: true });
+    const state = path.join(home, 'sim', 'state.json');
+    writeFileSync(state, JSON.stringify({ pid: 999_999_9, port: 1, token: 'x', ca: '' }));
+    const status = await cli(['sim', 'status']);
+    expect(status.stdout).toContain('not running');
+    expect(existsSync(state)).toBe(false);
+  });
+
+  it('starts, says so, and a second start finds it running', async () => {
+    const first = await cli(['sim', 'start', '--nodes', '2']);
+    expect(first.exitCode).toBe(0);
+    expect(first.stdout).toContain('embedded cluster');
+    expect(first.stdout).toContain(`kubectl --kubeconfig ${path.join(home, 'sim', 'kubeconfig')}`);
+    const second = await cli(['sim', 'start']);
+    expect(second.exitCode).toBe(0);
+    expect(second.stdout).toContain('already running');
+  });
+
+  it('prints a private kubeconfig like kind does', async () => {
+    const r = await cli(['sim', 'kubeconfig']);
+    expect(r.exitCode).toBe(0);
+    const config = parse(r.stdout) as {
+      'current-context': string;
+      clusters: { cluster: { server: string } }[];
+      users: { user: { token: string } }[];
+    };
+    expect(config['current-context']).toBe('replica-demo-sim');
+    expect(config.clusters[0]?.cluster.server).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    expect(config.users[0]?.user.token).toMatch(/^[0-9a-f]{64}$/);
+    expect(statSync(path.join(home, 'sim', 'kubeconfig')).mode & 0o777).toBe(0o600);
+    expect(statSync(path.join(home, 'sim', 'state.json')).mode & 0o777).toBe(0o600);
+    const status = await cli(['sim', 'status']);
+    expect(status.stdout).toMatch(/running \(pid \d+, https:\/\/127\.0\.0\.1:\d+, 2 node\(s\)/);
+  });
+
+  it('stops, and the daemon is gone', async () => {
+    const state = JSON.parse(readFileSync(path.join(home, 'sim', 'state.json'), 'utf8')) as {
+      pid: number;
+    };
+    const r = await cli(['sim', 'stop']);
+    expect(r.exitCode).toBe(0);
+    expect(isProcessAlive(state.pid)).toBe(false);
+    expect(existsSync(path.join(home, 'sim', 'state.json'))).toBe(false);
+    const again = await cli(['sim', 'stop']);
+    expect(again.stdout).toContain('not running');
+  });
+});
