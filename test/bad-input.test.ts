@@ -1,4 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commandLines, sandbox, type Sandbox } from './fakes/harness.js';
@@ -203,5 +204,76 @@ describe('down on a namespace replica-demo did not create', () => {
       'kubectl version --client',
       'kubectl get namespace/multi-replica-web --namespace multi-replica-web --ignore-not-found --output json --context kind-kind',
     ]);
+  });
+});
+
+describe('bad input with the embedded cluster: no API connection either', () => {
+  // A stand-in for a running embedded cluster: its state names this (live) test process
+  // and a port where a plain TCP listener counts every connection the CLI opens.
+  let server: net.Server;
+  let connections = 0;
+  let home: string;
+
+  beforeAll(async () => {
+    server = net.createServer((socket) => {
+      connections += 1;
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as net.AddressInfo).port;
+    home = path.join(box.dir, 'recorded-sim');
+    mkdirSync(path.join(home, 'sim'), { recursive: true });
+    const state = {
+      pid: process.pid,
+      port,
+      token: 't',
+      startedAt: new Date().toISOString(),
+      nodes: 3,
+      server: `https://127.0.0.1:${port}`,
+      ca: '',
+    };
+    writeFileSync(path.join(home, 'sim', 'state.json'), JSON.stringify(state));
+    writeFileSync(
+      path.join(home, 'sim', 'kubeconfig'),
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        `clusters: [{name: replica-demo-sim, cluster: {server: "https://127.0.0.1:${port}", insecure-skip-tls-verify: true}}]`,
+        'users: [{name: replica-demo-sim, user: {token: t}}]',
+        'contexts: [{name: replica-demo-sim, context: {cluster: replica-demo-sim, user: replica-demo-sim}}]',
+        'current-context: replica-demo-sim',
+        '',
+      ].join('\n'),
+    );
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  const simCases: BadInput[] = [
+    { args: ['up', '--sim', '--replicas', '0'], code: USAGE, says: '--replicas 0' },
+    { args: ['up', '--sim', '-n', 'Bad'], code: USAGE, says: '--namespace "Bad"' },
+    { args: ['up', '--sim', '--timeout', 'x'], code: USAGE, says: '--timeout "x"' },
+    {
+      args: ['up', '--sim', '--context', 'replica-demo-sim'],
+      code: USAGE,
+      says: '--sim and --context',
+    },
+    { args: ['down', '--sim'], code: REFUSED, says: 'pass --yes' },
+    { args: ['down', '--sim', '-n', '-x', '--yes'], code: USAGE, says: '--namespace "-x"' },
+  ];
+
+  it.each(simCases)('$args -> exit $code, no API connection', async (c) => {
+    const r = await box.run(c.args, { home });
+    expect(r.code, r.stderr).toBe(c.code);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain(c.says);
+    expect(r.calls).toEqual([]);
+    expect(connections).toBe(0);
+  });
+
+  it('the listener does count: a good `up --sim` reaches it after the (fake) apply', async () => {
+    const r = await box.run(['up', '--sim'], { home });
+    expect(commandLines(r.calls).some((l) => l.startsWith('kubectl apply'))).toBe(true);
+    expect(r.code).not.toBe(0);
+    expect(connections).toBeGreaterThan(0);
   });
 });

@@ -263,6 +263,21 @@ describe('up with fake tools', () => {
   });
 });
 
+describe('Ctrl-C', () => {
+  it('stops the build, says what was left, and exits 130', async () => {
+    const r = await box.run(['up'], {
+      env: { FAKE_DOCKER_BUILD_HANG: '1' },
+      interruptOn: 'load build definition',
+    });
+    expect(r.code, r.stderr).toBe(130);
+    expect(r.stderr).toMatch(
+      /Error: Interrupted during the build of multi-replica-app:\w+\. The build was stopped; nothing in the cluster was changed\.$/m,
+    );
+    const lines = commandLines(r.calls);
+    expect(lines.at(-1)).toMatch(/^docker build/);
+  });
+});
+
 interface FailureCase {
   name: string;
   args?: string[];

@@ -44,7 +44,13 @@ export interface Sandbox {
   /** Each run gets a fresh tool home unless one is given (to continue from a saved state). */
   run(
     args: string[],
-    options?: { env?: Record<string, string>; tools?: FakeTool[]; home?: string },
+    options?: {
+      env?: Record<string, string>;
+      tools?: FakeTool[];
+      home?: string;
+      /** Sends SIGINT (Ctrl-C) once stderr so far contains this text. */
+      interruptOn?: string;
+    },
   ): Promise<CliRun>;
   writeJson(name: string, value: unknown): string;
   cleanup(): void;
@@ -107,7 +113,7 @@ export function sandbox(): Sandbox {
       const log = path.join(dir, `calls${runs}.jsonl`);
       const home = options.home ?? path.join(dir, `home${runs}`);
       mkdirSync(home, { recursive: true });
-      const result = await execa(process.execPath, [CLI, ...args], {
+      const subprocess = execa(process.execPath, [CLI, ...args], {
         reject: false,
         extendEnv: false,
         stdin: 'ignore',
@@ -122,6 +128,16 @@ export function sandbox(): Sandbox {
         },
         timeout: 30_000,
       });
+      if (options.interruptOn !== undefined) {
+        const marker = options.interruptOn;
+        let seen = '';
+        subprocess.stderr.on('data', (chunk: Buffer) => {
+          const before = seen.includes(marker);
+          seen += chunk.toString();
+          if (!before && seen.includes(marker)) subprocess.kill('SIGINT');
+        });
+      }
+      const result = await subprocess;
       const calls = existsSync(log)
         ? readFileSync(log, 'utf8')
             .split('\n')

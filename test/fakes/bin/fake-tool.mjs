@@ -43,6 +43,12 @@ function docker(args) {
     return done(1, '', `Error response from daemon: No such image: ${image}`);
   }
   if (cmd === 'build') {
+    // A build that takes long enough to be interrupted.
+    if (env.FAKE_DOCKER_BUILD_HANG) {
+      process.stdout.write('#1 [internal] load build definition from Dockerfile\n');
+      setTimeout(() => done(0), 30_000);
+      return;
+    }
     if (env.FAKE_DOCKER_BUILD_FAIL)
       return done(
         1,
