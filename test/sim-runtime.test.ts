@@ -750,6 +750,22 @@ describe('shutdown', () => {
     for (const pid of running) expect(alive(pid)).toBe(false);
   });
 
+  it('takes its pod processes down with it when the daemon process is killed', async () => {
+    const child = execa(
+      process.execPath,
+      ['--import', 'tsx', join(root, 'test/fixtures/runtime-child.ts'), serverEntry],
+      { cwd: root, reject: false, buffer: false },
+    );
+    let out = '';
+    child.stdout?.on('data', (b: Buffer) => (out += b.toString()));
+    const pid = Number(await waitFor('child pod pid', () => /^(\d+|none)\n/.exec(out)?.[1]));
+    expect(Number.isInteger(pid)).toBe(true);
+    expect(alive(pid)).toBe(true);
+    child.kill('SIGKILL');
+    await child;
+    await waitFor('pod process gone', () => !alive(pid), 5000);
+  });
+
   it('leaves no process behind after stop', async () => {
     store.create(NAMESPACES, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'again' } });
     store.create(PODS, {
