@@ -201,9 +201,7 @@ function enforceConsent(
  * touch it do not pay for it.
  */
 async function simRunning(home: string): Promise<boolean> {
-  // A variable specifier until the embedded cluster's control module is part of the tree.
-  const specifier = '../sim/control.js';
-  const control = (await import(specifier)) as { isSimRunning(home: string): Promise<boolean> };
+  const control = await import('../sim/control.js');
   return control.isSimRunning(home);
 }
 
