@@ -302,9 +302,12 @@ export async function waitForNamespaceGone(
       if (error) reject(error instanceof Error ? error : new Error(apiErrorMessage(error)));
       else resolve(Date.now() - started);
     };
+    let podsListed = false;
     const check = () => {
       if (!exists) return finish(undefined);
-      options.onProgress(`namespace ${namespace}: ${phase}, ${pods.size} pod(s) left`);
+      // Until the pod list is in, "0 pods left" would be a guess.
+      if (podsListed)
+        options.onProgress(`namespace ${namespace}: ${phase}, ${pods.size} pod(s) left`);
     };
     const onAbort = () =>
       finish(
@@ -363,6 +366,7 @@ export async function waitForNamespaceGone(
           onReset: (items) => {
             pods.clear();
             for (const p of items) pods.add(p.metadata?.name ?? '');
+            podsListed = true;
             check();
           },
           onEvent: (type, object) => {
