@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Store } from '../src/sim/store.js';
 import { ApiServer } from '../src/sim/api/server.js';
 import { ensureSystemNamespaces } from '../src/sim/defaults.js';
+import { admitPod } from '../src/sim/admission.js';
 
 /** The API server in-process over plain HTTP, with a store and no runtime behind it. */
 
@@ -14,7 +15,7 @@ let base: string;
 beforeAll(async () => {
   const store = new Store();
   ensureSystemNamespaces(store);
-  api = new ApiServer({ store, token: TOKEN });
+  api = new ApiServer({ store, token: TOKEN, admitPod });
   const port = await api.listen(0);
   base = `http://127.0.0.1:${port}`;
 });
@@ -27,6 +28,7 @@ interface Reply {
   status: number;
   body: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- JSON of many shapes
   contentType: string;
+  warning: string | null;
 }
 
 async function call(
@@ -52,7 +54,12 @@ async function call(
   } catch {
     // text/plain answers (healthz)
   }
-  return { status: res.status, body: parsed, contentType: res.headers.get('content-type') ?? '' };
+  return {
+    status: res.status,
+    body: parsed,
+    contentType: res.headers.get('content-type') ?? '',
+    warning: res.headers.get('warning'),
+  };
 }
 
 const ns = (name: string, labels: Record<string, string> = {}) => ({
@@ -492,6 +499,31 @@ describe('embedded cluster API (in-process)', () => {
     expect(dry.status).toBe(400);
     const logs = await call('GET', '/api/v1/namespaces/alpha/pods/none/log');
     expect(logs.status).toBe(404);
+  });
+
+  it('enforces Pod Security on pods and warns about workload templates, as the admission plugin does', async () => {
+    const labels = {
+      'pod-security.kubernetes.io/enforce': 'restricted',
+      'pod-security.kubernetes.io/warn': 'restricted',
+    };
+    await call('POST', '/api/v1/namespaces', ns('secure', labels));
+    const workload = await call(
+      'POST',
+      '/apis/apps/v1/namespaces/secure/deployments',
+      deployment('loose'),
+    );
+    expect(workload.status).toBe(201);
+    expect(workload.warning).toMatch(
+      /^299 - "would violate PodSecurity \\"restricted:latest\\": allowPrivilegeEscalation != false/,
+    );
+    const pod = await call('POST', '/api/v1/namespaces/secure/pods', {
+      metadata: { name: 'loose' },
+      spec: { containers: [{ name: 'c', image: 'multi-replica-app:dev' }] },
+    });
+    expect(pod.status).toBe(403);
+    expect(pod.body.message).toMatch(
+      /^pods "loose" is forbidden: violates PodSecurity "restricted:latest": /,
+    );
   });
 
   it('supports dryRun=All without persisting', async () => {

@@ -43,6 +43,11 @@ import {
   type Status,
 } from './status.js';
 import { toTable, wantsTable, type IncludeObject } from './tables.js';
+import {
+  evaluatePodSecurity,
+  podSecurityFromLabels,
+  podSecurityWarning,
+} from '../../cli/core/pod-security.js';
 import { createPortForward, type PodAddressLookup } from './portforward.js';
 
 /** The part of the runtime's pod log store the API serves (`pods/log`). */
@@ -447,6 +452,35 @@ export class ApiServer {
     }
   }
 
+  /**
+   * Pod Security warnings as the admission plugin sends them (`Warning` headers kubectl
+   * prints): a workload whose pod template the namespace's `enforce` level would refuse,
+   * or a pod or template its `warn` level complains about.
+   */
+  private podSecurityWarnings(res: ServerResponse, type: ResourceType, obj: KubeObject): void {
+    const workload = ['deployments', 'replicasets', 'jobs'].includes(type.plural);
+    if (type !== PODS && !workload) return;
+    const ns = this.store.get(NAMESPACES, undefined, obj.metadata.namespace ?? '');
+    const policies = podSecurityFromLabels(ns?.metadata.labels);
+    const template =
+      (workload
+        ? ((obj.spec ?? {}) as { template?: { spec?: unknown; metadata?: unknown } }).template
+        : obj) ?? {};
+    const spec: unknown = workload ? (template as { spec?: unknown }).spec : obj.spec;
+    const metadata: unknown = workload
+      ? (template as { metadata?: unknown }).metadata
+      : obj.metadata;
+    const candidates = workload ? [policies.enforce, policies.warn] : [policies.warn];
+    for (const policy of candidates) {
+      if (policy.level === 'privileged') continue;
+      const violations = evaluatePodSecurity(policy.level, spec, metadata);
+      if (violations.length === 0) continue;
+      const text = podSecurityWarning(policy, violations).replace(/"/g, '\\"');
+      res.setHeader('Warning', `299 - "${text}"`);
+      return;
+    }
+  }
+
   private respond(
     req: IncomingMessage,
     res: ServerResponse,
@@ -455,6 +489,7 @@ export class ApiServer {
     code: number,
     obj: KubeObject,
   ): void {
+    if (req.method !== 'GET' && req.method !== 'DELETE') this.podSecurityWarnings(res, type, obj);
     if (wantsTable(req.headers.accept)) {
       sendJson(
         res,
