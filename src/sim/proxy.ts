@@ -231,14 +231,13 @@ export class ServiceProxy {
       client.resetAndDestroy();
       return;
     }
-    // Keep the client's address as the source, as kube-proxy's DNAT does (no SNAT).
-    const localAddress = net.isIPv4(clientIP) && clientIP.startsWith('127.') ? clientIP : undefined;
+    // Unlike kube-proxy's DNAT the pod sees the proxy's address as the source: binding the
+    // client's address first costs about 0.2 ms per connection, a fifth of the latency budget.
     const upstream = net.connect({
       host: backend.ip,
       port: backend.port,
       allowHalfOpen: true,
       noDelay: true,
-      ...(localAddress ? { localAddress } : {}),
     });
     this.sockets.add(client);
     this.sockets.add(upstream);
