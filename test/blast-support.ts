@@ -20,6 +20,7 @@ export interface CliResult {
 
 export interface Lab {
   home: string;
+  kubeconfig: string;
   env: NodeJS.ProcessEnv;
   run(args: string[], timeoutMs?: number): Promise<CliResult>;
   spawn(args: string[]): ResultPromise;
@@ -80,6 +81,7 @@ function labIn(home: string, seed: string, stop: () => Promise<string[]>): Lab {
   };
   return {
     home,
+    kubeconfig: path.join(home, 'sim', 'kubeconfig'),
     env,
     run,
     spawn: (args) =>

@@ -1,4 +1,6 @@
+import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { kubectlAvailable } from './helpers/sim.js';
 import { countPodsCreated, NAMESPACE, startLab, waitForPod, type Lab } from './blast-support.js';
 
 interface JsonPod {
@@ -20,6 +22,7 @@ interface BlastJson {
   portForward: null | { pod: string; total: number; errors: number; pods: JsonPod[] };
 }
 
+const hasKubectl = await kubectlAvailable();
 let lab: Lab;
 let readyPods: string[] = [];
 
@@ -188,6 +191,36 @@ describe('blast on the embedded cluster', () => {
     expect(result.exitCode).toBe(11);
     expect(result.stderr).toMatch(/port-forward blast ran past --timeout 1 s/);
   });
+
+  // The Service is changed with kubectl, as a learner would; without kubectl there is no way in.
+  it.skipIf(!hasKubectl)(
+    'reaches one pod when the Service pins clients with sessionAffinity: ClientIP',
+    async () => {
+      const patch = (affinity: string) =>
+        execa('kubectl', [
+          '--kubeconfig',
+          lab.kubeconfig,
+          '-n',
+          NAMESPACE,
+          'patch',
+          'service',
+          'web-server-service',
+          '--type',
+          'merge',
+          '-p',
+          JSON.stringify({ spec: { sessionAffinity: affinity } }),
+        ]);
+      await patch('ClientIP');
+      try {
+        const result = await blastJson(['--count', '40', '--via', 'service']);
+        expect(result.service!.pods.filter((p) => p.count > 0)).toHaveLength(1);
+        const text = await lab.run(['blast', '--count', '5', '--via', 'service']);
+        expect(text.stdout).toContain('sessionAffinity: ClientIP');
+      } finally {
+        await patch('None');
+      }
+    },
+  );
 
   it.each([
     [['blast', '--count', '0'], /--count 0 is out of range/],

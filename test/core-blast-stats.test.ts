@@ -251,7 +251,7 @@ describe('render', () => {
     const text = renderBlast(result, plain).join('\n');
     expect(text).toContain(POD_C);
     expect(text).toMatch(/aaaaa\s+node-1\s+3\s+75\.0\s+█{30}/);
-    expect(text).toContain('kube-proxy picks a ready pod at random once per connection');
+    expect(text).toContain('picks a ready pod at random once per connection');
     expect(text).toContain('try --count 200');
     // eslint-disable-next-line no-control-regex -- looking for escape codes on purpose
     expect(text).not.toMatch(/\u001b\[/);
@@ -309,5 +309,14 @@ describe('render', () => {
       '2 of 3 requests through the Service failed (2 × curl (7) Failed to connect to web-server-service port 80).',
     );
     expect(renderBlast(withErrors, plain).join('\n')).toContain('errors: 2 got no response');
+  });
+
+  it('explains a result pinned by sessionAffinity: ClientIP', () => {
+    const pinned: BlastResult = {
+      ...result,
+      service: { ...result.service!, sessionAffinity: 'ClientIP' },
+    };
+    expect(renderBlast(pinned, plain).join('\n')).toContain('sessionAffinity: ClientIP');
+    expect(renderBlast(result, plain).join('\n')).not.toContain('sessionAffinity');
   });
 });

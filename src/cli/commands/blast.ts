@@ -1,7 +1,14 @@
 import type * as k8s from '@kubernetes/client-node';
 import http from 'node:http';
 import type { Context } from '../context.js';
-import { InterruptedError, OperationError, ReplicaDemoError, TimeoutError } from '../errors.js';
+import {
+  ExitCode,
+  InterruptedError,
+  OperationError,
+  PrerequisiteError,
+  ReplicaDemoError,
+  TimeoutError,
+} from '../errors.js';
 import type { RawOptions } from '../program.js';
 import {
   BLAST_CONTAINER,
@@ -19,7 +26,13 @@ import { buildHistogram, type PodInfo } from '../core/histogram.js';
 import { SERVICE, SERVICE_PORT } from '../core/names.js';
 import { evenness, latency } from '../core/stats.js';
 import { describeTarget, resolveTarget, type Target } from '../target.js';
-import { apiErrorMessage, isNotFound, kubeClients, type KubeClients } from '../kube/client.js';
+import {
+  apiErrorMessage,
+  isNotFound,
+  isUnreachable,
+  kubeClients,
+  type KubeClients,
+} from '../kube/client.js';
 import { createJob, deleteJob, jobOutcome, type JobOutcome } from '../kube/jobs.js';
 import { readPodLog } from '../kube/logs.js';
 import {
@@ -94,6 +107,13 @@ async function readService(core: k8s.CoreV1Api, namespace: string): Promise<k8s.
       throw new OperationError(
         `Service ${SERVICE} was not found in namespace ${namespace}.`,
         'Run `replica-demo up` first.',
+      );
+    }
+    if (isUnreachable(error)) {
+      throw new PrerequisiteError(
+        `Cannot reach the cluster's API server: ${apiErrorMessage(error)}.`,
+        ExitCode.ClusterUnreachable,
+        'Check that the cluster runs (`kubectl cluster-info`), or run `replica-demo up` first.',
       );
     }
     throw new OperationError(`Could not read Service ${SERVICE}: ${apiErrorMessage(error)}`);
@@ -272,6 +292,7 @@ async function servicePath(
       parallel: plan.parallel,
       jobName,
       podsCreated: podUids.size,
+      sessionAffinity: service.spec?.sessionAffinity ?? 'None',
     };
   } catch (error) {
     progress.stop();

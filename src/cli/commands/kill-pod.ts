@@ -1,6 +1,12 @@
 import type * as k8s from '@kubernetes/client-node';
 import type { Context } from '../context.js';
-import { InterruptedError, OperationError, UsageError } from '../errors.js';
+import {
+  ExitCode,
+  InterruptedError,
+  OperationError,
+  PrerequisiteError,
+  UsageError,
+} from '../errors.js';
 import type { RawOptions } from '../program.js';
 import { pickOne, planKillPod, seededRandom } from '../core/blast-plan.js';
 import { DEPLOYMENT, SERVICE } from '../core/names.js';
@@ -13,7 +19,7 @@ import {
   type TimelineEvent,
 } from '../core/timeline.js';
 import { describeTarget, resolveTarget } from '../target.js';
-import { apiErrorMessage, isNotFound, kubeClients } from '../kube/client.js';
+import { apiErrorMessage, isNotFound, isUnreachable, kubeClients } from '../kube/client.js';
 import { isPodReady, selectorString } from '../kube/pods.js';
 import { endpointsPath, follow, podsPath, waitFor } from '../kube/watch.js';
 
@@ -60,6 +66,13 @@ export async function killPod(opts: RawOptions, ctx: Context): Promise<KillPodRe
       throw new OperationError(
         `Deployment ${DEPLOYMENT} or Service ${SERVICE} was not found in namespace ${namespace}.`,
         'Run `replica-demo up` first.',
+      );
+    }
+    if (isUnreachable(error)) {
+      throw new PrerequisiteError(
+        `Cannot reach the cluster's API server: ${apiErrorMessage(error)}.`,
+        ExitCode.ClusterUnreachable,
+        'Check that the cluster runs (`kubectl cluster-info`), or run `replica-demo up` first.',
       );
     }
     throw new OperationError(`Could not read the deployment: ${apiErrorMessage(error)}`);

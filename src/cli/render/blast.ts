@@ -17,6 +17,8 @@ export interface ServiceResult extends PathResult {
   parallel: number;
   jobName: string;
   podsCreated: number;
+  /** The Service's `sessionAffinity`: `ClientIP` pins the one client, the Job's pod, to one pod. */
+  sessionAffinity?: string;
 }
 
 export interface PortForwardResult extends PathResult {
@@ -102,6 +104,12 @@ export function renderService(result: ServiceResult, color: ChalkInstance): stri
     ...histogramTable(result.histogram, color),
     ...summaryLines(result, color),
   ];
+  if (result.sessionAffinity === 'ClientIP') {
+    out.push(
+      '  The Service has sessionAffinity: ClientIP, so kube-proxy sends every connection from one',
+      "  client address (here the Job's one pod) to the same pod, by default for 10800 s.",
+    );
+  }
   if (!result.keepAlive) {
     out.push(`  ${result.evenness.sentence}`);
     const pods = result.histogram.rows.length;
@@ -120,8 +128,8 @@ export function renderService(result: ServiceResult, color: ChalkInstance): stri
 export function explainService(): string[] {
   return [
     '  Why it spreads: every request opened its own TCP connection (Connection: close), and',
-    '  kube-proxy picks a ready pod at random once per connection, not per request. Random',
-    '  choice is uneven at small counts; that is chance, not a fault.',
+    '  kube-proxy (iptables and nftables modes) picks a ready pod at random once per connection,',
+    '  not per request. Random choice is uneven at small counts; that is chance, not a fault.',
   ];
 }
 
