@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { parse } from 'yaml';
-import { isProcessAlive, stopSim } from '../src/sim/control.js';
+import { isProcessAlive, startSim, stopSim } from '../src/sim/control.js';
 import { eventually, kubectlAvailable, startTestSim } from './helpers/sim.js';
 
 /** `replica-demo sim start|status|kubeconfig|stop`, run as a user runs them. */
@@ -96,6 +96,23 @@ describe('replica-demo sim', () => {
     expect(existsSync(path.join(home, 'sim', 'state.json'))).toBe(false);
     const again = await cli(['sim', 'stop']);
     expect(again.stdout).toContain('not running');
+  });
+});
+
+describe('two starts at once', () => {
+  it('make one daemon', async () => {
+    const other = mkdtempSync(path.join(os.tmpdir(), 'replica-demo-sim-race-'));
+    try {
+      const [a, b] = await Promise.all([
+        startSim({ home: other, nodes: 1 }),
+        startSim({ home: other, nodes: 1 }),
+      ]);
+      expect([a.started, b.started].sort()).toEqual([false, true]);
+      expect(a.pid).toBe(b.pid);
+    } finally {
+      await stopSim(other);
+      rmSync(other, { recursive: true, force: true });
+    }
   });
 });
 

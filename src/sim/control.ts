@@ -1,5 +1,14 @@
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
+import path from 'node:path';
 import https from 'node:https';
 import { fileURLToPath } from 'node:url';
 import { EmbeddedClusterError } from '../cli/errors.js';
@@ -126,7 +135,49 @@ function lastLines(file: string, count: number): string {
   }
 }
 
-export async function startSim(options: StartOptions): Promise<StartResult> {
+/**
+ * One start at a time per home: two concurrent starts would each spawn a daemon and the
+ * loser would keep running unseen. The lock file holds the starter's pid, so a lock left
+ * by a starter that died is taken over.
+ */
+async function withStartLock<T>(home: string, run: () => Promise<T>): Promise<T> {
+  const dir = simPaths(home).dir;
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const lock = path.join(dir, 'start.lock');
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      const fd = openSync(lock, 'wx', 0o600);
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const owner = Number(readFileSync(lock, 'utf8').trim() || 'NaN');
+      if (!Number.isInteger(owner) || !isProcessAlive(owner)) {
+        rmSync(lock, { force: true });
+        continue;
+      }
+      if (Date.now() > deadline)
+        throw new EmbeddedClusterError(
+          `Another start of the embedded cluster (pid ${owner}) holds ${lock}.`,
+          'Wait for it, or remove the file if that process is not replica-demo.',
+        );
+      await sleep(50);
+    }
+  }
+  try {
+    return await run();
+  } finally {
+    rmSync(lock, { force: true });
+  }
+}
+
+export function startSim(options: StartOptions): Promise<StartResult> {
+  return withStartLock(options.home, () => startUnlocked(options));
+}
+
+async function startUnlocked(options: StartOptions): Promise<StartResult> {
   const paths = simPaths(options.home);
   const running = liveState(options.home);
   if (running)
