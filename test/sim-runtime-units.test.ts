@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { verifyLoopbackRange } from '../src/sim/runtime.js';
 import { Store, type KubeObject } from '../src/sim/store.js';
 import { seededRandom } from '../src/sim/random.js';
 import { nodeNames, registerNodes, toleratesTaints } from '../src/sim/nodes.js';
@@ -267,4 +268,20 @@ describe('events', () => {
     });
     expect(events[0]?.metadata.name).toMatch(/^p\.[0-9a-f]+$/);
   });
+});
+
+describe('loopback range', () => {
+  it.skipIf(process.platform !== 'linux')('finds 127.0.0.0/8 usable on Linux', async () => {
+    await expect(verifyLoopbackRange()).resolves.toBeUndefined();
+  });
+
+  // Only a system without the whole 127/8 (macOS without aliases) can show the refusal.
+  it.skipIf(process.platform === 'linux')(
+    'refuses clearly where 127.10.0.2 cannot be bound',
+    async () => {
+      await expect(verifyLoopbackRange()).rejects.toThrow(
+        /needs the whole 127\.0\.0\.0\/8 loopback range/,
+      );
+    },
+  );
 });

@@ -304,6 +304,12 @@ describe('deployment of the lesson', () => {
 
 describe('service proxy', () => {
   it('spreads 200 fresh connections over all 5 pods, the same way for the same seed', async () => {
+    await waitFor('5 ready pods', () => readyWebPods(5));
+    await waitFor('5 ready endpoints', () => {
+      const ep = store.get(ENDPOINTS, NS, 'web-server-service');
+      const subsets = (ep?.subsets ?? []) as { addresses?: unknown[] }[];
+      return subsets[0]?.addresses?.length === 5;
+    });
     const target = runtime.serviceTarget(NS, 'web-server-service', 80);
     expect(target?.host).toBe(CLUSTER_IP);
     const names: string[] = [];
