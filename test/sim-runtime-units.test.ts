@@ -15,7 +15,7 @@ import { backendsFor } from '../src/sim/proxy.js';
 import { imageKind, repositoryOf } from '../src/sim/kubelet/images.js';
 import { containerEnv, expandReferences } from '../src/sim/kubelet/env.js';
 import { LogBook, logTimestamp } from '../src/sim/kubelet/logs.js';
-import { recordEvent } from '../src/sim/events.js';
+import { EventReaper, recordEvent } from '../src/sim/events.js';
 import { EVENTS, NAMESPACES } from '../src/sim/controllers/common.js';
 import { specOf, type PodSpec, type PodTemplate } from '../src/sim/controllers/types.js';
 
@@ -267,6 +267,25 @@ describe('events', () => {
       involvedObject: { kind: 'Pod', name: 'p', namespace: 'ns', uid: p.metadata.uid },
     });
     expect(events[0]?.metadata.name).toMatch(/^p\.[0-9a-f]+$/);
+  });
+
+  it('removes events older than the TTL', () => {
+    let now = new Date('2026-01-01T00:00:00Z');
+    const store = new Store(() => now);
+    store.create(NAMESPACES, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'ns' } });
+    const p = store.create(PODS, {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'p', namespace: 'ns' },
+      spec: {},
+    });
+    recordEvent(store, p, 'Normal', 'Old', 'old', 'kubelet');
+    now = new Date('2026-01-01T00:59:00Z');
+    recordEvent(store, p, 'Normal', 'New', 'new', 'kubelet');
+    now = new Date('2026-01-01T01:00:01Z');
+    const reaper = new EventReaper(store, () => now);
+    expect(reaper.sweep()).toBe(1);
+    expect(store.list(EVENTS, { namespace: 'ns' }).items.map((e) => e.reason)).toEqual(['New']);
   });
 });
 

@@ -88,3 +88,43 @@ function uniqueHex(): string {
   lastHex = n;
   return n.toString(16);
 }
+
+/** The API server's default `--event-ttl`: events older than this are removed. */
+export const EVENT_TTL_MS = 60 * 60 * 1000;
+
+/** Removes events whose last occurrence is older than the TTL, once a minute. */
+export class EventReaper {
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly store: Store,
+    private readonly now: () => Date,
+    private readonly ttlMs = EVENT_TTL_MS,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => this.sweep(), 60_000);
+    this.timer.unref();
+  }
+
+  stop(): Promise<void> {
+    clearInterval(this.timer);
+    return Promise.resolve();
+  }
+
+  /** Returns how many events were removed. */
+  sweep(): number {
+    const cutoff = this.now().getTime() - this.ttlMs;
+    let removed = 0;
+    for (const e of this.store.list(EVENTS).items) {
+      const stamp =
+        typeof e.lastTimestamp === 'string' ? e.lastTimestamp : e.metadata.creationTimestamp;
+      const last = Date.parse(stamp);
+      if (Number.isFinite(last) && last < cutoff) {
+        this.store.remove(EVENTS, e.metadata.namespace, e.metadata.name);
+        removed += 1;
+      }
+    }
+    return removed;
+  }
+}

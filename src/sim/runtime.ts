@@ -11,6 +11,7 @@ import { EndpointsController } from './controllers/endpoints.js';
 import { NamespaceController } from './controllers/namespace.js';
 import { GarbageCollector } from './gc.js';
 import { ServiceProxy } from './proxy.js';
+import { EventReaper } from './events.js';
 import { forkRandom, seededRandom } from './random.js';
 
 export type { PodLogs } from './kubelet/logs.js';
@@ -63,6 +64,7 @@ export class Runtime {
     });
     this.parts = [
       new GarbageCollector(store, log),
+      new EventReaper(store, now),
       new NamespaceController(store, log),
       new DeploymentController(store, now, log),
       new ReplicaSetController(store, now, log),
