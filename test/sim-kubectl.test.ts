@@ -163,11 +163,28 @@ describe.skipIf(!hasKubectl)(
         expect(answers[0]).toMatch(/^web-server-deployment-/);
         // kubectl resolves the Service to one pod once: every request lands there.
         expect(new Set(answers).size).toBe(1);
+        // The tunnel dies with that pod.
+        await sim.kubectl([
+          'delete',
+          'pod',
+          answers[0] ?? '',
+          '-n',
+          NS,
+          '--grace-period=1',
+          '--wait=false',
+        ]);
+        const ended = await forward;
+        expect(ended.stderr).toContain('lost connection to pod');
+        await eventually(
+          async () => (live(await pods()).length === 5 ? true : undefined),
+          60_000,
+          'five pods again',
+        );
       } finally {
         forward.kill('SIGTERM');
         await forward;
       }
-    }, 60_000);
+    }, 90_000);
 
     it('kubectl delete pod is followed by a replacement with a new name', async () => {
       const before = live(await pods());

@@ -42,6 +42,33 @@ export function createPortForward(lookup: PodAddressLookup, log: (line: string) 
     headers.push(`Sec-WebSocket-Protocol: ${SPDY_TUNNEL}`),
   );
 
+  /**
+   * A tunnel lives as long as its pod, as through a kubelet: when the pod is gone or no
+   * longer running at that address, the websocket closes and the client sees the end.
+   */
+  function endWithPod(
+    ws: WebSocket,
+    namespace: string,
+    podName: string,
+    uid: string,
+    podIp: string,
+  ): void {
+    const timer = setInterval(() => {
+      const pod = lookup(namespace, podName);
+      const status = (pod?.status ?? {}) as { podIP?: string; phase?: string };
+      if (
+        !pod ||
+        pod.metadata.uid !== uid ||
+        status.phase !== 'Running' ||
+        status.podIP !== podIp
+      ) {
+        log(`portforward ${namespace}/${podName}: pod gone, closing the tunnel`);
+        ws.close();
+      }
+    }, 250);
+    ws.on('close', () => clearInterval(timer));
+  }
+
   function handleUpgrade(
     req: IncomingMessage,
     socket: Duplex,
@@ -83,6 +110,7 @@ export function createPortForward(lookup: PodAddressLookup, log: (line: string) 
     if (tunnel) {
       delete req.headers['sec-websocket-protocol'];
       spdyWss.handleUpgrade(req, socket, head, (ws) => {
+        endWithPod(ws, namespace, podName, pod.metadata.uid, podIp);
         const session = createSpdyPortForward(
           podIp,
           podName,
@@ -112,7 +140,10 @@ export function createPortForward(lookup: PodAddressLookup, log: (line: string) 
       );
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => connect(ws, podIp, ports, podName));
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      endWithPod(ws, namespace, podName, pod.metadata.uid, podIp);
+      connect(ws, podIp, ports, podName);
+    });
   }
 
   function connect(ws: WebSocket, podIp: string, ports: number[], podName: string): void {
