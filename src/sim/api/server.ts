@@ -791,6 +791,7 @@ export class ApiServer {
       merged.metadata.resourceVersion = current.metadata.resourceVersion;
       return merged;
     }
+    dropEmptyMaps(merged);
     const written = this.store.update(t.type, t.namespace, name, (obj) => {
       for (const k of Object.keys(obj)) if (k !== 'metadata') delete obj[k];
       Object.assign(obj, merged, {
@@ -1332,6 +1333,18 @@ export class ApiServer {
     handle.done.then(finish, finish);
     req.on('close', finish);
     res.on('close', finish);
+  }
+}
+
+/** The real server leaves out empty label and annotation maps (`omitempty`). */
+function dropEmptyMaps(obj: KubeObject): void {
+  for (const key of ['labels', 'annotations', 'finalizers', 'ownerReferences'] as const) {
+    const v: unknown = obj.metadata[key];
+    if (
+      v !== undefined &&
+      (Array.isArray(v) ? v.length === 0 : Object.keys(v as object).length === 0)
+    )
+      delete obj.metadata[key];
   }
 }
 
