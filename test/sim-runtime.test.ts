@@ -450,6 +450,22 @@ describe('pod lifecycle', () => {
     expect(deployStatus(d).updatedReplicas).toBe(3);
   });
 
+  it('releases a relabelled pod and replaces it, as the real ReplicaSet does', async () => {
+    const pod = (await waitFor('3 ready pods', () => readyWebPods(3)))[0] as KubeObject;
+    store.update(PODS, NS, pod.metadata.name, (o) => {
+      o.metadata.labels = { ...o.metadata.labels, app: 'quarantine' };
+    });
+    await waitFor('released', () => {
+      const p = store.get(PODS, NS, pod.metadata.name);
+      return p !== undefined && (p.metadata.ownerReferences ?? []).length === 0;
+    });
+    const after = await waitFor('replacement', () => readyWebPods(3));
+    expect(after.map((p) => p.metadata.name)).not.toContain(pod.metadata.name);
+    // Still running, outside the set: the lesson's way to take a pod out for a look.
+    expect(isPodReady(store.mustGet(PODS, NS, pod.metadata.name))).toBe(true);
+    deletePod(store, pod, 0);
+  });
+
   it('rolls out a template change to a new ReplicaSet and keeps the old one at 0', async () => {
     const oldRs = store.list(REPLICASETS, { namespace: NS }).items[0] as KubeObject;
     const d = store.update(DEPLOYMENTS, NS, 'web-server-deployment', (o) => {

@@ -11,6 +11,7 @@ import {
   isPodReady,
   keyOf,
   ownedBy,
+  ownerReference,
   podCondition,
   splitKey,
 } from './common.js';
@@ -96,6 +97,16 @@ export class ReplicaSetController {
       this.store.watch(REPLICASETS, {}, (e) => this.queue.add(keyOf(e.object))),
       this.store.watch(PODS, {}, (e) => {
         const owner = controllerOf(e.object);
+        if (!owner && e.type !== 'DELETED') {
+          // An orphan: a ReplicaSet whose selector matches may adopt it.
+          for (const rs of this.store.list(REPLICASETS, {
+            namespace: e.object.metadata.namespace ?? '',
+          }).items) {
+            const selector = requirementsFromLabelSelector(specOf<ReplicaSetSpec>(rs).selector);
+            if (selector.length > 0 && matchesLabels(selector, e.object.metadata.labels))
+              this.queue.add(keyOf(rs));
+          }
+        }
         if (owner?.kind === 'ReplicaSet')
           this.queue.add(`${e.object.metadata.namespace ?? ''}/${owner.name}`);
       }),
@@ -107,6 +118,31 @@ export class ReplicaSetController {
     await this.queue.stop();
   }
 
+  /**
+   * As the real controller: adopt orphan pods that match the selector, and release owned
+   * pods that no longer do (relabelling a pod takes it out of the set, and is replaced).
+   */
+  private claimPods(rs: KubeObject, spec: ReplicaSetSpec): void {
+    const selector = requirementsFromLabelSelector(spec.selector);
+    if (selector.length === 0) return;
+    const ns = rs.metadata.namespace ?? '';
+    for (const pod of this.store.list(PODS, { namespace: ns }).items) {
+      const owner = controllerOf(pod);
+      const matches = matchesLabels(selector, pod.metadata.labels);
+      if (!owner && matches && isPodActive(pod)) {
+        this.store.update(PODS, ns, pod.metadata.name, (o) => {
+          o.metadata.ownerReferences = [...(o.metadata.ownerReferences ?? []), ownerReference(rs)];
+        });
+      } else if (owner?.uid === rs.metadata.uid && !matches) {
+        this.store.update(PODS, ns, pod.metadata.name, (o) => {
+          o.metadata.ownerReferences = (o.metadata.ownerReferences ?? []).filter(
+            (r) => r.uid !== rs.metadata.uid,
+          );
+        });
+      }
+    }
+  }
+
   private sync(key: string): SyncResult {
     const [ns, name] = splitKey(key);
     const rs = this.store.get(REPLICASETS, ns, name);
@@ -116,6 +152,7 @@ export class ReplicaSetController {
     let failure: string | undefined;
     const active = () => ownedBy(this.store, PODS, rs).filter(isPodActive);
     if (!rs.metadata.deletionTimestamp) {
+      this.claimPods(rs, spec);
       const pods = active();
       const diff = pods.length - want;
       if (diff < 0) {

@@ -556,7 +556,7 @@ class PodWorker {
       );
     }
     if (startupProbe) {
-      this.probeLoop(c, runId, startupProbe, 'Startup', (ok, state, message) => {
+      this.probeLoop(c, runId, startupProbe, (ok, state, message) => {
         if (ok) {
           if (state.successes >= (startupProbe.successThreshold ?? 1)) {
             c.started = true;
@@ -588,7 +588,7 @@ class PodWorker {
   private afterStarted(c: ContainerRun, runId: number): void {
     const { readinessProbe, livenessProbe } = c.spec;
     if (readinessProbe) {
-      this.probeLoop(c, runId, readinessProbe, 'Readiness', (ok, state, message) => {
+      this.probeLoop(c, runId, readinessProbe, (ok, state, message) => {
         if (ok) {
           if (!c.ready && state.successes >= (readinessProbe.successThreshold ?? 1)) {
             c.ready = true;
@@ -614,7 +614,7 @@ class PodWorker {
       this.publish();
     }
     if (livenessProbe) {
-      this.probeLoop(c, runId, livenessProbe, 'Liveness', (ok, state, message) => {
+      this.probeLoop(c, runId, livenessProbe, (ok, state, message) => {
         if (ok) return true;
         this.kubelet.event(
           this.pod,
@@ -640,7 +640,6 @@ class PodWorker {
     c: ContainerRun,
     runId: number,
     probe: Probe,
-    _kind: string,
     onResult: (ok: boolean, state: ProbeState, message: string) => boolean,
   ): void {
     const state: ProbeState = { successes: 0, failures: 0 };
