@@ -32,12 +32,13 @@ const median = (xs) => {
 };
 const ms = (n) => `${n.toFixed(n < 10 ? 3 : 0)} ms`;
 
-function kubectl(kubeconfig, args) {
+// HOME points into the bench's temp home so kubectl's discovery cache lands there too.
+function kubectl(kubeconfig, home, args) {
   return new Promise((resolve, reject) => {
     execFile(
       'kubectl',
       ['--kubeconfig', kubeconfig, ...args],
-      { timeout: 60_000 },
+      { timeout: 60_000, env: { HOME: home, PATH: process.env.PATH ?? '' } },
       (err, stdout, stderr) =>
         err
           ? reject(new Error(`kubectl ${args.join(' ')}: ${stderr || err.message}`))
@@ -109,7 +110,7 @@ try {
   const started = await startSim({ home, nodes: 3, seed: 'bench' });
   const state = JSON.parse(readFileSync(path.join(home, 'sim', 'state.json'), 'utf8'));
   const t0 = performance.now();
-  await kubectl(started.kubeconfigPath, ['apply', '--server-side', '-f', manifests]);
+  await kubectl(started.kubeconfigPath, home, ['apply', '--server-side', '-f', manifests]);
   let deploy;
   const deadline = Date.now() + 60_000;
   do {
