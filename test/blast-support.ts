@@ -16,6 +16,8 @@ export interface CliResult {
   exitCode: number;
   stdout: string;
   stderr: string;
+  /** Why the process ended when it did not exit by itself (a signal, a timeout). */
+  ended?: string;
 }
 
 export interface Lab {
@@ -73,10 +75,12 @@ function labIn(home: string, seed: string, stop: () => Promise<string[]>): Lab {
       timeout: timeoutMs,
       stdin: 'ignore',
     });
+    const ended = result.timedOut ? `timed out after ${timeoutMs} ms` : result.signal;
     return {
       exitCode: result.exitCode ?? -1,
       stdout: String(result.stdout),
       stderr: String(result.stderr),
+      ...(ended ? { ended } : {}),
     };
   };
   return {
@@ -96,29 +100,35 @@ function labIn(home: string, seed: string, stop: () => Promise<string[]>): Lab {
   };
 }
 
-/** Counts distinct pods carrying `labelSelector` that appear while `during` runs. */
+/** Counts the distinct Jobs and pods carrying `labelSelector` that appear while `during` runs. */
 export async function countPodsCreated<T>(
   kc: k8s.KubeConfig,
   labelSelector: string,
   during: () => Promise<T>,
-): Promise<{ value: T; pods: Set<string> }> {
+): Promise<{ value: T; pods: Set<string>; jobs: Set<string> }> {
   const pods = new Set<string>();
+  const jobs = new Set<string>();
   const watch = new k8s.Watch(kc);
-  const controller = await watch.watch(
-    `/api/v1/namespaces/${NAMESPACE}/pods`,
-    { labelSelector },
-    (_type: string, pod: k8s.V1Pod) => {
-      if (pod.metadata?.uid) pods.add(pod.metadata.uid);
-    },
-    () => undefined,
-  );
+  const follow = (kind: string, into: Set<string>) =>
+    watch.watch(
+      kind,
+      { labelSelector },
+      (_type: string, object: { metadata?: { uid?: string } }) => {
+        if (object.metadata?.uid) into.add(object.metadata.uid);
+      },
+      () => undefined,
+    );
+  const controllers = await Promise.all([
+    follow(`/api/v1/namespaces/${NAMESPACE}/pods`, pods),
+    follow(`/apis/batch/v1/namespaces/${NAMESPACE}/jobs`, jobs),
+  ]);
   try {
     const value = await during();
     // Let the last events of the blast arrive.
     await new Promise((r) => setTimeout(r, 300));
-    return { value, pods };
+    return { value, pods, jobs };
   } finally {
-    controller.abort();
+    for (const controller of controllers) controller.abort();
   }
 }
 

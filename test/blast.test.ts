@@ -46,7 +46,7 @@ async function blastObjects(): Promise<{ jobs: number; pods: number }> {
 beforeAll(async () => {
   lab = await startLab('blast-tests');
   const up = await lab.run(['up', '--sim'], 240_000);
-  expect(up.exitCode, up.stderr).toBe(0);
+  expect(up.exitCode, `${up.ended ?? ''} ${up.stderr}`).toBe(0);
   const { core } = lab.clients();
   const pods = await core.listNamespacedPod({
     namespace: NAMESPACE,
@@ -131,7 +131,7 @@ describe('blast on the embedded cluster', () => {
   });
 
   it.each([20, 2000])('creates exactly one Job and one pod for N = %i', async (count) => {
-    const { value, pods } = await countPodsCreated(
+    const { value, pods, jobs } = await countPodsCreated(
       lab.clients().kc,
       'app.kubernetes.io/component=blast',
       () => blastJson(['--count', String(count), '--via', 'service', '--parallel', '5']),
@@ -139,6 +139,8 @@ describe('blast on the embedded cluster', () => {
     expect(value.service!.total).toBe(count);
     expect(value.service!.pods.reduce((s, p) => s + p.count, 0)).toBe(count);
     expect(value.service!.podsCreated).toBe(1);
+    expect(jobs.size).toBe(1);
+    // At most --parallel (5) pods: the one curl does the concurrency, so exactly one.
     expect(pods.size).toBe(1);
     expect(await blastObjects()).toEqual({ jobs: 0, pods: 0 });
   });

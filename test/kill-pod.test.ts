@@ -29,7 +29,7 @@ async function podNames(): Promise<{ all: string[]; ready: string[] }> {
 beforeAll(async () => {
   lab = await startLab('kill-pod-tests');
   const up = await lab.run(['up', '--sim'], 240_000);
-  expect(up.exitCode, up.stderr).toBe(0);
+  expect(up.exitCode, `${up.ended ?? ''} ${up.stderr}`).toBe(0);
 }, 300_000);
 
 afterAll(async () => {
