@@ -701,6 +701,53 @@ describe('probes and garbage collection', () => {
     await waitFor('sick pod removed', () => store.get(PODS, 'default', 'sick') === undefined);
   });
 
+  it('takes back an orphaned ReplicaSet when the Deployment returns', async () => {
+    const deployment = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'orphans', namespace: 'default' },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { app: 'orphans' } },
+        template: {
+          metadata: { labels: { app: 'orphans' } },
+          spec: {
+            containers: [
+              { name: 'web', image: 'multi-replica-app:test', ports: [{ containerPort: 8080 }] },
+            ],
+          },
+        },
+      },
+    };
+    store.create(DEPLOYMENTS, deployment);
+    const pod = await waitFor('orphans pod ready', () =>
+      store
+        .list(PODS, { namespace: 'default', labelSelector: 'app=orphans' })
+        .items.find(isPodReady),
+    );
+    const rsName = pod.metadata.ownerReferences?.[0]?.name ?? '';
+    // An orphaning delete: the API strips the owner references, then removes the owner.
+    store.update(REPLICASETS, 'default', rsName, (o) => {
+      o.metadata.ownerReferences = [];
+    });
+    store.remove(DEPLOYMENTS, 'default', 'orphans');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(store.get(PODS, 'default', pod.metadata.name)).toBeDefined();
+    const again = store.create(DEPLOYMENTS, deployment);
+    await waitFor('adopted', () =>
+      store
+        .get(REPLICASETS, 'default', rsName)
+        ?.metadata.ownerReferences?.some((r) => r.uid === again.metadata.uid),
+    );
+    expect(store.list(REPLICASETS, { namespace: 'default' }).items).toHaveLength(1);
+    expect(store.get(PODS, 'default', pod.metadata.name)).toBeDefined();
+    store.remove(DEPLOYMENTS, 'default', 'orphans');
+    await waitFor(
+      'orphans collected',
+      () => store.list(REPLICASETS, { namespace: 'default' }).items.length === 0,
+    );
+  });
+
   it('deletes dependents first in foreground deletion, then the owner', async () => {
     const d = store.create(DEPLOYMENTS, {
       apiVersion: 'apps/v1',

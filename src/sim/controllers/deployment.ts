@@ -1,5 +1,6 @@
 import type { KubeObject, Store } from '../store.js';
 import { recordEvent } from '../events.js';
+import { matchesLabels, requirementsFromLabelSelector } from '../selectors.js';
 import {
   DEPLOYMENTS,
   REPLICASETS,
@@ -130,6 +131,15 @@ export class DeploymentController {
       this.store.watch(DEPLOYMENTS, {}, (e) => this.queue.add(keyOf(e.object))),
       this.store.watch(REPLICASETS, {}, (e) => {
         const owner = controllerOf(e.object);
+        if (!owner && e.type !== 'DELETED') {
+          const ns = e.object.metadata.namespace ?? '';
+          for (const d of this.store.list(DEPLOYMENTS, { namespace: ns }).items) {
+            const selector = requirementsFromLabelSelector(specOf<DeploymentSpec>(d).selector);
+            if (selector.length > 0 && matchesLabels(selector, e.object.metadata.labels)) {
+              this.queue.add(keyOf(d));
+            }
+          }
+        }
         if (owner?.kind === 'Deployment') {
           this.queue.add(`${e.object.metadata.namespace ?? ''}/${owner.name}`);
         }
@@ -148,6 +158,7 @@ export class DeploymentController {
     if (!d) return;
     const spec = specOf<DeploymentSpec>(d);
     const desired = spec.replicas ?? 1;
+    if (!d.metadata.deletionTimestamp) this.adoptOrphans(d, spec);
     const all = ownedBy(this.store, REPLICASETS, d).sort(byAge);
     let newRS = all.find((rs) => sameTemplate(specOf<ReplicaSetSpec>(rs).template, spec.template));
     const old = (): KubeObject[] =>
@@ -206,6 +217,20 @@ export class DeploymentController {
       this.cleanup(d, spec.revisionHistoryLimit ?? 10, newRS);
     }
     return this.syncStatus(d, spec, desired, newRS, createdName);
+  }
+
+  /** ReplicaSets left without a controller (an orphaning delete) are taken back, as the real one does. */
+  private adoptOrphans(d: KubeObject, spec: DeploymentSpec): void {
+    const selector = requirementsFromLabelSelector(spec.selector);
+    if (selector.length === 0) return;
+    const ns = d.metadata.namespace ?? '';
+    for (const rs of this.store.list(REPLICASETS, { namespace: ns }).items) {
+      if (controllerOf(rs) || rs.metadata.deletionTimestamp) continue;
+      if (!matchesLabels(selector, rs.metadata.labels)) continue;
+      this.store.update(REPLICASETS, ns, rs.metadata.name, (o) => {
+        o.metadata.ownerReferences = [...(o.metadata.ownerReferences ?? []), ownerReference(d)];
+      });
+    }
   }
 
   private ownedNow(d: KubeObject): KubeObject[] {
