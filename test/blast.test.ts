@@ -1,4 +1,5 @@
 import { execa } from 'execa';
+import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubectlAvailable } from './helpers/sim.js';
 import { countPodsCreated, NAMESPACE, startLab, waitForPod, type Lab } from './blast-support.js';
@@ -92,6 +93,53 @@ describe('blast on the embedded cluster', () => {
     expect(reached[0]!.pod).toBe(pf.pod);
     expect(reached[0]!.count).toBe(20);
   });
+
+  it.skipIf(!hasKubectl)(
+    'port-forwards to the very pod `kubectl port-forward svc/...` picks',
+    async () => {
+      const kubectl = execa(
+        'kubectl',
+        [
+          '--kubeconfig',
+          lab.kubeconfig,
+          '-n',
+          NAMESPACE,
+          'port-forward',
+          'svc/web-server-service',
+          ':80',
+        ],
+        { reject: false },
+      );
+      try {
+        const port = await new Promise<number>((resolve, reject) => {
+          const timer = setTimeout(
+            () => reject(new Error('kubectl port-forward did not start')),
+            30_000,
+          );
+          kubectl.stdout?.on('data', (chunk: Buffer) => {
+            const match = /Forwarding from 127\.0\.0\.1:(\d+)/.exec(chunk.toString());
+            if (match) {
+              clearTimeout(timer);
+              resolve(Number(match[1]));
+            }
+          });
+        });
+        const kubectlPod = await new Promise<string>((resolve, reject) => {
+          http
+            .get({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
+              res.resume();
+              resolve(String(res.headers['x-pod-name']));
+            })
+            .on('error', reject);
+        });
+        const ours = await blastJson(['--count', '3', '--via', 'port-forward']);
+        expect(ours.portForward!.pod).toBe(kubectlPod);
+      } finally {
+        kubectl.kill('SIGTERM');
+        await kubectl;
+      }
+    },
+  );
 
   it('reaches one pod with --keep-alive', async () => {
     const result = await blastJson(['--count', '30', '--via', 'service', '--keep-alive']);
