@@ -694,9 +694,12 @@ class PodWorker {
       await this.runPreStop(c, preStop, () =>
         c.stopping === 'termination' ? this.deadline : deadline,
       );
+      const asked = deadline;
       deadline = Math.max(deadline, Date.now() + MIN_GRACE_AFTER_HOOK_MS);
-      if (c.stopping === 'termination')
-        deadline = Math.max(Math.min(deadline, this.deadline), Date.now());
+      // A second delete with a shorter grace period overrides even that minimum.
+      if (c.stopping === 'termination' && this.deadline < asked) {
+        deadline = Math.max(this.deadline, Date.now());
+      }
     }
     if (!c.running()) return;
     if (deadline - Date.now() <= 0) signalGroup(pid, 'SIGKILL');
