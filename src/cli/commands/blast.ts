@@ -475,7 +475,6 @@ export async function sendRequests(
   signal: AbortSignal,
   onProgress: (done: number) => void = () => undefined,
 ): Promise<{ records: RequestRecord[]; errors: CurlError[] }> {
-  const agent = new http.Agent({ keepAlive: false, maxSockets: plan.parallel });
   const records: RequestRecord[] = [];
   const errors = new Map<string, CurlError>();
   let next = 1;
@@ -489,8 +488,10 @@ export async function sendRequests(
           host,
           port,
           path: `/?n=${n}`,
-          agent,
-          headers: { Host: SERVICE },
+          // No pooling agent: a pooled socket would be handed to the next queued request
+          // even with keepAlive off. A fresh connection per request, closed by both ends.
+          agent: false,
+          headers: { Host: SERVICE, Connection: 'close' },
           timeout: REQUEST_TIMEOUT_MS,
           signal,
         },
@@ -528,11 +529,7 @@ export async function sendRequests(
       }
     }
   };
-  try {
-    await Promise.all(Array.from({ length: plan.parallel }, () => worker()));
-  } finally {
-    agent.destroy();
-  }
+  await Promise.all(Array.from({ length: plan.parallel }, () => worker()));
   if (signal.aborted) throw new InterruptedError();
   return { records, errors: [...errors.values()].sort((a, b) => b.count - a.count) };
 }
