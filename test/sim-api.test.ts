@@ -493,8 +493,29 @@ describe('embedded cluster API (in-process)', () => {
       'xx',
       'application/vnd.kubernetes.protobuf',
     );
-    expect(proto.status).toBe(415);
-    expect(proto.body.message).toMatch(/kubectl apply -f/);
+    expect(proto.status).toBe(400);
+    // The k8s protobuf envelope around a Deployment: only Namespaces are read from protobuf.
+    const field = (no: number, body: Buffer) =>
+      Buffer.concat([Buffer.from([(no << 3) | 2, body.length]), body]);
+    const typeMeta = field(
+      1,
+      Buffer.concat([field(1, Buffer.from('apps/v1')), field(2, Buffer.from('Deployment'))]),
+    );
+    const envelope = Buffer.concat([
+      Buffer.from('k8s\0', 'latin1'),
+      typeMeta,
+      field(2, Buffer.alloc(0)),
+    ]);
+    const res = await fetch(`${base}/apis/apps/v1/namespaces/alpha/deployments`, {
+      method: 'POST',
+      headers: {
+        Authorization: `Bearer ${TOKEN}`,
+        'Content-Type': 'application/vnd.kubernetes.protobuf',
+      },
+      body: envelope,
+    });
+    expect(res.status).toBe(415);
+    expect(((await res.json()) as { message: string }).message).toMatch(/kubectl apply -f/);
     const dry = await call('POST', '/api/v1/namespaces?dryRun=Some', ns('z'));
     expect(dry.status).toBe(400);
     const logs = await call('GET', '/api/v1/namespaces/alpha/pods/none/log');

@@ -56,6 +56,22 @@ describe.skipIf(!hasKubectl)(
       expect(r.stdout).toContain('replica-demo-worker');
     });
 
+    it('kubectl create namespace (a protobuf body) works', async () => {
+      const r = await sim.kubectl(['create', 'namespace', 'scratch']);
+
+      expect(r.stdout).toContain('namespace/scratch created');
+
+      const got = await sim.kubectl([
+        'get',
+        'namespace',
+        'scratch',
+        '-o',
+        'jsonpath={.status.phase}',
+      ]);
+
+      expect(got.stdout).toBe('Active');
+    });
+
     it('kubectl apply --server-side -f manifests/', async () => {
       const r = await sim.kubectl(['apply', '--server-side', '-f', manifests]);
       expect(r.stderr).toBe('');

@@ -49,6 +49,7 @@ import {
   podSecurityWarning,
 } from '../../cli/core/pod-security.js';
 import { createPortForward, type PodAddressLookup } from './portforward.js';
+import { decodeProtobuf, isProtobuf } from './protobuf.js';
 
 /** The part of the runtime's pod log store the API serves (`pods/log`). */
 export interface LogSource {
@@ -694,9 +695,11 @@ export class ApiServer {
     t: Target,
     dryRun: boolean,
   ): Promise<void> {
-    const body = mustObject(
-      parseBody(await readBody(req), req.headers['content-type'] ?? '', true),
-    );
+    const raw = await readBody(req);
+    const contentType = req.headers['content-type'] ?? '';
+    const body = isProtobuf(contentType)
+      ? decodeProtobuf(raw)
+      : mustObject(parseBody(raw, contentType, true));
     this.checkKind(t, body);
     const meta = (isObject(body.metadata) ? body.metadata : {}) as Record<string, unknown>;
     const displayName = typeof meta.name === 'string' ? meta.name : '';
