@@ -239,9 +239,8 @@ export class ServiceProxy {
       allowHalfOpen: true,
       noDelay: true,
     });
+    // Only clients are tracked: closing one takes its upstream along.
     this.sockets.add(client);
-    this.sockets.add(upstream);
-    client.setNoDelay(true);
     client.pipe(upstream);
     upstream.pipe(client);
     let connected = false;
@@ -257,10 +256,6 @@ export class ServiceProxy {
     client.once('close', () => {
       this.sockets.delete(client);
       upstream.destroy();
-    });
-    upstream.once('close', () => {
-      this.sockets.delete(upstream);
-      if (!client.writableEnded) client.end();
     });
   }
 }
