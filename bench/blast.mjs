@@ -17,6 +17,8 @@ const bin = path.join(root, 'bin', 'replica-demo.js');
 const runsArg = process.argv.indexOf('--runs');
 const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 3;
 const COUNTS = [20, 200, 2000];
+// The same 2000 with ten transfers at a time inside the one curl (still one pod).
+const PARALLEL = { n: 2000, p: 10 };
 const ORIGINAL_N = 20;
 
 const home = mkdtempSync(path.join(os.tmpdir(), 'replica-demo-bench-'));
@@ -85,8 +87,17 @@ try {
       );
   };
 
-  const blast = async (n) => {
-    const r = await cli(['blast', '--via', 'service', '--count', String(n), '--json']);
+  const blast = async (n, parallel = 1) => {
+    const r = await cli([
+      'blast',
+      '--via',
+      'service',
+      '--count',
+      String(n),
+      '--parallel',
+      String(parallel),
+      '--json',
+    ]);
     if (r.exitCode !== 0) throw new Error(`blast --count ${n} failed: ${r.stderr}`);
     return JSON.parse(r.stdout).service.podsCreated;
   };
@@ -105,6 +116,23 @@ try {
     rows.push({ n, blast: median(blastMs), floor: median(floorMs), pods: median(pods) });
   }
 
+  {
+    const ms = [];
+    const pods = [];
+    for (let i = 0; i < RUNS; i += 1) {
+      const b = await timed(() => blast(PARALLEL.n, PARALLEL.p));
+      ms.push(b.ms);
+      pods.push(b.value);
+    }
+    rows.push({
+      n: PARALLEL.n,
+      label: `${PARALLEL.n} -P ${PARALLEL.p}`,
+      blast: median(ms),
+      floor: undefined,
+      pods: median(pods),
+    });
+  }
+
   const originalMs = [];
   for (let i = 0; i < RUNS; i += 1) {
     originalMs.push(
@@ -121,13 +149,13 @@ try {
   );
   console.log('');
   console.log(
-    'N       blast --via service   floor (curl at the Service)   pods per blast   original way (N Jobs x 1 request)',
+    'N            blast --via service   floor (curl at the Service)   pods per blast   original way (N Jobs x 1 request)',
   );
   for (const r of rows) {
     const original =
       r.n === ORIGINAL_N ? `${seconds(median(originalMs))} (${ORIGINAL_N} pods)` : '-';
     console.log(
-      `${String(r.n).padEnd(8)}${seconds(r.blast).padEnd(22)}${seconds(r.floor).padEnd(30)}${String(r.pods).padEnd(17)}${original}`,
+      `${String(r.label ?? r.n).padEnd(13)}${seconds(r.blast).padEnd(22)}${(r.floor === undefined ? '-' : seconds(r.floor)).padEnd(30)}${String(r.pods).padEnd(17)}${original}`,
     );
   }
 } finally {
