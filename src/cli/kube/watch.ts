@@ -83,6 +83,8 @@ export function follow<T extends Meta>(
       if (!stopped) rejectDone(error);
     }
   };
+  // Background watches are best-effort: one that fails must not end the process unheard.
+  done.catch(() => undefined);
   void start();
 
   return {
