@@ -3,13 +3,14 @@ import { verifyLoopbackRange } from '../src/sim/runtime.js';
 import { Store, type KubeObject } from '../src/sim/store.js';
 import { seededRandom } from '../src/sim/random.js';
 import { nodeNames, registerNodes, toleratesTaints } from '../src/sim/nodes.js';
-import { NODES, PODS } from '../src/sim/controllers/common.js';
+import { DEPLOYMENTS, NODES, PODS, REPLICASETS } from '../src/sim/controllers/common.js';
 import {
+  DeploymentController,
   podTemplateHash,
   resolveIntOrPercent,
   stableJson,
 } from '../src/sim/controllers/deployment.js';
-import { deletionOrder } from '../src/sim/controllers/replicaset.js';
+import { ReplicaSetController, deletionOrder } from '../src/sim/controllers/replicaset.js';
 import { endpointSubsets } from '../src/sim/controllers/endpoints.js';
 import { backendsFor } from '../src/sim/proxy.js';
 import { imageKind, repositoryOf } from '../src/sim/kubelet/images.js';
@@ -17,7 +18,13 @@ import { containerEnv, expandReferences } from '../src/sim/kubelet/env.js';
 import { LogBook, logTimestamp } from '../src/sim/kubelet/logs.js';
 import { EventReaper, recordEvent } from '../src/sim/events.js';
 import { EVENTS, NAMESPACES } from '../src/sim/controllers/common.js';
-import { specOf, type PodSpec, type PodTemplate } from '../src/sim/controllers/types.js';
+import {
+  specOf,
+  type DeploymentSpec,
+  type PodSpec,
+  type PodTemplate,
+  type ReplicaSetSpec,
+} from '../src/sim/controllers/types.js';
 
 function pod(
   name: string,
@@ -303,4 +310,111 @@ describe('loopback range', () => {
       );
     },
   );
+});
+
+describe('deployment strategies (controllers only, pods never start)', () => {
+  const template = (image: string): PodTemplate => ({
+    metadata: { labels: { app: 'x' } },
+    spec: { containers: [{ name: 'c', image }] },
+  });
+
+  async function settle(): Promise<void> {
+    for (let i = 0; i < 20; i += 1) await new Promise((r) => setTimeout(r, 10));
+  }
+
+  it('honours maxSurge and maxUnavailable: with nothing available, only the surge is added', async () => {
+    const store = new Store();
+    const deployments = new DeploymentController(
+      store,
+      () => new Date(),
+      () => undefined,
+    );
+    const replicaSets = new ReplicaSetController(
+      store,
+      () => new Date(),
+      () => undefined,
+    );
+    deployments.start();
+    replicaSets.start();
+    try {
+      store.create(DEPLOYMENTS, {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'd', namespace: 'ns' },
+        spec: {
+          replicas: 3,
+          selector: { matchLabels: { app: 'x' } },
+          strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
+          template: template('a:1'),
+        },
+      });
+      await settle();
+      expect(store.list(PODS, { namespace: 'ns' }).items).toHaveLength(3);
+      store.update(DEPLOYMENTS, 'ns', 'd', (o) => {
+        specOf<DeploymentSpec>(o).template = template('a:2');
+      });
+      await settle();
+      const sets = store.list(REPLICASETS, { namespace: 'ns' }).items;
+      const replicas = sets.map((r) => specOf<ReplicaSetSpec>(r).replicas).sort();
+      // Nothing becomes available without a kubelet: one surge pod, and the old set keeps all 3.
+      expect(replicas).toEqual([1, 3]);
+      expect(store.list(PODS, { namespace: 'ns' }).items).toHaveLength(4);
+    } finally {
+      await deployments.stop();
+      await replicaSets.stop();
+    }
+  });
+
+  it('Recreate: the old pods go before any new one is made', async () => {
+    const store = new Store();
+    const deployments = new DeploymentController(
+      store,
+      () => new Date(),
+      () => undefined,
+    );
+    const replicaSets = new ReplicaSetController(
+      store,
+      () => new Date(),
+      () => undefined,
+    );
+    let mixed = false;
+    const unwatch = store.watch(PODS, {}, () => {
+      const hashes = new Set(
+        store
+          .list(PODS, { namespace: 'ns' })
+          .items.map((p) => p.metadata.labels?.['pod-template-hash']),
+      );
+      if (hashes.size > 1) mixed = true;
+    });
+    deployments.start();
+    replicaSets.start();
+    try {
+      store.create(DEPLOYMENTS, {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'd', namespace: 'ns' },
+        spec: {
+          replicas: 2,
+          selector: { matchLabels: { app: 'x' } },
+          strategy: { type: 'Recreate' },
+          template: template('a:1'),
+        },
+      });
+      await settle();
+      store.update(DEPLOYMENTS, 'ns', 'd', (o) => {
+        specOf<DeploymentSpec>(o).template = template('a:2');
+      });
+      await settle();
+      const pods = store.list(PODS, { namespace: 'ns' }).items;
+      expect(pods).toHaveLength(2);
+      expect(new Set(pods.map((p) => specOf<PodSpec>(p).containers[0]?.image))).toEqual(
+        new Set(['a:2']),
+      );
+      expect(mixed).toBe(false);
+    } finally {
+      unwatch();
+      await deployments.stop();
+      await replicaSets.stop();
+    }
+  });
 });
