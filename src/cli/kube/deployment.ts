@@ -73,7 +73,7 @@ class ResumingWatch {
     if (this.stopped) return;
     const watch = new k8s.Watch(this.kc);
     let gone = false;
-    this.controller = await watch.watch(
+    const controller = await watch.watch(
       this.spec.path,
       { ...this.spec.query, resourceVersion: this.resourceVersion, allowWatchBookmarks: 'true' },
       (type: string, object: Obj) => {
@@ -101,6 +101,9 @@ class ResumingWatch {
         setTimeout(() => resume().catch(this.onFatal), error ? 200 : 0).unref();
       },
     );
+    this.controller = controller;
+    // stop() may have come while the request was being made: close what it opened.
+    if (this.stopped) controller.abort();
   }
 }
 

@@ -1,0 +1,142 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ExitCode, InterruptedError, TimeoutError } from '../src/cli/errors.js';
+import { kubeClients } from '../src/cli/kube/client.js';
+import { waitForNamespaceGone, waitForRollout } from '../src/cli/kube/deployment.js';
+import { loadManifests, renderManifests, toYamlStream } from '../src/cli/core/manifests.js';
+import { kubectlAvailable, startTestSim, type TestSim } from './helpers/sim.js';
+import { ROOT } from './fakes/harness.js';
+
+/**
+ * The watch-based wait against the embedded cluster's API: it sees a rollout finish, and
+ * when one cannot finish it says why in plain words, naming the object.
+ */
+
+const skip =
+  !(await kubectlAvailable()) || !existsSync(path.join(ROOT, 'dist', 'sim', 'daemon.js'));
+
+let sim: TestSim;
+beforeAll(async () => {
+  if (!skip) sim = await startTestSim({ seed: 'up-wait' });
+});
+afterAll(async () => {
+  if (sim) expect(await sim.stop()).toEqual([]);
+});
+
+async function apply(
+  namespace: string,
+  image: string,
+  replicas: number,
+  mutate?: (yaml: string) => string,
+) {
+  const objects = renderManifests(loadManifests(), { image, replicas, namespace });
+  const yaml = toYamlStream(objects);
+  const r = await sim.kubectl(
+    ['--context', 'replica-demo-sim', 'apply', '--server-side', '-f', '-'],
+    {
+      input: mutate ? mutate(yaml) : yaml,
+    },
+  );
+  expect(r.exitCode, r.stderr).toBe(0);
+}
+
+const target = () => ({ context: 'replica-demo-sim', kubeconfig: sim.kubeconfigPath });
+const progressTexts: string[] = [];
+const options = (
+  namespace: string,
+  desired: number,
+  timeoutMs: number,
+  signal = new AbortController().signal,
+) => ({
+  namespace,
+  desired,
+  timeoutMs,
+  signal,
+  onProgress: (text: string) => progressTexts.push(text),
+  diagnosis: { embedded: true },
+});
+
+describe.skipIf(skip)('waiting on the embedded cluster', () => {
+  it('follows a rollout to ready = desired, showing ready/desired', async () => {
+    await apply('wait-ok', 'multi-replica-app:test', 2);
+    const result = await waitForRollout(kubeClients(target()), options('wait-ok', 2, 60_000));
+    expect(result).toMatchObject({ ready: 2, desired: 2, done: true });
+    expect(progressTexts.some((t) => /^[0-2]\/2 ready/.test(t))).toBe(true);
+  });
+
+  it('times out on an image the cluster cannot run, and names the pod and the image', async () => {
+    await apply('wait-image', 'nginx:1.27', 1);
+    const error = await waitForRollout(
+      kubeClients(target()),
+      options('wait-image', 1, 4_000),
+    ).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TimeoutError);
+    expect((error as TimeoutError).exitCode).toBe(ExitCode.Timeout);
+    // While stuck, the progress line carries the latest pod event.
+    expect(
+      progressTexts.some((t) => /^0\/1 ready · \w+ web-server-deployment-\S+: /.test(t)),
+      progressTexts.join('\n'),
+    ).toBe(true);
+    expect((error as TimeoutError).message).toMatch(
+      /^Deployment web-server-deployment in namespace wait-image has 0\/1 replicas ready after 4 s\. Pod web-server-deployment-\S+ cannot get image nginx:1\.27 \(ErrImagePull\)/,
+    );
+  });
+
+  it('times out on a pod template Pod Security rejects, and says so from the ReplicaSet event', async () => {
+    // Drop the pod-level runAsNonRoot: the restricted profile then refuses every pod.
+    await apply('wait-psa', 'multi-replica-app:test', 1, (yaml) =>
+      yaml.replace(/runAsNonRoot: true/g, 'runAsNonRoot: false'),
+    );
+    const error = await waitForRollout(kubeClients(target()), options('wait-psa', 1, 4_000)).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(TimeoutError);
+    expect((error as Error).message).toMatch(
+      /ReplicaSet web-server-deployment-\S+ cannot create pods: Pod Security rejects the pod template/,
+    );
+  });
+
+  it('stops at once on Ctrl-C and says how far it got', async () => {
+    await apply('wait-abort', 'nginx:1.27', 1);
+    const abort = new AbortController();
+    setTimeout(() => abort.abort(), 300);
+    const started = Date.now();
+    const error = await waitForRollout(
+      kubeClients(target()),
+      options('wait-abort', 1, 60_000, abort.signal),
+    ).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InterruptedError);
+    expect((error as Error).message).toContain('0/1 replicas were ready');
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('waits for a deleted namespace to be gone', async () => {
+    const r = await sim.kubectl([
+      '--context',
+      'replica-demo-sim',
+      'delete',
+      'namespace',
+      'wait-ok',
+      '--wait=false',
+    ]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const texts: string[] = [];
+    const elapsed = await waitForNamespaceGone(kubeClients(target()), {
+      namespace: 'wait-ok',
+      timeoutMs: 60_000,
+      signal: new AbortController().signal,
+      onProgress: (t) => texts.push(t),
+    });
+    expect(elapsed).toBeGreaterThanOrEqual(0);
+    const after = await sim.kubectl([
+      '--context',
+      'replica-demo-sim',
+      'get',
+      'namespace',
+      'wait-ok',
+    ]);
+    expect(after.exitCode).not.toBe(0);
+    expect(after.stderr).toContain('NotFound');
+  });
+});
