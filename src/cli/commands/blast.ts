@@ -255,6 +255,15 @@ async function servicePath(
       ),
     ]);
 
+    if (podName === undefined) {
+      // The pod watch missed it (a dropped watch): ask once.
+      const list = await core.listNamespacedPod({
+        namespace,
+        labelSelector: `${RUN_ID_LABEL}=${runId}`,
+      });
+      for (const pod of list.items) if (pod.metadata?.uid) podUids.add(pod.metadata.uid);
+      podName = list.items[0]?.metadata?.name;
+    }
     let log = '';
     if (podName !== undefined) {
       try {
