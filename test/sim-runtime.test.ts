@@ -659,6 +659,56 @@ describe('images', () => {
   });
 });
 
+describe('init containers', () => {
+  it("runs init containers to completion before the pod's containers", async () => {
+    store.create(PODS, {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'with-init', namespace: 'default' },
+      spec: {
+        initContainers: [{ name: 'check', image: 'curlimages/curl:8.11.1', args: ['--version'] }],
+        containers: [
+          { name: 'web', image: 'multi-replica-app:test', ports: [{ containerPort: 8080 }] },
+        ],
+      },
+    });
+    const pod = await waitFor('with-init ready', () => {
+      const p = store.get(PODS, 'default', 'with-init');
+      return p && isPodReady(p) ? p : undefined;
+    });
+    const init = statusOf<{ initContainerStatuses: ContainerStatus[] }>(pod).initContainerStatuses;
+    expect(init?.[0]?.state.terminated).toMatchObject({ exitCode: 0, reason: 'Completed' });
+    expect(runtime.logs.read('default', 'with-init', 'check', {})).toMatch(/^curl \d/);
+    deletePod(store, pod, 0);
+    await waitFor('with-init removed', () => store.get(PODS, 'default', 'with-init') === undefined);
+  });
+
+  it('fails a never-restarting pod whose init container fails, and never starts the rest', async () => {
+    store.create(PODS, {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'bad-init', namespace: 'default' },
+      spec: {
+        restartPolicy: 'Never',
+        initContainers: [
+          {
+            name: 'check',
+            image: 'curlimages/curl:8.11.1',
+            args: ['-sS', '--fail', 'http://127.0.0.1:1/'],
+          },
+        ],
+        containers: [{ name: 'web', image: 'multi-replica-app:test' }],
+      },
+    });
+    const pod = await waitFor('bad-init failed', () => {
+      const p = store.get(PODS, 'default', 'bad-init');
+      return p && podStatus(p).phase === 'Failed' ? p : undefined;
+    });
+    expect(podStatus(pod).containerStatuses?.[0]?.state.waiting?.reason).toBe('PodInitializing');
+    store.remove(PODS, 'default', 'bad-init');
+  });
+});
+
 describe('probes and garbage collection', () => {
   it('marks a pod unready on failed readiness and restarts it on failed liveness', async () => {
     const probe = (path: string, failureThreshold: number) => ({

@@ -129,9 +129,13 @@ export class Kubelet {
     message: string,
     container?: string,
   ): void {
+    const spec = specOf<PodSpec>(pod);
+    const list = (spec.initContainers ?? []).some((c) => c.name === container)
+      ? 'initContainers'
+      : 'containers';
     recordEvent(this.store, pod, type, reason, message, COMPONENT, {
-      host: specOf<PodSpec>(pod).nodeName ?? '',
-      ...(container ? { fieldPath: `spec.containers{${container}}` } : {}),
+      host: spec.nodeName ?? '',
+      ...(container ? { fieldPath: `spec.${list}{${container}}` } : {}),
     });
   }
 }
@@ -167,6 +171,8 @@ class ContainerRun {
   constructor(
     readonly spec: Container,
     readonly kind: ImageKind,
+    /** Init containers run one after another, to completion, before the others start. */
+    readonly init = false,
   ) {}
 
   running(): boolean {
@@ -193,6 +199,8 @@ class PodWorker {
   private pod: KubeObject;
   private readonly spec: PodSpec;
   private readonly containers: ContainerRun[];
+  private readonly inits: ContainerRun[];
+  private initDone: boolean;
   private podIP = '';
   private readonly hostIP: string;
   private startTime = '';
@@ -213,6 +221,18 @@ class PodWorker {
     this.containers = (this.spec.containers ?? []).map(
       (c) => new ContainerRun(c, imageKind(c.image)),
     );
+    this.inits = (this.spec.initContainers ?? []).map(
+      (c) => new ContainerRun(c, imageKind(c.image), true),
+    );
+    this.initDone = this.inits.length === 0;
+    if (!this.initDone) {
+      for (const c of this.containers) c.state = { waiting: { reason: 'PodInitializing' } };
+    }
+  }
+
+  /** Init and regular containers alike, for stopping and listing. */
+  private all(): ContainerRun[] {
+    return [...this.inits, ...this.containers];
   }
 
   private get store(): Store {
@@ -224,7 +244,7 @@ class PodWorker {
   }
 
   pids(): number[] {
-    return this.containers.flatMap((c) => (c.proc?.pid !== undefined ? [c.proc.pid] : []));
+    return this.all().flatMap((c) => (c.proc?.pid !== undefined ? [c.proc.pid] : []));
   }
 
   async begin(): Promise<void> {
@@ -245,25 +265,21 @@ class PodWorker {
       return;
     }
     this.publish();
-    if ((this.spec.initContainers ?? []).length > 0) {
-      for (const c of this.containers) {
-        c.state = {
-          waiting: {
-            reason: 'CreateContainerConfigError',
-            message: 'init containers are not supported by the embedded cluster',
-          },
-        };
-      }
-      this.kubelet.event(
-        this.pod,
-        'Warning',
-        'Failed',
-        'Error: init containers are not supported by the embedded cluster',
-      );
-      this.publish();
+    const first = this.inits[0];
+    if (first) this.startContainer(first);
+    else for (const c of this.containers) this.startContainer(c);
+  }
+
+  /** An init container finished well: the next one starts, or after the last, the pod's containers. */
+  private initSucceeded(c: ContainerRun): void {
+    const next = this.inits[this.inits.indexOf(c) + 1];
+    if (next) {
+      this.startContainer(next);
       return;
     }
-    for (const c of this.containers) this.startContainer(c);
+    this.initDone = true;
+    this.publish();
+    for (const app of this.containers) this.startContainer(app);
   }
 
   /** A newer version of the pod object arrived. */
@@ -456,7 +472,7 @@ class PodWorker {
     proc.once('close', (code, signal) => this.onExit(c, runId, code, signal, spawnError));
     this.kubelet.event(this.pod, 'Normal', 'Started', `Started container ${name}`, name);
     this.publish();
-    this.startProbes(c, runId);
+    if (!c.init) this.startProbes(c, runId);
   }
 
   private startFailed(c: ContainerRun, message: string): void {
@@ -500,10 +516,15 @@ class PodWorker {
       return;
     }
     const policy = this.spec.restartPolicy ?? 'Always';
-    const restart = policy === 'Always' || (policy === 'OnFailure' && exitCode !== 0);
+    // A failed init container is retried unless the pod never restarts anything.
+    const restart = c.init
+      ? exitCode !== 0 && policy !== 'Never'
+      : policy === 'Always' || (policy === 'OnFailure' && exitCode !== 0);
     if (!restart) {
       c.state = terminated;
+      if (c.init && exitCode === 0) c.ready = true;
       this.publish();
+      if (c.init && exitCode === 0) this.initSucceeded(c);
       return;
     }
     c.lastState = terminated;
@@ -772,13 +793,13 @@ class PodWorker {
     if (this.terminating) {
       if (deadline < this.deadline) {
         this.deadline = deadline;
-        for (const c of this.containers) this.killAt(c, deadline);
+        for (const c of this.all()) this.killAt(c, deadline);
       }
       return;
     }
     this.terminating = true;
     this.deadline = deadline;
-    for (const c of this.containers) {
+    for (const c of this.all()) {
       c.clearTimers();
       c.ready = false;
       if (!c.running() && c.state.waiting) {
@@ -786,7 +807,7 @@ class PodWorker {
       }
     }
     this.publish();
-    const stops = this.containers
+    const stops = this.all()
       .filter((c) => c.running())
       .map((c) => {
         this.kubelet.event(
@@ -834,7 +855,7 @@ class PodWorker {
     const wasGone = this.gone;
     this.gone = true;
     this.terminating = true;
-    for (const c of this.containers) {
+    for (const c of this.all()) {
       c.clearTimers();
       signalGroup(c.proc?.pid, 'SIGKILL');
     }
@@ -845,8 +866,8 @@ class PodWorker {
   async shutdown(): Promise<void> {
     this.gone = true;
     this.terminating = true;
-    const running = this.containers.filter((c) => c.running());
-    for (const c of this.containers) c.clearTimers();
+    const running = this.all().filter((c) => c.running());
+    for (const c of this.all()) c.clearTimers();
     for (const c of running) signalGroup(c.proc?.pid, 'SIGTERM');
     const all = Promise.all(running.map((c) => c.exited));
     const timeout = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
@@ -858,8 +879,16 @@ class PodWorker {
   // ---- status ------------------------------------------------------------------------
 
   private phase(): string {
-    const states = this.containers.map((c) => c.state);
     const policy = this.spec.restartPolicy ?? 'Always';
+    if (!this.initDone) {
+      const failed = this.inits.some(
+        (c) => c.state.terminated !== undefined && c.state.terminated.exitCode !== 0,
+      );
+      return failed && policy === 'Never' && !this.inits.some((c) => c.running())
+        ? 'Failed'
+        : 'Pending';
+    }
+    const states = this.containers.map((c) => c.state);
     const allTerminated = states.length > 0 && states.every((s) => s.terminated !== undefined);
     if (allTerminated && (policy !== 'Always' || this.terminating)) {
       if (this.terminating) return statusOf<{ phase: string }>(this.pod).phase ?? 'Running';
@@ -895,7 +924,15 @@ class PodWorker {
     const scheduled = podCondition(this.pod, 'PodScheduled');
     const conditions: Condition[] = [
       this.condition('PodReadyToStartContainers', terminal ? 'False' : 'True'),
-      this.condition('Initialized', 'True'),
+      this.initDone
+        ? this.condition('Initialized', 'True')
+        : this.condition('Initialized', 'False', {
+            reason: 'ContainersNotInitialized',
+            message: `containers with incomplete status: [${this.inits
+              .filter((c) => !c.ready)
+              .map((c) => c.spec.name)
+              .join(' ')}]`,
+          }),
       this.condition('Ready', ready ? 'True' : 'False', ready ? {} : notReady),
       this.condition('ContainersReady', ready ? 'True' : 'False', ready ? {} : notReady),
       {
@@ -905,7 +942,7 @@ class PodWorker {
         lastTransitionTime: scheduled?.lastTransitionTime ?? this.startTime,
       },
     ];
-    const containerStatuses: ContainerStatus[] = this.containers.map((c) => ({
+    const toStatus = (c: ContainerRun): ContainerStatus => ({
       name: c.spec.name,
       state: c.state,
       lastState: c.lastState,
@@ -915,7 +952,9 @@ class PodWorker {
       imageID: c.kind === 'unknown' || !c.everStarted ? '' : imageID(c.spec.image ?? ''),
       ...(c.containerID ? { containerID: c.containerID } : {}),
       started: c.started && c.running(),
-    }));
+    });
+    const containerStatuses = this.containers.map(toStatus);
+    const initContainerStatuses = this.inits.map(toStatus);
     const qosClass = statusOf<{ qosClass: string }>(this.pod).qosClass;
     const status = {
       phase,
@@ -924,6 +963,7 @@ class PodWorker {
       hostIPs: [{ ip: this.hostIP }],
       ...(this.podIP ? { podIP: this.podIP, podIPs: [{ ip: this.podIP }] } : {}),
       startTime: this.startTime,
+      ...(initContainerStatuses.length > 0 ? { initContainerStatuses } : {}),
       containerStatuses,
       ...(qosClass ? { qosClass } : {}),
     };
