@@ -450,6 +450,9 @@ function planOnly(run: Run, target: Target, image: string): Tail {
   const { opts } = run;
   const { yaml } = renderFor(run, target, image);
   printApplyPlan(run, target, yaml);
+  run.ctx.printer.note(
+    'Dry run: only read-only checks ran (the server build, kubectl); the embedded cluster was not started and nothing was changed.',
+  );
   return {
     target,
     image,
