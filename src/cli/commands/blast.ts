@@ -34,7 +34,7 @@ import {
   type KubeClients,
 } from '../kube/client.js';
 import { createJob, deleteJob, jobOutcome, type JobOutcome } from '../kube/jobs.js';
-import { readPodLog } from '../kube/logs.js';
+import { followPodLog, readPodLog } from '../kube/logs.js';
 import {
   isPodReady,
   pickPortForwardPod,
@@ -153,6 +153,11 @@ async function listServicePods(
   return list.items;
 }
 
+/** A spinner can redraw often; a CI log gets a line every few seconds. */
+function progressEveryMs(ctx: Context): number {
+  return ctx.printer.interactive ? 500 : 5000;
+}
+
 /** Settles once; used to let any of several watches end the wait with an error. */
 function failFast(): { promise: Promise<never>; fail(error: Error): void } {
   let fail: (error: Error) => void = () => undefined;
@@ -191,6 +196,21 @@ async function servicePath(
   const podUids = new Set<string>();
   let podName: string | undefined;
   const stop = failFast();
+  // Lines counted from the live log, for a "1234/100000" progress on big blasts.
+  let logFollow: Promise<{ stop(): void } | undefined> | undefined;
+  const followProgress = (pod: string) => {
+    let lines = 0;
+    let lastShown = ctx.now();
+    return followPodLog(kc, namespace, pod, BLAST_CONTAINER, (text) => {
+      for (const ch of text) if (ch === '\n') lines += 1;
+      if (ctx.now() - lastShown >= progressEveryMs(ctx)) {
+        lastShown = ctx.now();
+        progress.update(
+          `Service: ${lines}/${plan.count} requests (${((ctx.now() - started) / 1000).toFixed(0)} s)`,
+        );
+      }
+    }).catch(() => undefined);
+  };
 
   const podWatch = follow<k8s.V1Pod>(
     kc,
@@ -214,6 +234,9 @@ async function servicePath(
       const phase = pod.status?.phase ?? 'Pending';
       const seconds = ((ctx.now() - started) / 1000).toFixed(1);
       progress.update(`Service: pod ${pod.metadata.name} ${phase} (${seconds} s)`);
+      if (phase === 'Running' && logFollow === undefined) {
+        logFollow = followProgress(pod.metadata.name);
+      }
     },
   );
   const eventWatch = follow<k8s.CoreV1Event>(kc, eventsPath(namespace), {}, (type, event) => {
@@ -307,6 +330,7 @@ async function servicePath(
     progress.stop();
     throw error;
   } finally {
+    void logFollow?.then((f) => f?.stop());
     eventWatch.stop();
     if (created) await removeJob(clients, namespace, jobName, runId, ctx);
     podWatch.stop();
@@ -433,6 +457,7 @@ async function portForwardPath(
       plan,
       AbortSignal.any([ctx.signal, deadline]),
       (done) => progress.update(`Port-forward: ${done}/${plan.count} requests to ${name}`),
+      progressEveryMs(ctx),
     ).catch((error: unknown) => {
       if (error instanceof InterruptedError && !ctx.signal.aborted && deadline.aborted) {
         throw new TimeoutError(
@@ -483,6 +508,7 @@ export async function sendRequests(
   plan: Pick<BlastPlan, 'count' | 'parallel'>,
   signal: AbortSignal,
   onProgress: (done: number) => void = () => undefined,
+  progressEvery = 1000,
 ): Promise<{ records: RequestRecord[]; errors: CurlError[] }> {
   const records: RequestRecord[] = [];
   const errors = new Map<string, CurlError>();
@@ -531,8 +557,7 @@ export async function sendRequests(
       const n = next;
       next += 1;
       records.push(await one(n));
-      // About once a second: enough to see it move, few enough lines for a CI log.
-      if (Date.now() - lastReport >= 1000) {
+      if (Date.now() - lastReport >= progressEvery) {
         lastReport = Date.now();
         onProgress(records.length);
       }
