@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { imageReference, imageTag } from '../src/cli/core/image-tag.js';
@@ -249,6 +249,18 @@ describe('up with fake tools', () => {
       /would call: GET\+WATCH \/apis\/apps\/v1\/namespaces\/multi-replica-web\/deployments/,
     );
     expect(r.code).toBe(0);
+  });
+
+  it('--sim --dry-run starts no embedded cluster and prints the plan', async () => {
+    const r = await box.run(['up', '--sim', '--dry-run']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(commandLines(r.calls)).toEqual(['kubectl version --client']);
+    expect(r.stdout).toContain('would start: the embedded cluster');
+    expect(r.stdout).toContain(
+      'would run: kubectl apply --server-side --field-manager=replica-demo --force-conflicts --context replica-demo-sim --kubeconfig',
+    );
+    expect(existsSync(path.join(r.home, 'sim'))).toBe(false);
+    expect(existsSync(path.join(r.home, 'state.json'))).toBe(false);
   });
 
   it('uses a foreign context only with --context CTX --yes, and skips the kind image steps there', async () => {
