@@ -1,4 +1,6 @@
+import net from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { PodAddresses } from '../src/sim/kubelet/ipam.js';
 import { verifyLoopbackRange } from '../src/sim/runtime.js';
 import { Store, type KubeObject } from '../src/sim/store.js';
 import { seededRandom } from '../src/sim/random.js';
@@ -415,6 +417,27 @@ describe('deployment strategies (controllers only, pods never start)', () => {
       unwatch();
       await deployments.stop();
       await replicaSets.stop();
+    }
+  });
+});
+
+describe('pod addresses', () => {
+  it('hands out distinct addresses in the node range and skips one whose port is taken', async () => {
+    const addresses = new PodAddresses();
+    const a = await addresses.allocate(7, []);
+    const b = await addresses.allocate(7, []);
+    expect(a).toMatch(/^127\.10\.7\.\d+$/);
+    expect(b).not.toBe(a);
+    // The next address in the cycle is held by someone else's listener: it is skipped.
+    const next = Number(b.split('.')[3]) >= 254 ? 2 : Number(b.split('.')[3]) + 1;
+    const holder = net.createServer();
+    await new Promise<void>((r) => holder.listen(18080, `127.10.7.${next}`, () => r()));
+    try {
+      const c = await addresses.allocate(7, [18080]);
+      expect(c).not.toBe(`127.10.7.${next}`);
+      expect([a, b]).not.toContain(c);
+    } finally {
+      holder.close();
     }
   });
 });

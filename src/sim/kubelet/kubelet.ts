@@ -201,6 +201,7 @@ class PodWorker {
   private readonly containers: ContainerRun[];
   private readonly inits: ContainerRun[];
   private initDone: boolean;
+  private addressReleased = false;
   private podIP = '';
   private readonly hostIP: string;
   private startTime = '';
@@ -525,6 +526,7 @@ class PodWorker {
       if (c.init && exitCode === 0) c.ready = true;
       this.publish();
       if (c.init && exitCode === 0) this.initSucceeded(c);
+      else this.releaseAddressIfDone();
       return;
     }
     c.lastState = terminated;
@@ -843,8 +845,20 @@ class PodWorker {
     this.gone = true;
   }
 
+  /**
+   * A finished pod (Succeeded/Failed) keeps its podIP in status but, as a torn-down sandbox,
+   * no longer holds the address: finished Job pods must not use up a node's range.
+   */
+  private releaseAddressIfDone(): void {
+    const phase = this.phase();
+    if ((phase === 'Succeeded' || phase === 'Failed') && this.podIP && !this.addressReleased) {
+      this.kubelet.addresses.release(this.podIP);
+      this.addressReleased = true;
+    }
+  }
+
   private release(): void {
-    if (this.podIP) this.kubelet.addresses.release(this.podIP);
+    if (this.podIP && !this.addressReleased) this.kubelet.addresses.release(this.podIP);
     this.podIP = '';
     this.kubelet.logs.dropPod(this.pod.metadata.uid);
     this.kubelet.finished(this.pod.metadata.uid);
