@@ -423,7 +423,7 @@ describe('deployment strategies (controllers only, pods never start)', () => {
 
 describe('pod addresses', () => {
   it('hands out distinct addresses in the node range and skips one whose port is taken', async () => {
-    const addresses = new PodAddresses();
+    const addresses = new PodAddresses(10);
     const a = await addresses.allocate(7, []);
     const b = await addresses.allocate(7, []);
     expect(a).toMatch(/^127\.10\.7\.\d+$/);

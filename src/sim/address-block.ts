@@ -14,6 +14,8 @@ import path from 'node:path';
 
 export const FIRST_BLOCK = 16;
 export const LAST_BLOCK = 250;
+/** The octet used when no block was claimed (a runtime inside a test, say). */
+export const DEFAULT_ADDRESS_OCTET = 10;
 /** Third octets below this are nodes' pod ranges; from it on, Service addresses. */
 export const SERVICE_THIRD_OCTET = 100;
 

@@ -1,4 +1,4 @@
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { generate } from 'selfsigned';
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -7,7 +7,7 @@ import { Store } from './store.js';
 import { Runtime } from './runtime.js';
 import { admitPod } from './admission.js';
 import { seededRandom } from './random.js';
-import { ensureSystemNamespaces, setServiceIpBlock } from './defaults.js';
+import { ensureSystemNamespaces, setServiceAddressOctet } from './defaults.js';
 import { ApiServer } from './api/server.js';
 import { renderKubeconfig, simPaths, type SimState } from './kubeconfig.js';
 
@@ -70,12 +70,12 @@ async function run(): Promise<void> {
     seededRandom(seed === undefined ? undefined : `store:${seed}`),
   );
   ensureSystemNamespaces(store);
-  setServiceIpBlock(store, randomInt(250));
   const serverEntry = fileURLToPath(new URL('../server/main.js', import.meta.url));
   const runtime = new Runtime(
     store,
     seed === undefined ? { nodes, serverEntry } : { nodes, serverEntry, seed },
   );
+  setServiceAddressOctet(store, runtime.addressOctet);
   // The key pair is made while the runtime starts: both sit on the start-up path.
   const certificate = selfSignedCertificate();
   await runtime.start();

@@ -1,6 +1,7 @@
 import { RESOURCE_TYPES, resourceByPlural, type ResourceType } from './resources.js';
 import type { KubeObject, NewObject, Store } from './store.js';
 import { ApiError } from './api/status.js';
+import { DEFAULT_ADDRESS_OCTET, SERVICE_THIRD_OCTET } from './address-block.js';
 
 /**
  * Defaulting and validation the real API server applies on create and update, for the
@@ -180,15 +181,18 @@ function labelsMatch(selector: unknown, labels: unknown): boolean {
 }
 
 /**
- * The third octet Service addresses start from, per store. Each daemon picks its own block,
- * so two embedded clusters on one machine do not hand out the same clusterIP (their
- * proxies would fight over clusterIP:port).
+ * The second octet of Service addresses, per store: the block the cluster's runtime claimed
+ * (address-block.ts), so two embedded clusters on one machine never hand out the same
+ * clusterIP (their proxies would fight over clusterIP:port). Services take the third octets
+ * from SERVICE_THIRD_OCTET up; pods take the ones below.
  */
-const serviceIpBlocks = new WeakMap<Store, number>();
+const serviceAddressOctets = new WeakMap<Store, number>();
 
-export function setServiceIpBlock(store: Store, block: number): void {
-  serviceIpBlocks.set(store, Math.abs(Math.trunc(block)) % 250);
+export function setServiceAddressOctet(store: Store, octet: number): void {
+  serviceAddressOctets.set(store, octet);
 }
+
+const SERVICE_ADDRESSES = (256 - SERVICE_THIRD_OCTET) * 250;
 
 function nextClusterIp(store: Store, type: ResourceType): string {
   const used = new Set(
@@ -198,10 +202,9 @@ function nextClusterIp(store: Store, type: ResourceType): string {
         isObj(s.spec) && typeof s.spec.clusterIP === 'string' ? s.spec.clusterIP : '',
       ),
   );
-  const start = (serviceIpBlocks.get(store) ?? 0) * 250;
-  for (let i = 0; i < 250 * 250; i += 1) {
-    const n = (start + i) % (250 * 250);
-    const ip = `127.96.${Math.floor(n / 250)}.${2 + (n % 250)}`;
+  const octet = serviceAddressOctets.get(store) ?? DEFAULT_ADDRESS_OCTET;
+  for (let n = 0; n < SERVICE_ADDRESSES; n += 1) {
+    const ip = `127.${octet}.${SERVICE_THIRD_OCTET + Math.floor(n / 250)}.${2 + (n % 250)}`;
     if (!used.has(ip)) return ip;
   }
   throw new ApiError(

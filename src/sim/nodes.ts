@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { KubeObject, Store } from './store.js';
 import { NODES } from './controllers/common.js';
 import { specOf, type PodSpec } from './controllers/types.js';
+import { DEFAULT_ADDRESS_OCTET } from './address-block.js';
 
 /** The Kubernetes version the simulated kubelets report, matching the kubectl we test with. */
 export const KUBELET_VERSION = 'v1.32.2';
@@ -26,7 +27,13 @@ export function nodeInternalIP(index: number): string {
  * Like kind, the control plane keeps its NoSchedule taint only when workers exist; a
  * single-node cluster has to run pods on its control plane.
  */
-export function nodeObject(name: string, index: number, count: number, now: string): KubeObject {
+export function nodeObject(
+  name: string,
+  index: number,
+  count: number,
+  now: string,
+  addressOctet = DEFAULT_ADDRESS_OCTET,
+): KubeObject {
   const controlPlane = index === 0;
   const cpu = String(Math.max(1, cpus().length));
   const memory = `${Math.floor(totalmem() / 1024)}Ki`;
@@ -72,8 +79,8 @@ export function nodeObject(name: string, index: number, count: number, now: stri
       },
     },
     spec: {
-      podCIDR: `127.10.${index}.0/24`,
-      podCIDRs: [`127.10.${index}.0/24`],
+      podCIDR: `127.${addressOctet}.${index}.0/24`,
+      podCIDRs: [`127.${addressOctet}.${index}.0/24`],
       providerID: `replica-demo://sim/${name}`,
       ...(controlPlane && count > 1
         ? { taints: [{ key: CONTROL_PLANE_TAINT, effect: 'NoSchedule' }] }
@@ -125,11 +132,15 @@ export function nodeObject(name: string, index: number, count: number, now: stri
 }
 
 /** Create (or refresh) the Node objects; returns their names in index order. */
-export function registerNodes(store: Store, count: number): string[] {
+export function registerNodes(
+  store: Store,
+  count: number,
+  addressOctet = DEFAULT_ADDRESS_OCTET,
+): string[] {
   const names = nodeNames(count);
   const now = store.timestamp();
   names.forEach((name, index) => {
-    const node = nodeObject(name, index, count, now);
+    const node = nodeObject(name, index, count, now, addressOctet);
     if (store.get(NODES, undefined, name)) {
       store.update(NODES, undefined, name, (o) => {
         o.metadata.labels = node.metadata.labels;

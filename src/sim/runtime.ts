@@ -13,6 +13,12 @@ import { GarbageCollector } from './gc.js';
 import { ServiceProxy } from './proxy.js';
 import { EventReaper } from './events.js';
 import { forkRandom, seededRandom } from './random.js';
+import {
+  claimAddressBlock,
+  DEFAULT_ADDRESS_OCTET,
+  SERVICE_THIRD_OCTET,
+  type AddressBlock,
+} from './address-block.js';
 
 export type { PodLogs } from './kubelet/logs.js';
 
@@ -30,6 +36,11 @@ export interface RuntimeOptions {
   /** Default: `curl` on PATH. */
   curlBinary?: string;
   now?: () => Date;
+  /**
+   * The second octet of every pod and Service address. Default: a block claimed for this
+   * runtime alone, so clusters running side by side never share an address.
+   */
+  addressOctet?: number;
 }
 
 /** The embedded cluster's moving parts: nodes, controllers, kubelet and Service proxy. */
@@ -39,6 +50,7 @@ export class Runtime {
   private readonly proxy: ServiceProxy;
   private readonly kubelet: Kubelet;
   private readonly parts: { start(): void; stop(): Promise<void> }[];
+  private readonly block: AddressBlock;
   private started = false;
 
   constructor(
@@ -48,12 +60,17 @@ export class Runtime {
     const now = options.now ?? (() => new Date());
     const log = options.log ?? ((m: string) => process.stderr.write(`${m}\n`));
     const random = seededRandom(options.seed);
+    this.block =
+      options.addressOctet === undefined
+        ? claimAddressBlock()
+        : { octet: options.addressOctet, release: () => undefined };
     this.logBook = new LogBook(store, now);
     this.logs = this.logBook;
     // Separate streams, so (say) a scheduling decision does not shift the proxy's picks.
     this.proxy = new ServiceProxy(store, forkRandom(random, 'proxy'), log);
     this.kubelet = new Kubelet(store, this.logBook, {
       nodeNames: nodeNamesFor(options.nodes),
+      addressOctet: this.block.octet,
       serverEntry: options.serverEntry,
       nodeBinary: options.nodeBinary ?? process.execPath,
       curlBinary: options.curlBinary ?? 'curl',
@@ -78,8 +95,8 @@ export class Runtime {
 
   async start(): Promise<void> {
     if (this.started) return;
-    await verifyLoopbackRange();
-    registerNodes(this.store, nodeCount(this.options.nodes));
+    await verifyLoopbackRange(this.block.octet);
+    registerNodes(this.store, nodeCount(this.options.nodes), this.block.octet);
     for (const p of this.parts) p.start();
     this.started = true;
     // Listeners for Services that already exist are bound before start returns.
@@ -94,6 +111,12 @@ export class Runtime {
     for (const p of this.parts.slice(0, -2)) await p.stop();
     await this.kubelet.stop();
     await this.proxy.stop();
+    this.block.release();
+  }
+
+  /** The second octet of this cluster's pod and Service addresses. */
+  get addressOctet(): number {
+    return this.block.octet;
   }
 
   /** PIDs of the running container processes. */
@@ -128,8 +151,8 @@ function nodeNamesFor(n: number): string[] {
  * Pod and Service addresses are spread over 127.0.0.0/8, which Linux answers on without
  * setup. Elsewhere (macOS has only 127.0.0.1) binding them fails: refuse at start, clearly.
  */
-export async function verifyLoopbackRange(): Promise<void> {
-  for (const address of ['127.10.0.2', '127.96.0.2']) {
+export async function verifyLoopbackRange(octet = DEFAULT_ADDRESS_OCTET): Promise<void> {
+  for (const address of [`127.${octet}.0.2`, `127.${octet}.${SERVICE_THIRD_OCTET}.2`]) {
     const ok = await canBind(address);
     if (!ok) {
       throw new Error(

@@ -1,12 +1,15 @@
 import net from 'node:net';
 
 /**
- * Pod addresses 127.10.<node>.<n>: n cycles through 2..254 per node and an address is never
+ * Pod addresses 127.<block>.<node>.<n>, the block being the cluster's own second octet
+ * (address-block.ts): n cycles through 2..254 per node and an address is never
  * handed out again while a pod holds it. Loopback is shared by everything on the machine
  * (another embedded cluster, say), so an address whose ports are taken is skipped, and
  * each cluster starts its cycle at a random point.
  */
 export class PodAddresses {
+  constructor(private readonly octet: number) {}
+
   private readonly used = new Map<number, Set<number>>();
   private readonly next = new Map<number, number>();
 
@@ -24,7 +27,7 @@ export class PodAddresses {
       if (used.has(candidate)) continue;
       // Reserve before the await, so concurrent allocations never pick the same one.
       used.add(candidate);
-      const ip = `127.10.${nodeIndex}.${candidate}`;
+      const ip = `127.${this.octet}.${nodeIndex}.${candidate}`;
       if (await portsFree(ip, ports)) {
         this.next.set(nodeIndex, n);
         if (fallback !== undefined) used.delete(fallback);
@@ -35,14 +38,14 @@ export class PodAddresses {
     }
     if (fallback !== undefined) {
       used.add(fallback);
-      return `127.10.${nodeIndex}.${fallback}`;
+      return `127.${this.octet}.${nodeIndex}.${fallback}`;
     }
     throw new Error(`no free pod address left on node ${nodeIndex} (253 pods at most per node)`);
   }
 
   release(ip: string): void {
-    const m = /^127\.10\.(\d+)\.(\d+)$/.exec(ip);
-    if (m) this.used.get(Number(m[1]))?.delete(Number(m[2]));
+    const m = /^127\.(\d+)\.(\d+)\.(\d+)$/.exec(ip);
+    if (m && Number(m[1]) === this.octet) this.used.get(Number(m[2]))?.delete(Number(m[3]));
   }
 }
 

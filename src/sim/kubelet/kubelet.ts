@@ -40,6 +40,8 @@ const MIN_GRACE_AFTER_HOOK_MS = 2000;
 
 export interface KubeletOptions {
   nodeNames: string[];
+  /** The cluster's second octet: pod addresses are 127.<octet>.<node>.<n>. */
+  addressOctet: number;
   serverEntry: string;
   nodeBinary: string;
   curlBinary: string;
@@ -57,7 +59,7 @@ export interface KubeletOptions {
 /** The simulated kubelets of every node: runs the pods bound to them as local processes. */
 export class Kubelet {
   private readonly workers = new Map<string, PodWorker>();
-  readonly addresses = new PodAddresses();
+  readonly addresses: PodAddresses;
   private unwatch: (() => void) | undefined;
   private stopping = false;
 
@@ -65,7 +67,9 @@ export class Kubelet {
     readonly store: Store,
     readonly logs: LogBook,
     readonly options: KubeletOptions,
-  ) {}
+  ) {
+    this.addresses = new PodAddresses(options.addressOctet);
+  }
 
   start(): void {
     this.unwatch = this.store.watch(PODS, {}, (e) => {
