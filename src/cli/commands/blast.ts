@@ -1,14 +1,7 @@
 import type * as k8s from '@kubernetes/client-node';
 import http from 'node:http';
 import type { Context } from '../context.js';
-import {
-  ExitCode,
-  InterruptedError,
-  OperationError,
-  PrerequisiteError,
-  ReplicaDemoError,
-  TimeoutError,
-} from '../errors.js';
+import { InterruptedError, OperationError, ReplicaDemoError, TimeoutError } from '../errors.js';
 import type { RawOptions } from '../program.js';
 import {
   BLAST_CONTAINER,
@@ -29,8 +22,8 @@ import { describeTarget, resolveTarget, type Target } from '../target.js';
 import {
   apiErrorMessage,
   isNotFound,
-  isUnreachable,
   kubeClients,
+  lessonReadError,
   type KubeClients,
 } from '../kube/client.js';
 import { createJob, deleteJob, jobOutcome, type JobOutcome } from '../kube/jobs.js';
@@ -103,20 +96,7 @@ async function readService(core: k8s.CoreV1Api, namespace: string): Promise<k8s.
   try {
     return await core.readNamespacedService({ name: SERVICE, namespace });
   } catch (error) {
-    if (isNotFound(error)) {
-      throw new OperationError(
-        `Service ${SERVICE} was not found in namespace ${namespace}.`,
-        'Run `replica-demo up` first.',
-      );
-    }
-    if (isUnreachable(error)) {
-      throw new PrerequisiteError(
-        `Cannot reach the cluster's API server: ${apiErrorMessage(error)}.`,
-        ExitCode.ClusterUnreachable,
-        'Check that the cluster runs (`kubectl cluster-info`), or run `replica-demo up` first.',
-      );
-    }
-    throw new OperationError(`Could not read Service ${SERVICE}: ${apiErrorMessage(error)}`);
+    throw lessonReadError(error, `Service ${SERVICE}`, namespace);
   }
 }
 

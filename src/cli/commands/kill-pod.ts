@@ -1,12 +1,6 @@
 import type * as k8s from '@kubernetes/client-node';
 import type { Context } from '../context.js';
-import {
-  ExitCode,
-  InterruptedError,
-  OperationError,
-  PrerequisiteError,
-  UsageError,
-} from '../errors.js';
+import { InterruptedError, OperationError, UsageError } from '../errors.js';
 import type { RawOptions } from '../program.js';
 import { pickOne, planKillPod, seededRandom } from '../core/blast-plan.js';
 import { DEPLOYMENT, SERVICE } from '../core/names.js';
@@ -19,7 +13,7 @@ import {
   type TimelineEvent,
 } from '../core/timeline.js';
 import { describeTarget, resolveTarget } from '../target.js';
-import { apiErrorMessage, isNotFound, isUnreachable, kubeClients } from '../kube/client.js';
+import { apiErrorMessage, kubeClients, lessonReadError } from '../kube/client.js';
 import { isPodReady, selectorString } from '../kube/pods.js';
 import { endpointsPath, follow, podsPath, waitFor } from '../kube/watch.js';
 
@@ -62,20 +56,7 @@ export async function killPod(opts: RawOptions, ctx: Context): Promise<KillPodRe
     desired = deployment.spec?.replicas ?? 1;
     service = await core.readNamespacedService({ name: SERVICE, namespace });
   } catch (error) {
-    if (isNotFound(error)) {
-      throw new OperationError(
-        `Deployment ${DEPLOYMENT} or Service ${SERVICE} was not found in namespace ${namespace}.`,
-        'Run `replica-demo up` first.',
-      );
-    }
-    if (isUnreachable(error)) {
-      throw new PrerequisiteError(
-        `Cannot reach the cluster's API server: ${apiErrorMessage(error)}.`,
-        ExitCode.ClusterUnreachable,
-        'Check that the cluster runs (`kubectl cluster-info`), or run `replica-demo up` first.',
-      );
-    }
-    throw new OperationError(`Could not read the deployment: ${apiErrorMessage(error)}`);
+    throw lessonReadError(error, `Deployment ${DEPLOYMENT} or Service ${SERVICE}`, namespace);
   }
   const labelSelector = selectorString(service.spec?.selector);
   const list = await core.listNamespacedPod({ namespace, labelSelector });

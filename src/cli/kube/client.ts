@@ -1,4 +1,5 @@
 import * as k8s from '@kubernetes/client-node';
+import { ExitCode, OperationError, PrerequisiteError } from '../errors.js';
 import { contextMissing, type Target } from '../target.js';
 
 /**
@@ -102,4 +103,25 @@ export function isUnreachable(error: unknown): boolean {
     current = (current as Error & { cause?: unknown }).cause;
   }
   return false;
+}
+
+/**
+ * The error to show when reading the objects `up` creates failed: missing objects mean `up`
+ * has not run here; an unreachable server means no cluster answers.
+ */
+export function lessonReadError(error: unknown, what: string, namespace: string): Error {
+  if (isNotFound(error)) {
+    return new OperationError(
+      `${what} was not found in namespace ${namespace}.`,
+      'Run `replica-demo up` first.',
+    );
+  }
+  if (isUnreachable(error)) {
+    return new PrerequisiteError(
+      `Cannot reach the cluster's API server: ${apiErrorMessage(error)}.`,
+      ExitCode.ClusterUnreachable,
+      'Check that the cluster runs (`kubectl cluster-info`), or run `replica-demo up` first.',
+    );
+  }
+  return new OperationError(`Could not read ${what}: ${apiErrorMessage(error)}`);
 }

@@ -50,29 +50,10 @@ import {
 } from '../../cli/core/pod-security.js';
 import { createPortForward, type PodAddressLookup } from './portforward.js';
 import { decodeProtobuf, isProtobuf } from './protobuf.js';
+import type { PodLogs } from '../kubelet/logs.js';
 
-/** The part of the runtime's pod log store the API serves (`pods/log`). */
-export interface LogSource {
-  read(
-    ns: string,
-    pod: string,
-    container: string | undefined,
-    opts: {
-      previous?: boolean;
-      tailLines?: number;
-      timestamps?: boolean;
-      sinceSeconds?: number;
-      limitBytes?: number;
-    },
-  ): string;
-  follow(
-    ns: string,
-    pod: string,
-    container: string | undefined,
-    opts: { tailLines?: number; timestamps?: boolean },
-    onChunk: (text: string) => void,
-  ): { stop(): void; done: Promise<void> };
-}
+/** The runtime's pod log store, which the API serves as `pods/log`. */
+export type LogSource = PodLogs;
 
 export interface ApiServerOptions {
   store: Store;
