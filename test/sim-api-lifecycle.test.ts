@@ -59,6 +59,23 @@ describe('replica-demo sim', () => {
     expect(existsSync(state)).toBe(false);
   });
 
+  it('never signals a process that took over the pid of a dead daemon', async () => {
+    const stranger = execa('sleep', ['30'], { reject: false });
+    try {
+      mkdirSync(path.join(home, 'sim'), { recursive: true });
+      const state = path.join(home, 'sim', 'state.json');
+      writeFileSync(state, JSON.stringify({ pid: stranger.pid, port: 1, token: 'x', ca: '' }));
+      const stop = await cli(['sim', 'stop']);
+      expect(stop.exitCode).toBe(0);
+      expect(stop.stdout + stop.stderr).toContain('not running');
+      expect(isProcessAlive(stranger.pid ?? 0)).toBe(true);
+      expect(existsSync(state)).toBe(false);
+    } finally {
+      stranger.kill('SIGKILL');
+      await stranger;
+    }
+  });
+
   it('starts, says so, and a second start finds it running', async () => {
     const first = await cli(['sim', 'start', '--nodes', '2']);
     expect(first.exitCode).toBe(0);
@@ -92,6 +109,10 @@ describe('replica-demo sim', () => {
     };
     const r = await cli(['sim', 'stop']);
     expect(r.exitCode).toBe(0);
+    // It has exited; collecting the exited process is its new parent's business, moments later.
+    for (let i = 0; i < 100 && isProcessAlive(state.pid); i += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
     expect(isProcessAlive(state.pid)).toBe(false);
     expect(existsSync(path.join(home, 'sim', 'state.json'))).toBe(false);
     const again = await cli(['sim', 'stop']);

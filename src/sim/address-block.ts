@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -39,6 +39,8 @@ export function claimAddressBlock(
   const dir = options.dir ?? path.join(os.tmpdir(), 'replica-demo-sim-addresses');
   const pid = options.pid ?? process.pid;
   mkdirSync(dir, { recursive: true, mode: 0o1777 });
+  // The umask trims the mode at creation; every user's clusters claim blocks in this folder.
+  if (lstatSync(dir).uid === process.getuid?.()) chmodSync(dir, 0o1777);
   const span = LAST_BLOCK - FIRST_BLOCK + 1;
   const start = options.start ?? Math.floor(Math.random() * span);
   for (let i = 0; i < span; i += 1) {
@@ -77,8 +79,12 @@ function tryClaim(file: string, pid: number): boolean {
   const owner = ownerOf(file);
   if (owner !== undefined && owner !== pid && alive(owner)) return false;
   // The owner is gone: take the claim over. Remove and re-create exclusively, so that of two
-  // takers only one wins.
-  rmSync(file, { force: true });
+  // takers only one wins. Another user's stale claim cannot be removed (sticky folder): skip it.
+  try {
+    rmSync(file, { force: true });
+  } catch {
+    return false;
+  }
   try {
     writeFileSync(file, `${pid}\n`, { flag: 'wx', mode: 0o644 });
     return true;

@@ -57,6 +57,32 @@ export function isProcessAlive(pid: number): boolean {
   }
 }
 
+/**
+ * Whether `pid` is this home's daemon, not merely some process: a pid in a state file can
+ * outlive the daemon and be reused by an unrelated process, which must never be signalled.
+ * Where /proc is missing, liveness is all that can be checked.
+ */
+export function isDaemonOf(pid: number, home: string): boolean {
+  if (!isProcessAlive(pid)) return false;
+  let cmdline: string;
+  let stat: string;
+  try {
+    cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return !existsSync('/proc/self');
+  }
+  // A zombie has exited; only its parent has not collected it yet.
+  if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) return false;
+  const args = cmdline.split('\0');
+  const homeAt = args.indexOf('--home');
+  return (
+    args.some((a) => a.endsWith(`${path.sep}daemon.js`)) &&
+    homeAt >= 0 &&
+    path.resolve(args[homeAt + 1] ?? '') === path.resolve(home)
+  );
+}
+
 function readState(home: string): SimState | undefined {
   try {
     const parsed = JSON.parse(readFileSync(simPaths(home).state, 'utf8')) as Partial<SimState>;
@@ -82,7 +108,7 @@ function clearState(home: string): void {
 function liveState(home: string): SimState | undefined {
   const state = readState(home);
   if (!state) return undefined;
-  if (isProcessAlive(state.pid)) return state;
+  if (isDaemonOf(state.pid, home)) return state;
   clearState(home);
   return undefined;
 }
@@ -250,7 +276,8 @@ async function startUnlocked(options: StartOptions): Promise<StartResult> {
 }
 
 /** Stops the daemon (it stops every pod process first). False when it was not running. */
-export async function stopSim(home: string, timeoutMs = 40_000): Promise<boolean> {
+// Longer than the daemon's own shutdown limit (45 s), so its cleanup always gets to run.
+export async function stopSim(home: string, timeoutMs = 55_000): Promise<boolean> {
   const state = liveState(home);
   if (!state) return false;
   try {
@@ -260,8 +287,8 @@ export async function stopSim(home: string, timeoutMs = 40_000): Promise<boolean
     return true;
   }
   const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline && isProcessAlive(state.pid)) await sleep(25);
-  if (isProcessAlive(state.pid)) {
+  while (Date.now() < deadline && isDaemonOf(state.pid, home)) await sleep(25);
+  if (isDaemonOf(state.pid, home)) {
     // Last resort: the daemon leads its own process group.
     for (const target of [-state.pid, state.pid]) {
       try {
@@ -271,7 +298,7 @@ export async function stopSim(home: string, timeoutMs = 40_000): Promise<boolean
       }
     }
     const killDeadline = Date.now() + 5000;
-    while (Date.now() < killDeadline && isProcessAlive(state.pid)) await sleep(25);
+    while (Date.now() < killDeadline && isDaemonOf(state.pid, home)) await sleep(25);
   }
   clearState(home);
   return true;

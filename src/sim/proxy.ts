@@ -170,7 +170,7 @@ export class ServiceProxy {
 
   private listen(l: Listener, port: number): void {
     const onError = (err: NodeJS.ErrnoException): void => {
-      if (port !== 0) {
+      if (port !== 0 && err.code === 'EACCES') {
         // Ports below 1024 need privileges; an ephemeral port on the same address stands in.
         this.listen(l, 0);
         return;
@@ -186,7 +186,11 @@ export class ServiceProxy {
         this.log(`service proxy: ${l.namespace}/${l.service}: ${err.message}`),
       );
       const address = l.server.address();
-      if (l.closed) return;
+      if (l.closed) {
+        // Closed (the Service went away) while the listen was pending.
+        l.server.close();
+        return;
+      }
       l.actualPort = typeof address === 'object' && address ? address.port : undefined;
     });
   }

@@ -216,6 +216,9 @@ export class ApiServer {
     const lookup: PodAddressLookup = (ns, pod) => this.store.get(PODS, ns, pod);
     const portForward = createPortForward(lookup, this.log);
     this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      // Node hands over an upgraded socket without an error listener: a client resetting it
+      // would otherwise throw in the daemon and take every pod down with it.
+      socket.on('error', () => socket.destroy());
       const reject = (status: Status) => {
         const body = JSON.stringify(status);
         socket.end(
