@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeLab, type Lab } from './blast-support.js';
+import { isSimRunning } from '../src/sim/control.js';
+import { makeLab, NAMESPACE, type Lab } from './blast-support.js';
 
 let lab: Lab;
 
@@ -25,5 +26,36 @@ describe('tour', () => {
     const after = await lab.run(['blast', '--sim', '--count', '1', '--via', 'service']);
     expect(after.exitCode).not.toBe(0);
     expect(after.stderr).toMatch(/not found|not running/);
+    // The tour started the embedded cluster, so step 7 stopped it.
+    expect(isSimRunning(lab.home)).toBe(false);
   }, 600_000);
+
+  it('on Ctrl-C removes what it made, keeps a cluster that ran before it, and exits 130', async () => {
+    const started = await lab.run(['sim', 'start'], 120_000);
+    expect(started.exitCode, started.stderr).toBe(0);
+    expect(isSimRunning(lab.home)).toBe(true);
+
+    const child = lab.spawn(['tour', '--sim']);
+    let stdout = '';
+    let interrupted = false;
+    child.stdout?.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      if (!interrupted && stdout.includes('Step 3 of 7')) {
+        interrupted = true;
+        child.kill('SIGINT');
+      }
+    });
+    const result = await child;
+    const stderr = String(result.stderr);
+    expect(interrupted, stdout.slice(-2000)).toBe(true);
+    expect(result.exitCode, stderr.slice(-2000)).toBe(130);
+    expect(stdout).not.toContain('Step 4 of 7');
+    expect(stderr).toContain(`Cleaned up: namespace ${NAMESPACE} on the embedded cluster removed.`);
+
+    const { core } = lab.clients();
+    const namespaces = await core.listNamespace();
+    expect(namespaces.items.map((n) => n.metadata?.name)).not.toContain(NAMESPACE);
+    // It was running before the tour, so the tour left it running.
+    expect(isSimRunning(lab.home)).toBe(true);
+  }, 300_000);
 });

@@ -1,5 +1,10 @@
 import type { Context } from '../context.js';
+import { NotManagedError } from '../errors.js';
 import type { RawOptions } from '../program.js';
+import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, NAMESPACE } from '../core/names.js';
+import { formatCommand } from '../core/plan-up.js';
+import { resolveTarget, SIM_CONTEXT, simKubeconfigPath } from '../target.js';
+import { kubectlDeleteNamespace, kubectlGetObjects, targetArgs } from '../tools/kubectl.js';
 import { isKindInstalled, kindClusters } from '../tools/kind.js';
 import { isDockerDaemonRunning } from '../tools/docker.js';
 import type { BlastResult } from '../render/blast.js';
@@ -77,58 +82,82 @@ export async function tour(opts: RawOptions, ctx: Context): Promise<TourResult> 
   ) => Promise<KillPodResult>;
   const down = await command('./down.js', 'down');
 
-  step(1, 'deploy five replicas behind one Service', [
-    'Builds the server image (or uses the embedded one), deploys web-server-deployment with 5',
-    'replicas and web-server-service in front, and waits until all 5 are ready.',
-  ]);
-  await up({ ...flags, replicas: '5', timeout: '180', build: true }, ctx);
+  // Whether the tour may stop the embedded cluster: only when it was not running before.
+  const simWasRunning =
+    mode === 'sim' && (await import('../../sim/control.js')).isSimRunning(ctx.home);
+  const keep = opts.keep === true;
+  const leftover = describeLeftover(flags, ctx, simWasRunning);
 
   const blasts: BlastResult[] = [];
-  step(2, 'twenty requests, through the Service and through port-forward', [
-    'One Job runs one curl that opens a new connection per request. The same twenty requests',
-    'then go through a port-forward, the way `kubectl port-forward svc/...` works.',
-  ]);
-  blasts.push(
-    await blast({ ...flags, count: '20', via: 'both', parallel: '1', timeout: '120' }, ctx),
-  );
+  let kill: KillPodResult;
+  try {
+    step(1, 'deploy five replicas behind one Service', [
+      'Builds the server image (or uses the embedded one), deploys web-server-deployment with 5',
+      'replicas and web-server-service in front, and waits until all 5 are ready.',
+    ]);
+    await up({ ...flags, replicas: '5', timeout: '180', build: true }, ctx);
 
-  step(3, 'two hundred requests through the Service', [
-    'Twenty requests over five pods is a small sample; here is what ten times more looks like.',
-  ]);
-  blasts.push(
-    await blast({ ...flags, count: '200', via: 'service', parallel: '1', timeout: '120' }, ctx),
-  );
+    step(2, 'twenty requests, through the Service and through port-forward', [
+      'One Job runs one curl that opens a new connection per request. The same twenty requests',
+      'then go through a port-forward, the way `kubectl port-forward svc/...` works.',
+    ]);
+    blasts.push(
+      await blast({ ...flags, count: '20', via: 'both', parallel: '1', timeout: '120' }, ctx),
+    );
 
-  step(4, 'the same requests over one kept-alive connection', [
-    'Browsers and HTTP libraries reuse connections. Watch where the requests go when curl does too.',
-  ]);
-  blasts.push(
-    await blast(
-      { ...flags, count: '20', via: 'service', parallel: '1', keepAlive: true, timeout: '120' },
-      ctx,
-    ),
-  );
+    step(3, 'two hundred requests through the Service', [
+      'Twenty requests over five pods is a small sample; here is what ten times more looks like.',
+    ]);
+    blasts.push(
+      await blast({ ...flags, count: '200', via: 'service', parallel: '1', timeout: '120' }, ctx),
+    );
 
-  step(5, 'kill a replica', [
-    'Deletes one ready pod and follows the ReplicaSet as it creates a replacement.',
-  ]);
-  const kill = await killPod({ ...flags, timeout: '120' }, ctx);
+    step(4, 'the same requests over one kept-alive connection', [
+      'Browsers and HTTP libraries reuse connections. Watch where the requests go when curl does too.',
+    ]);
+    blasts.push(
+      await blast(
+        { ...flags, count: '20', via: 'service', parallel: '1', keepAlive: true, timeout: '120' },
+        ctx,
+      ),
+    );
 
-  step(6, 'blast again after recovery', [
-    'Five pods again, one of them new: it gets its share at once.',
-  ]);
-  blasts.push(
-    await blast({ ...flags, count: '20', via: 'service', parallel: '1', timeout: '120' }, ctx),
-  );
+    step(5, 'kill a replica', [
+      'Deletes one ready pod and follows the ReplicaSet as it creates a replacement.',
+    ]);
+    kill = await killPod({ ...flags, timeout: '120' }, ctx);
 
-  const keep = opts.keep === true;
+    step(6, 'blast again after recovery', [
+      'Five pods again, one of them new: it gets its share at once.',
+    ]);
+    blasts.push(
+      await blast({ ...flags, count: '20', via: 'service', parallel: '1', timeout: '120' }, ctx),
+    );
+  } catch (error) {
+    if (keep) {
+      ctx.printer.note(
+        `Left running, as asked with --keep: ${leftover.what}; remove it with \`${leftover.remove}\`.`,
+      );
+    } else if (!(error instanceof NotManagedError)) {
+      // A namespace the tool did not create is never touched; anything else the tour made goes.
+      await cleanUpAfterFailure(ctx, leftover, (c) =>
+        removeTourObjects(flags, c, simWasRunning, down),
+      );
+    }
+    throw error;
+  }
+
   if (keep) {
     step(7, 'leave it running', [
       'Kept, as asked with --keep. Try `replica-demo blast --count 2000`, and remove it with `replica-demo down`.',
     ]);
   } else {
-    step(7, 'clean up', ['Removes what step 1 created, and nothing else.']);
-    await down({ ...flags, yes: true, timeout: '120' }, ctx);
+    step(7, 'clean up', [
+      simWasRunning
+        ? 'Removes what step 1 created; the embedded cluster was running before the tour, so it stays.'
+        : 'Removes what step 1 created, and nothing else.',
+    ]);
+    await removeTourObjects(flags, ctx, simWasRunning, down);
   }
   say();
   say(
@@ -136,4 +165,115 @@ export async function tour(opts: RawOptions, ctx: Context): Promise<TourResult> 
   );
   say('and a ReplicaSet replaces a lost pod within seconds.');
   return { mode, ...(cluster !== undefined ? { cluster } : {}), blasts, kill, keptRunning: keep };
+}
+
+interface Leftover {
+  /** What a stopped tour leaves behind, in words. */
+  what: string;
+  /** The exact command that removes it. */
+  remove: string;
+}
+
+function describeLeftover(flags: RawOptions, ctx: Context, simWasRunning: boolean): Leftover {
+  if (flags.sim !== true) {
+    const cluster = String(flags.cluster);
+    return {
+      what: `namespace ${NAMESPACE} (context kind-${cluster})`,
+      remove: `replica-demo down --cluster ${cluster} --yes`,
+    };
+  }
+  if (!simWasRunning) {
+    return {
+      what: `namespace ${NAMESPACE} and the embedded cluster`,
+      remove: 'replica-demo down --sim --yes',
+    };
+  }
+  // `down --sim` would also stop an embedded cluster that was running before the tour.
+  const kubeconfig = simKubeconfigPath(ctx.home);
+  const args = [
+    'delete',
+    'namespace',
+    NAMESPACE,
+    ...targetArgs({ context: SIM_CONTEXT, kubeconfig }),
+  ];
+  return {
+    what: `namespace ${NAMESPACE} on the embedded cluster`,
+    remove: formatCommand('kubectl', args),
+  };
+}
+
+/**
+ * Undoes step 1. An embedded cluster that ran before the tour keeps running (only the
+ * namespace goes); otherwise `down` removes the namespace and the cluster the tour started.
+ */
+async function removeTourObjects(
+  flags: RawOptions,
+  ctx: Context,
+  simWasRunning: boolean,
+  down: Command,
+): Promise<void> {
+  if (flags.sim === true && simWasRunning) await removeNamespaceOnly(flags, ctx);
+  else await down({ ...flags, yes: true, timeout: '120' }, ctx);
+}
+
+/** `down` without stopping the embedded cluster: the same label check, the same watched delete. */
+async function removeNamespaceOnly(flags: RawOptions, ctx: Context): Promise<void> {
+  const target = await resolveTarget(flags, ctx, { requireRunningSim: false });
+  const tools = { signal: ctx.signal, env: ctx.env };
+  const ns = target.namespace;
+  const [namespace] = await kubectlGetObjects(
+    [{ resource: 'namespace', name: ns }],
+    ns,
+    target,
+    tools,
+  );
+  if (namespace === undefined) return;
+  const labels =
+    (namespace as { metadata?: { labels?: Record<string, string> } }).metadata?.labels ?? {};
+  if (labels[MANAGED_BY_LABEL] !== MANAGED_BY_VALUE) {
+    throw new NotManagedError(
+      `Namespace ${ns} on context ${target.context} lacks the label ${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}, so replica-demo did not create it; nothing was deleted.`,
+    );
+  }
+  await kubectlDeleteNamespace(ns, target, tools);
+  const { kubeClients } = await import('../kube/client.js');
+  const { waitForNamespaceGone } = await import('../kube/deployment.js');
+  const progress = ctx.printer.progress(`Deleting namespace ${ns}`);
+  try {
+    const elapsed = await waitForNamespaceGone(kubeClients(target), {
+      namespace: ns,
+      timeoutMs: 120_000,
+      signal: ctx.signal,
+      onProgress: (text) => progress.update(text),
+    });
+    progress.succeed(`Deleted namespace ${ns} (${(elapsed / 1000).toFixed(1)} s)`);
+  } catch (error) {
+    progress.stop();
+    throw error;
+  }
+}
+
+/**
+ * After a failed or interrupted step: removes what the tour made, and when that fails too,
+ * says in one line what is left and how to remove it. The first Ctrl-C has already aborted
+ * ctx.signal, so the cleanup gets its own bounded signal (a second Ctrl-C still exits at once).
+ */
+async function cleanUpAfterFailure(
+  ctx: Context,
+  leftover: Leftover,
+  remove: (ctx: Context) => Promise<void>,
+): Promise<void> {
+  const cleanupCtx: Context = ctx.signal.aborted
+    ? { ...ctx, signal: AbortSignal.timeout(150_000) }
+    : ctx;
+  ctx.printer.note(`The tour stopped early; removing what it made: ${leftover.what}.`);
+  try {
+    await remove(cleanupCtx);
+    ctx.printer.note(`Cleaned up: ${leftover.what} removed.`);
+  } catch (cleanupError) {
+    const why = cleanupError instanceof Error ? cleanupError.message : String(cleanupError);
+    ctx.printer.note(
+      `Left running: ${leftover.what} (cleanup failed: ${why}); remove it with \`${leftover.remove}\`.`,
+    );
+  }
 }
