@@ -13,6 +13,7 @@ import {
   latestEventText,
   objectsToChange,
   rolloutProgress,
+  rolloutProgressText,
   summarizeEvent,
   summarizePod,
 } from '../src/cli/core/plan-up.js';
@@ -176,6 +177,30 @@ describe('rolloutProgress', () => {
     });
   });
 
+  it('counts only ready pods of the current template during a surge, never above desired', () => {
+    // Five old pods ready, one new pod ready: readyReplicas is 6 while 1 runs the new template.
+    expect(
+      rolloutProgress(
+        deployment({ replicas: 6, updatedReplicas: 1, readyReplicas: 6, availableReplicas: 6 }),
+        5,
+      ),
+    ).toEqual({ ready: 1, desired: 5, done: false });
+    // All five new pods ready, one old pod still terminating and counted ready.
+    expect(
+      rolloutProgress(
+        deployment({ replicas: 6, updatedReplicas: 5, readyReplicas: 6, availableReplicas: 6 }),
+        5,
+      ),
+    ).toEqual({ ready: 5, desired: 5, done: false });
+    // Scaling down from 7: the counts may briefly exceed desired; the display never does.
+    expect(
+      rolloutProgress(
+        deployment({ replicas: 7, updatedReplicas: 7, readyReplicas: 7, availableReplicas: 7 }),
+        5,
+      ).ready,
+    ).toBe(5);
+  });
+
   it('is not done while the controller has not seen the latest generation', () => {
     expect(
       rolloutProgress(
@@ -269,6 +294,72 @@ describe('diagnoseRollout', () => {
       lastTimestamp: '2026-01-01T00:00:05Z',
     });
     expect(latestEventText([newer, older])).toBe('Started p2: b');
+  });
+
+  const at = (iso: string) => Date.parse(iso);
+  const probeFailedOld = summarizeEvent({
+    involvedObject: { kind: 'Pod', name: 'web-old' },
+    reason: 'Unhealthy',
+    type: 'Warning',
+    message: 'Startup probe failed: connection refused',
+    lastTimestamp: '2026-01-01T10:00:00Z',
+  });
+  const createFailedOld = summarizeEvent({
+    involvedObject: { kind: 'ReplicaSet', name: 'web-server-deployment-old' },
+    reason: 'FailedCreate',
+    type: 'Warning',
+    message: 'exceeded quota',
+    lastTimestamp: '2026-01-01T10:00:00Z',
+  });
+  const scheduledNow = summarizeEvent({
+    involvedObject: { kind: 'Pod', name: 'web-new' },
+    reason: 'Scheduled',
+    message: 'assigned to node-1',
+    lastTimestamp: '2026-01-01T11:00:00Z',
+  });
+
+  it('leaves events from before the wait out of the spinner text', () => {
+    const since = at('2026-01-01T11:00:00.400Z');
+    // Same second as the start of the wait: event times have one-second resolution.
+    expect(latestEventText([probeFailedOld, scheduledNow], since)).toBe(
+      'Scheduled web-new: assigned to node-1',
+    );
+    expect(latestEventText([probeFailedOld], since)).toBeUndefined();
+    expect(latestEventText([probeFailedOld])).toMatch(/^Unhealthy web-old/);
+  });
+
+  it('never blames a timeout on an event from before the wait', () => {
+    const since = at('2026-01-01T11:00:00Z');
+    const newPod = pod('web-new');
+    expect(diagnoseRollout([newPod], [probeFailedOld, createFailedOld], {}, since)).toEqual([]);
+    // The same events within the wait are the diagnosis.
+    const reasons = diagnoseRollout(
+      [newPod],
+      [probeFailedOld, createFailedOld],
+      {},
+      at('2026-01-01T09:59:00Z'),
+    );
+    expect(reasons).toEqual([
+      'ReplicaSet web-server-deployment-old cannot create pods: exceeded quota',
+      'Pod web-old: a probe is failing (Startup probe failed: connection refused)',
+    ]);
+  });
+
+  it('shows no event next to all replicas ready', () => {
+    const since = at('2026-01-01T09:00:00Z');
+    expect(rolloutProgressText({ ready: 5, desired: 5, done: true }, [probeFailedOld], since)).toBe(
+      '5/5 ready',
+    );
+    expect(
+      rolloutProgressText({ ready: 3, desired: 5, done: false }, [probeFailedOld], since),
+    ).toBe('3/5 ready · Unhealthy web-old: Startup probe failed: connection refused');
+    expect(
+      rolloutProgressText(
+        { ready: 3, desired: 5, done: false },
+        [probeFailedOld],
+        at('2026-01-01T11:00:00Z'),
+      ),
+    ).toBe('3/5 ready');
   });
 });
 
@@ -442,12 +533,19 @@ describe('target and state', () => {
       cluster: 'lesson',
       namespace: 'lesson-ns',
     });
-    expect(await resolveTarget({ namespace: 'multi-replica-web' }, ctx)).toEqual({
+    expect(await resolveTarget({}, ctx)).toEqual({
       mode: 'kind',
       context: 'kind-lesson',
       cluster: 'lesson',
       namespace: 'lesson-ns',
     });
+    // Typed on the command line, the lesson's own namespace wins over the saved one.
+    expect((await resolveTarget({ namespace: 'multi-replica-web' }, ctx)).namespace).toBe(
+      'multi-replica-web',
+    );
+    // The saved namespace belongs to the saved cluster, not to another one.
+    expect((await resolveTarget({ cluster: 'other' }, ctx)).namespace).toBe('multi-replica-web');
+    expect((await resolveTarget({ cluster: 'lesson' }, ctx)).namespace).toBe('lesson-ns');
     expect(await resolveTarget({ cluster: 'other', namespace: 'x' }, ctx)).toEqual({
       mode: 'kind',
       context: 'kind-other',

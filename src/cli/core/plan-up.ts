@@ -102,7 +102,12 @@ export function rolloutProgress(
   desired: number,
 ): RolloutProgress {
   const status = deployment?.status ?? {};
-  const ready = status.readyReplicas ?? 0;
+  // readyReplicas counts old and new pods alike, so a surge reads "6/5 ready". The current
+  // ReplicaSet is not at hand here; updatedReplicas counts the pods of the current template,
+  // so min(readyReplicas, updatedReplicas), capped at desired, is the ready pods of the
+  // current template (it can undercount while old ready pods outnumber not-ready new ones,
+  // never overcount).
+  const ready = Math.min(status.readyReplicas ?? 0, status.updatedReplicas ?? 0, desired);
   const observed = (status.observedGeneration ?? 0) >= (deployment?.metadata?.generation ?? 1);
   const done =
     deployment !== undefined &&
@@ -110,7 +115,7 @@ export function rolloutProgress(
     (deployment.spec?.replicas ?? desired) === desired &&
     (status.updatedReplicas ?? 0) === desired &&
     (status.replicas ?? 0) === desired &&
-    ready === desired &&
+    (status.readyReplicas ?? 0) === desired &&
     (status.availableReplicas ?? 0) === desired;
   return { ready, desired, done };
 }
@@ -217,16 +222,46 @@ export function summarizeEvent(raw: Json): EventSummary {
   };
 }
 
-/** One short phrase for the spinner: the newest event about a pod or ReplicaSet. */
-export function latestEventText(events: readonly EventSummary[]): string | undefined {
+/**
+ * Whether an event happened at or after `since` (ms since the epoch). Event times have
+ * one-second resolution, so `since` is taken down to its second: an event of the same
+ * second counts. An event without a time counts only when no `since` is given.
+ */
+export function isEventSince(event: EventSummary, since: number): boolean {
+  if (since <= 0) return true;
+  return event.at > 0 && event.at >= Math.floor(since / 1000) * 1000;
+}
+
+/**
+ * One short phrase for the spinner: the newest event about a pod or ReplicaSet that
+ * happened since the wait began (`since`), so an old problem is not shown as current.
+ */
+export function latestEventText(events: readonly EventSummary[], since = 0): string | undefined {
   let latest: EventSummary | undefined;
   for (const e of events) {
     if (e.kind !== 'Pod' && e.kind !== 'ReplicaSet') continue;
+    if (!isEventSince(e, since)) continue;
     if (latest === undefined || e.at >= latest.at) latest = e;
   }
   if (latest === undefined) return undefined;
   const text = `${latest.reason} ${latest.name}: ${latest.message}`;
   return text.length > 100 ? `${text.slice(0, 97)}...` : text;
+}
+
+/**
+ * The spinner's line: how many replicas are ready and, while some are not, the newest
+ * event since the wait began. Once all are ready an event (a startup probe that failed on
+ * the way) would read as a problem next to "5/5 ready", so none is shown.
+ */
+export function rolloutProgressText(
+  progress: RolloutProgress,
+  events: readonly EventSummary[],
+  since: number,
+): string {
+  const counts = `${progress.ready}/${progress.desired} ready`;
+  if (progress.ready >= progress.desired) return counts;
+  const latest = latestEventText(events, since);
+  return latest ? `${counts} · ${latest}` : counts;
 }
 
 const IMAGE_REASONS = new Set([
@@ -244,15 +279,17 @@ export interface DiagnosisContext {
 
 /**
  * Plain-words reasons a rollout did not finish, most telling first. Empty when nothing
- * explains it (then the caller says only how far it got).
+ * explains it (then the caller says only how far it got). Only events at or after `since`
+ * (the start of the wait) count: a problem of an earlier rollout is not this one's.
  */
 export function diagnoseRollout(
   pods: readonly PodSummary[],
   events: readonly EventSummary[],
   context: DiagnosisContext = {},
+  since = 0,
 ): string[] {
   const reasons: string[] = [];
-  const newestFirst = [...events].sort((a, b) => b.at - a.at);
+  const newestFirst = events.filter((e) => isEventSince(e, since)).sort((a, b) => b.at - a.at);
 
   const failedCreate = newestFirst.find(
     (e) => e.reason === 'FailedCreate' && e.kind === 'ReplicaSet',

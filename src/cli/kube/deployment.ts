@@ -3,8 +3,8 @@ import { InterruptedError, TimeoutError } from '../errors.js';
 import { APP_LABEL, DEPLOYMENT } from '../core/names.js';
 import {
   diagnoseRollout,
-  latestEventText,
   rolloutProgress,
+  rolloutProgressText,
   summarizeEvent,
   summarizePod,
   type DeploymentLike,
@@ -156,11 +156,7 @@ export async function waitForRollout(
     };
     const check = () => {
       const progress = rolloutProgress(deployment, desired);
-      const latest = latestEventText([...events.values()]);
-      options.onProgress(
-        `${progress.ready}/${desired} ready${latest ? ` · ${latest}` : ''}`,
-        progress,
-      );
+      options.onProgress(rolloutProgressText(progress, [...events.values()], started), progress);
       if (progress.done) finish(undefined, { ...progress, elapsedMs: Date.now() - started });
     };
     const onAbort = () => {
@@ -178,6 +174,7 @@ export async function waitForRollout(
         [...pods.values()].map(summarizePod),
         [...events.values()],
         options.diagnosis,
+        started,
       );
       const why = reasons.length > 0 ? ` ${reasons.join('; ')}.` : '';
       finish(
