@@ -1,3 +1,4 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -208,11 +209,13 @@ describe('down on a namespace replica-demo did not create', () => {
 });
 
 describe('bad input with the embedded cluster: no API connection either', () => {
-  // A stand-in for a running embedded cluster: its state names this (live) test process
-  // and a port where a plain TCP listener counts every connection the CLI opens.
+  // A stand-in for a running embedded cluster: its state names an idle process that looks
+  // like this home's daemon, and a port where a plain TCP listener counts every connection
+  // the CLI opens.
   let server: net.Server;
   let connections = 0;
   let home: string;
+  let daemon: ChildProcess;
 
   beforeAll(async () => {
     server = net.createServer((socket) => {
@@ -223,8 +226,11 @@ describe('bad input with the embedded cluster: no API connection either', () => 
     const port = (server.address() as net.AddressInfo).port;
     home = path.join(box.dir, 'recorded-sim');
     mkdirSync(path.join(home, 'sim'), { recursive: true });
+    const idle = path.join(box.dir, 'daemon.js');
+    writeFileSync(idle, 'setInterval(() => undefined, 1000);\n');
+    daemon = spawn(process.execPath, [idle, '--home', home], { stdio: 'ignore' });
     const state = {
-      pid: process.pid,
+      pid: daemon.pid,
       port,
       token: 't',
       startedAt: new Date().toISOString(),
@@ -246,7 +252,10 @@ describe('bad input with the embedded cluster: no API connection either', () => 
       ].join('\n'),
     );
   });
-  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  afterAll(async () => {
+    daemon.kill('SIGKILL');
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
 
   const simCases: BadInput[] = [
     { args: ['up', '--sim', '--replicas', '0'], code: USAGE, says: '--replicas 0' },

@@ -125,7 +125,7 @@ describe.skipIf(skip)('up and down on the embedded cluster with the real kubectl
     for (const row of rows) {
       const [name, replica, ip, node, ready] = row.split(/\s+/);
       expect(replica).toBe(name?.split('-').at(-1));
-      expect(ip).toMatch(/^127\.10\.\d+\.\d+$/);
+      expect(ip).toMatch(/^127\.\d+\.\d\.\d+$/);
       expect(node).toMatch(/^replica-demo-(control-plane|worker\d*)$/);
       expect(ready).toBe('1/1');
     }
@@ -188,6 +188,21 @@ describe.skipIf(skip)('up and down on the embedded cluster with the real kubectl
     expect(r.stderr).toContain('lacks the label app.kubernetes.io/managed-by=replica-demo');
     expect((await kubectl(['get', 'namespace', 'someone-elses'])).code).toBe(0);
     expect(daemonPid()).toBeDefined();
+  });
+
+  it('up refuses a namespace it did not create, and leaves it unlabelled', async () => {
+    const r = await cli(['up', '--sim', '-n', 'someone-elses']);
+    expect(r.code).toBe(10);
+    expect(r.stderr).toContain(
+      'Namespace someone-elses already exists and was not created by replica-demo',
+    );
+    const ns = await kubectl(['get', 'namespace', 'someone-elses', '-o', 'json']);
+    const labels = (JSON.parse(ns.stdout) as { metadata: { labels?: Record<string, string> } })
+      .metadata.labels;
+    expect(labels?.['app.kubernetes.io/managed-by']).toBeUndefined();
+    expect(labels?.['pod-security.kubernetes.io/enforce']).toBeUndefined();
+    const deployments = await kubectl(['get', 'deployments', '-n', 'someone-elses', '-o', 'name']);
+    expect(deployments.stdout.trim()).toBe('');
   });
 
   it('down --sim --yes deletes the namespace, stops the cluster and leaves no process', async () => {

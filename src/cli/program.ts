@@ -16,7 +16,7 @@ function clusterFlags(command: Command): Command {
     .option('--cluster <name>', 'kind cluster to use (default: the one `up` used)')
     .option('--context <ctx>', 'kubeconfig context to use')
     .option('--sim', 'use the embedded cluster')
-    .option('-n, --namespace <ns>', 'namespace', NAMESPACE);
+    .option('-n, --namespace <ns>', `namespace (default: the one \`up\` used, else ${NAMESPACE})`);
 }
 
 export function buildProgram(ctx: Context, version: string): Command {

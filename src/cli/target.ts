@@ -130,26 +130,30 @@ export async function resolveTarget(
 ): Promise<Target> {
   const flags = validateTargetFlags(raw);
   const state = await loadState(ctx);
-  // The flag's default is the lesson's namespace; a namespace `up` used elsewhere wins over it.
-  const namespace =
-    flags.namespace !== undefined && flags.namespace !== NAMESPACE
-      ? flags.namespace
-      : (state?.namespace ?? flags.namespace ?? NAMESPACE);
+  // A namespace given on the command line wins; the one `up` used applies only to the
+  // cluster `up` used; elsewhere, the lesson's own.
+  const namespaceFor = (context: string): string =>
+    flags.namespace ??
+    (state !== undefined && state.context === context ? state.namespace : NAMESPACE);
 
   let target: Target;
   let fromState = false;
   if (flags.sim) {
-    target = targetFromContext(SIM_CONTEXT, ctx.home, namespace);
+    target = targetFromContext(SIM_CONTEXT, ctx.home, namespaceFor(SIM_CONTEXT));
   } else if (flags.context !== undefined) {
-    target = targetFromContext(flags.context, ctx.home, namespace);
+    target = targetFromContext(flags.context, ctx.home, namespaceFor(flags.context));
   } else if (flags.cluster !== undefined) {
-    target = targetFromContext(`kind-${flags.cluster}`, ctx.home, namespace);
+    target = targetFromContext(
+      `kind-${flags.cluster}`,
+      ctx.home,
+      namespaceFor(`kind-${flags.cluster}`),
+    );
   } else if (state !== undefined) {
     fromState = true;
     target = {
       mode: state.mode,
       context: state.context,
-      namespace,
+      namespace: namespaceFor(state.context),
       ...(state.kubeconfig !== undefined ? { kubeconfig: state.kubeconfig } : {}),
       ...(state.cluster !== undefined ? { cluster: state.cluster } : {}),
     };
@@ -157,7 +161,7 @@ export async function resolveTarget(
     const clusters = options.listKindClusters ? await options.listKindClusters() : [];
     // kind's own default name, unless exactly one other cluster exists.
     const cluster = clusters.length === 1 && clusters[0] !== undefined ? clusters[0] : 'kind';
-    target = targetFromContext(`kind-${cluster}`, ctx.home, namespace);
+    target = targetFromContext(`kind-${cluster}`, ctx.home, namespaceFor(`kind-${cluster}`));
   }
 
   if (target.mode === 'context') enforceConsent(target, raw, state, fromState, options);

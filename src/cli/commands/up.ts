@@ -5,6 +5,7 @@ import {
   EmbeddedClusterError,
   ExitCode,
   InterruptedError,
+  NotManagedError,
   OperationError,
   PrerequisiteError,
   ReplicaDemoError,
@@ -18,6 +19,8 @@ import {
   DEPLOYMENT,
   FIELD_MANAGER,
   KIND_CLUSTER_CONFIG,
+  MANAGED_BY_LABEL,
+  MANAGED_BY_VALUE,
   POD_DISRUPTION_BUDGET,
   SERVICE,
 } from '../core/names.js';
@@ -502,6 +505,21 @@ function stateFor(
   };
 }
 
+/**
+ * A namespace that exists without our label belongs to someone else: applying would stamp
+ * our label and the restricted Pod Security level on it, and `down` would then delete it
+ * with everything in it.
+ */
+function refuseForeignNamespace(live: readonly Record<string, unknown>[], namespace: string): void {
+  const ns = live.find((o) => o.kind === 'Namespace') as
+    { metadata?: { labels?: Record<string, string> } } | undefined;
+  if (ns === undefined || ns.metadata?.labels?.[MANAGED_BY_LABEL] === MANAGED_BY_VALUE) return;
+  throw new NotManagedError(
+    `Namespace ${namespace} already exists and was not created by replica-demo (no ${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE} label); up leaves it alone.`,
+    "Pick a new namespace with `-n NAME`, or leave out -n for the lesson's own.",
+  );
+}
+
 async function applyAndWait(
   run: Run,
   target: Target,
@@ -527,6 +545,7 @@ async function applyAndWait(
           ? Promise.resolve([])
           : kubectlListPods(APP_LABEL, target.namespace, target, run.tools),
       ]);
+  refuseForeignNamespace(live, target.namespace);
   const changed = objectsToChange(rendered, live);
   let clientModules: ReturnType<typeof loadClientModules> | undefined;
   if (opts.dryRun) {
