@@ -86,13 +86,17 @@ describe('planKillPod', () => {
   });
 
   it('keeps --pod, --seed and --grace', () => {
-    expect(planKillPod({ pod: 'web-abc-12345', seed: '42', grace: '0', json: true })).toEqual({
+    expect(planKillPod({ pod: 'web-abc-12345', seed: '42', grace: '7', json: true })).toEqual({
       pod: 'web-abc-12345',
       seed: '42',
-      graceSeconds: 0,
+      graceSeconds: 7,
       timeoutSeconds: 120,
       json: true,
     });
+  });
+
+  it('turns --grace 0 into 1 s, as kubectl does without --force, so the pod still terminates', () => {
+    expect(planKillPod({ grace: '0' }).graceSeconds).toBe(1);
   });
 
   it('rejects names and numbers that cannot be right', () => {

@@ -58,7 +58,10 @@ export async function main(argv: string[]): Promise<number> {
       ctx.printer.note('Interrupted.');
       return ExitCode.Interrupted;
     }
-    const message = error instanceof Error ? error.message : String(error);
+    // One line, whatever a library put in its message (client-node adds headers and body).
+    const message = (error instanceof Error ? error.message : String(error))
+      .replace(/\s*\n\s*/g, ' ')
+      .slice(0, 500);
     ctx.printer.note(`${ctx.printer.color.red('Unexpected error:')} ${message}`);
     if (ctx.env.REPLICA_DEMO_DEBUG && error instanceof Error) ctx.printer.note(error.stack ?? '');
     return ExitCode.Unexpected;

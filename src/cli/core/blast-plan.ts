@@ -122,8 +122,12 @@ export function planKillPod(raw: RawOptions): KillPlan {
     throw new UsageError('--seed is empty; give any word or number (e.g. --seed 42).');
   }
   const graceText = text(raw, 'grace');
+  // 0 through the API is a force delete: the pod object goes while its container may still
+  // run. kubectl turns 0 into 1 unless --force; so does this, keeping a real termination.
   const graceSeconds =
-    graceText === undefined ? undefined : integerFlag('--grace', graceText, 0, 3600, 30);
+    graceText === undefined
+      ? undefined
+      : Math.max(1, integerFlag('--grace', graceText, 0, 3600, 30));
   const timeoutSeconds = integerFlag(
     '--timeout',
     text(raw, 'timeout') ?? String(DEFAULT_TIMEOUT_SECONDS),
