@@ -101,6 +101,16 @@ describe('validateDownOptions', () => {
       timeoutSeconds: 30,
     });
   });
+
+  it('reads --keep-cluster, and refuses it together with --delete-cluster', () => {
+    expect(validateDownOptions({ sim: true, keepCluster: true })).toMatchObject({
+      keepCluster: true,
+      deleteCluster: false,
+    });
+    expect(() => validateDownOptions({ keepCluster: true, deleteCluster: true })).toThrow(
+      /--keep-cluster and --delete-cluster/,
+    );
+  });
 });
 
 describe('objectsToChange', () => {

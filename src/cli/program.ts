@@ -42,6 +42,10 @@ export function buildProgram(ctx: Context, version: string): Command {
   clusterFlags(program.command('down'))
     .description('remove what `up` created, and nothing else')
     .option('--delete-cluster', 'also delete the kind cluster, if `up --create-cluster` made it')
+    .option(
+      '--keep-cluster',
+      'with the embedded cluster: remove the namespace, keep the cluster running',
+    )
     .option('--dry-run', 'print what would be deleted, change nothing')
     .option('--timeout <s>', 'seconds to wait for the namespace to go', '120')
     .option('-y, --yes', 'do not ask for confirmation')

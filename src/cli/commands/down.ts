@@ -66,6 +66,7 @@ export async function down(raw: RawOptions, ctx: Context): Promise<DownResult> {
     }
   }
 
+  const stopsSim = target.mode === 'sim' && !opts.keepCluster;
   await verifyKubectl(tools);
   const ns = target.namespace;
   let deleteNamespace = false;
@@ -100,7 +101,7 @@ export async function down(raw: RawOptions, ctx: Context): Promise<DownResult> {
 
   const actions = [
     ...(deleteNamespace ? [`namespace ${ns} (context ${target.context})`] : []),
-    ...(target.mode === 'sim' ? ['the embedded cluster and its pod processes'] : []),
+    ...(stopsSim ? ['the embedded cluster and its pod processes'] : []),
     ...(opts.deleteCluster ? [`kind cluster "${target.cluster ?? ''}"`] : []),
   ];
   if (actions.length === 0) return result;
@@ -115,8 +116,7 @@ export async function down(raw: RawOptions, ctx: Context): Promise<DownResult> {
         `would call: GET+WATCH /api/v1/namespaces?fieldSelector=metadata.name=${ns} until it is gone`,
       );
     }
-    if (target.mode === 'sim')
-      ctx.printer.line('would stop: the embedded cluster (replica-demo sim stop)');
+    if (stopsSim) ctx.printer.line('would stop: the embedded cluster (replica-demo sim stop)');
     if (opts.deleteCluster) {
       ctx.printer.line(
         `would run: ${formatCommand('kind', ['delete', 'cluster', '--name', target.cluster ?? ''])}`,
@@ -153,7 +153,7 @@ export async function down(raw: RawOptions, ctx: Context): Promise<DownResult> {
     result.deletedNamespace = true;
   }
 
-  if (target.mode === 'sim') {
+  if (stopsSim) {
     const control = await import('../../sim/control.js');
     const progress = ctx.printer.progress('Stopping the embedded cluster');
     result.stoppedSim = await control.stopSim(ctx.home);

@@ -1,10 +1,7 @@
 import type { Context } from '../context.js';
 import { NotManagedError } from '../errors.js';
 import type { RawOptions } from '../program.js';
-import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, NAMESPACE } from '../core/names.js';
-import { formatCommand } from '../core/plan-up.js';
-import { resolveTarget, SIM_CONTEXT, simKubeconfigPath } from '../target.js';
-import { kubectlDeleteNamespace, kubectlGetObjects, targetArgs } from '../tools/kubectl.js';
+import { NAMESPACE } from '../core/names.js';
 import { isKindInstalled, kindClusters } from '../tools/kind.js';
 import { isDockerDaemonRunning } from '../tools/docker.js';
 import type { BlastResult } from '../render/blast.js';
@@ -188,17 +185,9 @@ function describeLeftover(flags: RawOptions, ctx: Context, simWasRunning: boolea
       remove: 'replica-demo down --sim --yes',
     };
   }
-  // `down --sim` would also stop an embedded cluster that was running before the tour.
-  const kubeconfig = simKubeconfigPath(ctx.home);
-  const args = [
-    'delete',
-    'namespace',
-    NAMESPACE,
-    ...targetArgs({ context: SIM_CONTEXT, kubeconfig }),
-  ];
   return {
     what: `namespace ${NAMESPACE} on the embedded cluster`,
-    remove: formatCommand('kubectl', args),
+    remove: 'replica-demo down --sim --keep-cluster --yes',
   };
 }
 
@@ -212,45 +201,9 @@ async function removeTourObjects(
   simWasRunning: boolean,
   down: Command,
 ): Promise<void> {
-  if (flags.sim === true && simWasRunning) await removeNamespaceOnly(flags, ctx);
-  else await down({ ...flags, yes: true, timeout: '120' }, ctx);
-}
-
-/** `down` without stopping the embedded cluster: the same label check, the same watched delete. */
-async function removeNamespaceOnly(flags: RawOptions, ctx: Context): Promise<void> {
-  const target = await resolveTarget(flags, ctx, { requireRunningSim: false });
-  const tools = { signal: ctx.signal, env: ctx.env };
-  const ns = target.namespace;
-  const [namespace] = await kubectlGetObjects(
-    [{ resource: 'namespace', name: ns }],
-    ns,
-    target,
-    tools,
-  );
-  if (namespace === undefined) return;
-  const labels =
-    (namespace as { metadata?: { labels?: Record<string, string> } }).metadata?.labels ?? {};
-  if (labels[MANAGED_BY_LABEL] !== MANAGED_BY_VALUE) {
-    throw new NotManagedError(
-      `Namespace ${ns} on context ${target.context} lacks the label ${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}, so replica-demo did not create it; nothing was deleted.`,
-    );
-  }
-  await kubectlDeleteNamespace(ns, target, tools);
-  const { kubeClients } = await import('../kube/client.js');
-  const { waitForNamespaceGone } = await import('../kube/deployment.js');
-  const progress = ctx.printer.progress(`Deleting namespace ${ns}`);
-  try {
-    const elapsed = await waitForNamespaceGone(kubeClients(target), {
-      namespace: ns,
-      timeoutMs: 120_000,
-      signal: ctx.signal,
-      onProgress: (text) => progress.update(text),
-    });
-    progress.succeed(`Deleted namespace ${ns} (${(elapsed / 1000).toFixed(1)} s)`);
-  } catch (error) {
-    progress.stop();
-    throw error;
-  }
+  // A cluster the user had running before the tour stays running after it.
+  const keepCluster = flags.sim === true && simWasRunning;
+  await down({ ...flags, yes: true, timeout: '120', keepCluster }, ctx);
 }
 
 /**

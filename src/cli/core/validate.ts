@@ -186,6 +186,8 @@ export interface DownOptions extends TargetFlags {
   namespace: string;
   timeoutSeconds: number;
   deleteCluster: boolean;
+  /** With the embedded cluster: remove the namespace only and leave the cluster running. */
+  keepCluster: boolean;
   dryRun: boolean;
   yes: boolean;
 }
@@ -199,6 +201,12 @@ export function validateDownOptions(raw: RawOptions): DownOptions {
       '--delete-cluster is for kind clusters; with --sim, `down` already stops the embedded cluster: drop --delete-cluster.',
     );
   }
+  const keepCluster = flag(raw, 'keepCluster');
+  if (keepCluster && deleteCluster) {
+    throw new UsageError(
+      '--keep-cluster and --delete-cluster contradict each other: drop one of them.',
+    );
+  }
   if (deleteCluster && target.context !== undefined && !target.context.startsWith('kind-')) {
     throw new UsageError(
       `--delete-cluster deletes a kind cluster, and ${target.context} is not a kind context; use --cluster NAME.`,
@@ -209,6 +217,7 @@ export function validateDownOptions(raw: RawOptions): DownOptions {
     namespace: target.namespace ?? NAMESPACE,
     timeoutSeconds,
     deleteCluster,
+    keepCluster,
     dryRun: flag(raw, 'dryRun'),
     yes: flag(raw, 'yes'),
   };
