@@ -1,7 +1,10 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execaSync } from 'execa';
 import { commandLines, sandbox, type Sandbox } from './fakes/harness.js';
+
+const hasPython = execaSync('python3', ['--version'], { reject: false }).exitCode === 0;
 
 /**
  * `down` against fake kubectl and kind. The deletion itself goes through kubectl; the wait
@@ -107,6 +110,40 @@ describe('down with fake tools', () => {
     expect(existsSync(path.join(home, 'state.json'))).toBe(true);
   });
 
-  // The y/N question needs a terminal on stdin and stderr; these tests run the CLI without one.
-  it.skip('asks y/N on stderr before deleting when a terminal is attached (needs a pseudo-terminal)', () => {});
+  describe.skipIf(!hasPython)(
+    'at a terminal (skipped: python3, used for the pseudo-terminal, is missing)',
+    () => {
+      const state = {
+        mode: 'kind',
+        context: 'kind-lesson',
+        cluster: 'lesson',
+        namespace: 'lesson-ns',
+      };
+      const ns = [{ ...ours[0], metadata: { ...ours[0]!.metadata, name: 'lesson-ns' } }];
+
+      it('asks y/N before deleting, and "n" deletes nothing', async () => {
+        const r = await box.run(['down'], {
+          home: homeWith(state),
+          env: { FAKE_KUBECTL_GET_FILE: box.writeJson('ns-n.json', ns) },
+          terminalAnswer: 'n',
+        });
+        expect(r.stdout).toContain('Delete namespace lesson-ns (context kind-lesson)? [y/N]');
+        expect(r.code).toBe(9);
+        expect(r.stdout).toContain('Not confirmed: nothing was deleted.');
+        expect(commandLines(r.calls).some((l) => l.startsWith('kubectl delete'))).toBe(false);
+      });
+
+      it('"y" deletes the namespace', async () => {
+        const r = await box.run(['down'], {
+          home: homeWith(state),
+          env: { FAKE_KUBECTL_GET_FILE: box.writeJson('ns-y.json', ns) },
+          terminalAnswer: 'y',
+        });
+        expect(r.stdout).toContain('[y/N]');
+        expect(commandLines(r.calls)).toContain(
+          'kubectl delete namespace lesson-ns --wait=false --context kind-lesson',
+        );
+      });
+    },
+  );
 });

@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const FAKES = path.join(ROOT, 'test', 'fakes', 'bin');
 export const CLI = path.join(ROOT, 'bin', 'replica-demo.js');
+const PTY_RUN = path.join(ROOT, 'test', 'fakes', 'pty-run.py');
 
 export type FakeTool = 'docker' | 'kind' | 'kubectl';
 
@@ -50,6 +51,11 @@ export interface Sandbox {
       home?: string;
       /** Sends SIGINT (Ctrl-C) once stderr so far contains this text. */
       interruptOn?: string;
+      /**
+       * Runs the CLI on a pseudo-terminal (a person at a terminal) and types this answer
+       * when `[y/N]` appears. Its stdout and stderr then arrive together, in `stdout`.
+       */
+      terminalAnswer?: string;
     },
   ): Promise<CliRun>;
   writeJson(name: string, value: unknown): string;
@@ -113,12 +119,17 @@ export function sandbox(): Sandbox {
       const log = path.join(dir, `calls${runs}.jsonl`);
       const home = options.home ?? path.join(dir, `home${runs}`);
       mkdirSync(home, { recursive: true });
-      const subprocess = execa(process.execPath, [CLI, ...args], {
+      const [file, fileArgs] =
+        options.terminalAnswer === undefined
+          ? [process.execPath, [CLI, ...args]]
+          : ['python3', [PTY_RUN, options.terminalAnswer, '[y/N]', process.execPath, CLI, ...args]];
+      const subprocess = execa(file, fileArgs, {
         reject: false,
         extendEnv: false,
         stdin: 'ignore',
         env: {
-          PATH: bin,
+          // python3 (for the pseudo-terminal) is looked up before PATH is narrowed to the fakes.
+          PATH: options.terminalAnswer === undefined ? bin : `${bin}:${process.env.PATH ?? ''}`,
           HOME: dir,
           KUBECONFIG: kubeconfig,
           REPLICA_DEMO_HOME: home,
