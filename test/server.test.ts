@@ -1,7 +1,7 @@
-import type { Server } from 'node:http';
+import http, { type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp, type AppOptions, type Clock } from '../src/server/app.js';
+import { createApp, createReplica, type AppOptions, type Clock } from '../src/server/app.js';
 import type { Identity } from '../src/server/identity.js';
 import { Lifecycle } from '../src/server/lifecycle.js';
 import { LOAD_MAX_MS, parseLoadQuery } from '../src/server/load.js';
@@ -358,5 +358,72 @@ describe('errors', () => {
     } finally {
       await server.close();
     }
+  });
+});
+
+describe('the request listener main.ts serves', () => {
+  let base: string;
+  let app: Running;
+  const lines: string[] = [];
+  let server: Server;
+  beforeAll(async () => {
+    app = await start();
+    const replica = createReplica(identity, fixedClock, {
+      log: (line) => lines.push(line),
+      startedAt: NOW - 1500,
+      appVersion: '9.8.7',
+    });
+    server = http.createServer(replica.listener);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    await app.close();
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  it('answers GET / exactly as the app route does, and logs it', async () => {
+    lines.length = 0;
+    const [fast, routed] = await Promise.all([fetch(`${base}/?n=1`), fetch(`${app.base}/?n=1`)]);
+    expect(await fast.text()).toBe(await routed.text());
+    for (const header of [
+      'content-type',
+      'x-pod-name',
+      'x-replica-id',
+      'x-node-name',
+      'x-pod-ip',
+    ]) {
+      expect(fast.headers.get(header)).toBe(routed.headers.get(header));
+    }
+    expect(lines).toEqual([LOG_LINE]);
+  });
+
+  it('answers HEAD / without logging it', async () => {
+    lines.length = 0;
+    const response = await fetch(`${base}/`, { method: 'HEAD' });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('x-pod-name')).toBe(identity.podName);
+    expect(lines).toEqual([]);
+  });
+
+  it('hands other paths, and the absolute form of /, to the app', async () => {
+    const info = await fetch(`${base}/info`);
+    expect(((await info.json()) as { app_version: string }).app_version).toBe('9.8.7');
+    const absolute = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const port = Number(new URL(base).port);
+      const req = http.request(
+        { host: '127.0.0.1', port, path: `${base}/`, method: 'GET' },
+        (res) => {
+          let body = '';
+          res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+    expect(absolute.status).toBe(200);
+    expect((JSON.parse(absolute.body) as { pod_name: string }).pod_name).toBe(identity.podName);
   });
 });

@@ -38,6 +38,27 @@ export function createApp(
   clock: Clock = Date.now,
   options: AppOptions = {},
 ): Express {
+  return createReplica(identity, clock, options).app;
+}
+
+/** The app, and the request listener that serves it with `GET /` answered up front. */
+export interface Replica {
+  readonly app: Express;
+  /**
+   * For `http.createServer`. `GET /` is what every blast hits, once per request, and
+   * Express's per-request setup (prototype swaps, a router walk, a final-handler closure)
+   * costs more than half the throughput of plain node:http; so this listener answers `/`
+   * itself, with the very function the app's own `/` route uses, and hands every other
+   * request to the app.
+   */
+  readonly listener: (req: IncomingMessage, res: ServerResponse) => void;
+}
+
+export function createReplica(
+  identity: Identity,
+  clock: Clock = Date.now,
+  options: AppOptions = {},
+): Replica {
   const lifecycle = options.lifecycle ?? new Lifecycle();
   const log = options.log ?? ((line: string) => void process.stdout.write(line));
   const logError = options.logError ?? ((line: string) => void process.stderr.write(line));
@@ -93,10 +114,23 @@ export function createApp(
     if (logProbes) log(logPrefix + new Date(clock()).toISOString() + logSuffix);
   }
 
+  /** `GET /` (and HEAD, which is answered but neither logged nor counted). */
+  function answerRoot(req: IncomingMessage, res: ServerResponse): void {
+    try {
+      const timestamp = new Date(clock()).toISOString();
+      if (req.method === 'GET') logRequest(timestamp);
+      sendJson(res, 200, `${rootPrefix}${timestamp}"}`);
+    } catch (error) {
+      respondToError(error, req, res);
+    }
+  }
+
   const app = express();
   app.disable('x-powered-by');
   // A per-response hash of a body that changes every millisecond buys nothing.
   app.set('etag', false);
+
+  app.get('/', (req, res) => answerRoot(req, res));
 
   app.get('/info', (_req, res) => {
     const now = clock();
@@ -201,35 +235,15 @@ export function createApp(
     respondToError(error, req, res);
   });
 
-  // `GET /` is what every blast hits, once per request. Express's per-request setup (two
-  // prototype swaps, a router walk, a final-handler closure) costs it more than half its
-  // throughput against plain node:http, so `/` is answered before that setup; every other
-  // path goes through Express as usual. The app stays an ordinary Express app to its callers.
-  const routed = app as unknown as { handle: RequestEntry };
-  const expressHandle = routed.handle.bind(app);
-  routed.handle = (req, res, next) => {
+  const listener = (req: IncomingMessage, res: ServerResponse): void => {
     if ((req.method === 'GET' || req.method === 'HEAD') && isRootPath(req.url)) {
-      try {
-        const timestamp = new Date(clock()).toISOString();
-        logRequest(timestamp);
-        sendJson(res, 200, `${rootPrefix}${timestamp}"}`);
-      } catch (error) {
-        respondToError(error, req, res);
-      }
-      return;
+      answerRoot(req, res);
+    } else {
+      app(req, res);
     }
-    expressHandle(req, res, next);
   };
-
-  return app;
+  return { app, listener };
 }
-
-/** How Express's app function hands a request to its router (`app(req, res)` calls it). */
-type RequestEntry = (
-  req: IncomingMessage,
-  res: ServerResponse,
-  next?: (error?: unknown) => void,
-) => void;
 
 /** `/` with or without a query string (the blast numbers its requests `/?n=1`, `/?n=2`...). */
 function isRootPath(url: string | undefined): boolean {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createApp } from './app.js';
+import { createReplica } from './app.js';
 import { resolveIdentity } from './identity.js';
 import { Lifecycle } from './lifecycle.js';
 
@@ -78,14 +78,14 @@ function start(env: NodeJS.ProcessEnv): void {
 
   const identity = resolveIdentity({ env });
   const lifecycle = new Lifecycle();
-  const app = createApp(identity, Date.now, {
+  const { listener } = createReplica(identity, Date.now, {
     lifecycle,
     log: batchedWriter(process.stdout),
     logProbes: env.LOG_PROBES === '1' || env.LOG_PROBES === 'true',
     appVersion: appVersion(),
   });
 
-  const server = http.createServer(app);
+  const server = http.createServer(listener);
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   server.headersTimeout = HEADERS_TIMEOUT_MS;
   server.requestTimeout = REQUEST_TIMEOUT_MS;
