@@ -170,8 +170,10 @@ export class ServiceProxy {
 
   private listen(l: Listener, port: number): void {
     const onError = (err: NodeJS.ErrnoException): void => {
-      if (port !== 0 && err.code === 'EACCES') {
-        // Ports below 1024 need privileges; an ephemeral port on the same address stands in.
+      if (port !== 0 && (err.code === 'EACCES' || err.code === 'EADDRINUSE')) {
+        // Ports below 1024 need privileges, and the port may be held by another listener on
+        // the address: an ephemeral port on the same address stands in (serviceTarget says
+        // which, and the curl image is pointed at it).
         this.listen(l, 0);
         return;
       }
