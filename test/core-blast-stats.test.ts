@@ -316,7 +316,11 @@ describe('render', () => {
       ...result,
       service: { ...result.service!, sessionAffinity: 'ClientIP' },
     };
-    expect(renderBlast(pinned, plain).join('\n')).toContain('sessionAffinity: ClientIP');
+    const text = renderBlast(pinned, plain).join('\n');
+    expect(text).toContain('sessionAffinity: ClientIP');
+    // Affinity decided the split, so the random-spread explanation would contradict it.
+    expect(text).not.toContain('Why it spreads');
     expect(renderBlast(result, plain).join('\n')).not.toContain('sessionAffinity');
+    expect(renderBlast(result, plain).join('\n')).toContain('Why it spreads');
   });
 });

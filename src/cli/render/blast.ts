@@ -105,12 +105,12 @@ export function renderService(result: ServiceResult, color: ChalkInstance): stri
     ...summaryLines(result, color),
   ];
   if (result.sessionAffinity === 'ClientIP') {
+    // Affinity, not chance, decides here: neither the evenness test nor "why it spreads" applies.
     out.push(
       '  The Service has sessionAffinity: ClientIP, so kube-proxy sends every connection from one',
       "  client address (here the Job's one pod) to the same pod, by default for 10800 s.",
     );
-  }
-  if (!result.keepAlive) {
+  } else if (!result.keepAlive) {
     out.push(`  ${result.evenness.sentence}`);
     const pods = result.histogram.rows.length;
     if (pods > 1) {
