@@ -1,4 +1,5 @@
-import type { KubeObject, OwnerReference, Store } from '../store.js';
+import type { KubeObject, OwnerReference, Store, WatchEvent } from '../store.js';
+import { matchesLabels, requirementsFromLabelSelector } from '../selectors.js';
 import { RESOURCE_TYPES, type ResourceType } from '../resources.js';
 import { specOf, statusOf, type Condition, type PodSpec } from './types.js';
 
@@ -111,4 +112,27 @@ export function removeQuietly(
 
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * The owners to sync when a dependent changes: its controller, when it has one of `ownerKind`;
+ * when it has none, every owner in its namespace whose selector matches it, since one of
+ * them may adopt it (as the real ReplicaSet and Deployment controllers do).
+ */
+export function ownersToSync(store: Store, ownerType: ResourceType, event: WatchEvent): string[] {
+  const dependent = event.object;
+  const namespace = dependent.metadata.namespace ?? '';
+  const owner = controllerOf(dependent);
+  if (owner) return owner.kind === ownerType.kind ? [`${namespace}/${owner.name}`] : [];
+  if (event.type === 'DELETED') return [];
+  return store
+    .list(ownerType, { namespace })
+    .items.filter((candidate) => {
+      const selector = requirementsFromLabelSelector(
+        specOf<{ selector?: Parameters<typeof requirementsFromLabelSelector>[0] }>(candidate)
+          .selector,
+      );
+      return selector.length > 0 && matchesLabels(selector, dependent.metadata.labels);
+    })
+    .map(keyOf);
 }

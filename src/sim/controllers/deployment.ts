@@ -5,6 +5,7 @@ import {
   DEPLOYMENTS,
   REPLICASETS,
   controllerOf,
+  ownersToSync,
   keyOf,
   ownedBy,
   ownerReference,
@@ -130,19 +131,7 @@ export class DeploymentController {
     this.unwatch.push(
       this.store.watch(DEPLOYMENTS, {}, (e) => this.queue.add(keyOf(e.object))),
       this.store.watch(REPLICASETS, {}, (e) => {
-        const owner = controllerOf(e.object);
-        if (!owner && e.type !== 'DELETED') {
-          const ns = e.object.metadata.namespace ?? '';
-          for (const d of this.store.list(DEPLOYMENTS, { namespace: ns }).items) {
-            const selector = requirementsFromLabelSelector(specOf<DeploymentSpec>(d).selector);
-            if (selector.length > 0 && matchesLabels(selector, e.object.metadata.labels)) {
-              this.queue.add(keyOf(d));
-            }
-          }
-        }
-        if (owner?.kind === 'Deployment') {
-          this.queue.add(`${e.object.metadata.namespace ?? ''}/${owner.name}`);
-        }
+        for (const key of ownersToSync(this.store, DEPLOYMENTS, e)) this.queue.add(key);
       }),
     );
   }

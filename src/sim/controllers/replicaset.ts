@@ -5,6 +5,7 @@ import {
   PODS,
   REPLICASETS,
   controllerOf,
+  ownersToSync,
   deletePod,
   isPodActive,
   isPodAvailable,
@@ -96,19 +97,7 @@ export class ReplicaSetController {
     this.unwatch.push(
       this.store.watch(REPLICASETS, {}, (e) => this.queue.add(keyOf(e.object))),
       this.store.watch(PODS, {}, (e) => {
-        const owner = controllerOf(e.object);
-        if (!owner && e.type !== 'DELETED') {
-          // An orphan: a ReplicaSet whose selector matches may adopt it.
-          for (const rs of this.store.list(REPLICASETS, {
-            namespace: e.object.metadata.namespace ?? '',
-          }).items) {
-            const selector = requirementsFromLabelSelector(specOf<ReplicaSetSpec>(rs).selector);
-            if (selector.length > 0 && matchesLabels(selector, e.object.metadata.labels))
-              this.queue.add(keyOf(rs));
-          }
-        }
-        if (owner?.kind === 'ReplicaSet')
-          this.queue.add(`${e.object.metadata.namespace ?? ''}/${owner.name}`);
+        for (const key of ownersToSync(this.store, REPLICASETS, e)) this.queue.add(key);
       }),
     );
   }
