@@ -6,65 +6,18 @@
 // Needs a Docker engine (`.ci/start-docker` starts one). Removes what it builds.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmod, copyFile, cp, mkdir, mkdtemp, realpath, rm, symlink } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
+import { importNodeRuntime } from '../scripts/node-base-image.mjs';
 
 const execFileAsync = promisify(execFile);
 const projectRoot = fileURLToPath(new URL('..', import.meta.url));
 const runId = randomBytes(4).toString('hex');
-const CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
 const { values: args } = parseArgs({ options: { base: { type: 'string' } } });
 
 async function run(file, argv, timeout = 900_000) {
   const { stdout } = await execFileAsync(file, argv, { timeout, maxBuffer: 64 * 1024 * 1024 });
   return stdout;
-}
-
-async function linkedLibraries(binary) {
-  const stdout = await run('ldd', [binary]);
-  return [...stdout.matchAll(/(?:=>\s*)?(\/\S+)\s+\(0x/g)].map((match) => match[1]);
-}
-
-/** node, the libraries it links, npm, /usr/bin/env and the CA bundle, laid out like the official images. */
-async function importNodeRuntime(workDir, tag) {
-  const rootfs = path.join(workDir, 'rootfs');
-  const place = async (from, to) => {
-    await mkdir(path.dirname(path.join(rootfs, to)), { recursive: true });
-    await copyFile(await realpath(from), path.join(rootfs, to));
-  };
-  const node = await realpath(process.execPath);
-  await place(node, '/usr/local/bin/node');
-  await chmod(path.join(rootfs, 'usr/local/bin/node'), 0o755);
-  await place('/usr/bin/env', '/usr/bin/env');
-  await chmod(path.join(rootfs, 'usr/bin/env'), 0o755);
-  const libraries = new Set([
-    ...(await linkedLibraries(node)),
-    ...(await linkedLibraries('/usr/bin/env')),
-  ]);
-  for (const library of libraries) await place(library, library);
-  await place(CA_BUNDLE, CA_BUNDLE);
-  const npm = path.resolve(path.dirname(node), '..', 'lib', 'node_modules', 'npm');
-  await cp(npm, path.join(rootfs, 'usr/local/lib/node_modules/npm'), {
-    recursive: true,
-    verbatimSymlinks: true,
-  });
-  await symlink('../lib/node_modules/npm/bin/npm-cli.js', path.join(rootfs, 'usr/local/bin/npm'));
-  await mkdir(path.join(rootfs, 'tmp'));
-  await chmod(path.join(rootfs, 'tmp'), 0o1777);
-  const tarball = path.join(workDir, 'node-runtime.tar');
-  await run('tar', ['-C', rootfs, '-cf', tarball, '.']);
-  await run('docker', [
-    'import',
-    '--change',
-    'ENV PATH=/usr/local/bin:/usr/bin:/bin',
-    '--change',
-    `ENV NODE_EXTRA_CA_CERTS=${CA_BUNDLE}`,
-    tarball,
-    tag,
-  ]);
 }
 
 /** Image ids descending from `ancestor` (the build stages' layers), children first. */
@@ -112,13 +65,12 @@ try {
 }
 
 if (process.exitCode !== 1) {
-  const workDir = await mkdtemp(path.join(os.tmpdir(), 'replica-demo-image-bench-'));
   const imported = args.base === undefined;
   const baseTag = args.base ?? `replica-demo-bench-node-base:${runId}`;
   const imageTag = `replica-demo-bench-server:${runId}`;
   let baseId = '';
   try {
-    if (imported) await importNodeRuntime(workDir, baseTag);
+    if (imported) await importNodeRuntime(baseTag);
     baseId = (await run('docker', ['image', 'inspect', '--format', '{{.Id}}', baseTag])).trim();
     await run('docker', [
       'build',
@@ -157,6 +109,5 @@ if (process.exitCode !== 1) {
       }
       await run('docker', ['rmi', baseTag]).catch(() => undefined);
     }
-    await rm(workDir, { recursive: true, force: true });
   }
 }

@@ -5,12 +5,10 @@
  */
 import { execa } from 'execa';
 import { randomBytes } from 'node:crypto';
-import { chmod, copyFile, cp, mkdir, mkdtemp, realpath, rm, symlink } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { importNodeRuntime } from '../scripts/node-base-image.mjs';
 
 const projectRoot = fileURLToPath(new URL('..', import.meta.url));
 const runId = randomBytes(4).toString('hex');
@@ -18,7 +16,6 @@ const baseTag = `replica-demo-test-node-base:${runId}`;
 const imageTag = `replica-demo-test-server:${runId}`;
 const containerName = `replica-demo-test-server-${runId}`;
 const podName = 'web-server-deployment-abc12-xyz9k';
-const CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
 
 async function dockerAnswers(): Promise<boolean> {
   const result = await execa('docker', ['info', '--format', '{{.ServerVersion}}'], {
@@ -33,59 +30,6 @@ const engineUp = await dockerAnswers();
 async function docker(args: string[], timeout = 120_000): Promise<string> {
   const result = await execa('docker', args, { timeout });
   return result.stdout;
-}
-
-/** The shared libraries `ldd` says a binary loads, the dynamic loader included. */
-async function linkedLibraries(binary: string): Promise<string[]> {
-  const { stdout } = await execa('ldd', [binary]);
-  const libraries: string[] = [];
-  for (const line of stdout.split('\n')) {
-    const match = /(?:=>\s*)?(\/\S+)\s+\(0x/.exec(line);
-    if (match?.[1] !== undefined) libraries.push(match[1]);
-  }
-  return libraries;
-}
-
-/**
- * A root filesystem laid out like the official Node images (node and npm under /usr/local),
- * with /usr/bin/env because npm's launcher starts with `#!/usr/bin/env node`.
- */
-async function importNodeRuntime(workDir: string): Promise<void> {
-  const rootfs = path.join(workDir, 'rootfs');
-  const place = async (from: string, to: string) => {
-    await mkdir(path.dirname(path.join(rootfs, to)), { recursive: true });
-    await copyFile(await realpath(from), path.join(rootfs, to));
-  };
-  const node = await realpath(process.execPath);
-  const env = '/usr/bin/env';
-  await place(node, '/usr/local/bin/node');
-  await chmod(path.join(rootfs, 'usr/local/bin/node'), 0o755);
-  await place(env, '/usr/bin/env');
-  await chmod(path.join(rootfs, 'usr/bin/env'), 0o755);
-  const libraries = new Set([...(await linkedLibraries(node)), ...(await linkedLibraries(env))]);
-  for (const library of libraries) await place(library, library);
-  await place(CA_BUNDLE, CA_BUNDLE);
-
-  const npm = path.resolve(path.dirname(node), '..', 'lib', 'node_modules', 'npm');
-  await cp(npm, path.join(rootfs, 'usr/local/lib/node_modules/npm'), {
-    recursive: true,
-    verbatimSymlinks: true,
-  });
-  await symlink('../lib/node_modules/npm/bin/npm-cli.js', path.join(rootfs, 'usr/local/bin/npm'));
-  await mkdir(path.join(rootfs, 'tmp'));
-  await chmod(path.join(rootfs, 'tmp'), 0o1777);
-
-  const tarball = path.join(workDir, 'node-runtime.tar');
-  await execa('tar', ['-C', rootfs, '-cf', tarball, '.']);
-  await docker([
-    'import',
-    '--change',
-    'ENV PATH=/usr/local/bin:/usr/bin:/bin',
-    '--change',
-    `ENV NODE_EXTRA_CA_CERTS=${CA_BUNDLE}`,
-    tarball,
-    baseTag,
-  ]);
 }
 
 /** The image ids that descend from `ancestor` (build stages included), children first. */
@@ -140,14 +84,12 @@ async function getWhenUp(url: string, deadlineMs: number): Promise<Response> {
 describe.skipIf(!engineUp)(
   engineUp ? 'server image' : 'server image (skipped: no Docker engine answers `docker info`)',
   () => {
-    let workDir = '';
     let baseId = '';
     let port = 0;
     let started = false;
 
     beforeAll(async () => {
-      workDir = await mkdtemp(path.join(os.tmpdir(), 'replica-demo-image-'));
-      await importNodeRuntime(workDir);
+      await importNodeRuntime(baseTag);
       baseId = (await docker(['image', 'inspect', '--format', '{{.Id}}', baseTag])).trim();
       await docker(
         [
@@ -203,7 +145,6 @@ describe.skipIf(!engineUp)(
         }
         await execa('docker', ['rmi', baseTag], { reject: false });
       }
-      if (workDir !== '') await rm(workDir, { recursive: true, force: true });
     }, 120_000);
 
     it('declares a numeric non-root user, port 8080 and an exec-form command', async () => {

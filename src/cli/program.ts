@@ -31,6 +31,12 @@ export function buildProgram(ctx: Context, version: string): Command {
     .option('--replicas <n>', 'number of replicas (1..50)', '5')
     .option('--create-cluster', 'create the kind cluster when it does not exist')
     .option('--no-build', 'do not build or load the image')
+    .addOption(
+      new Option(
+        '--base-image <image>',
+        "Node.js image the server image is built on (default: the Dockerfile's node:22-alpine)",
+      ).env('REPLICA_DEMO_BASE_IMAGE'),
+    )
     .option('--dry-run', 'print every command and API call, change nothing')
     .option('--timeout <s>', 'seconds to wait for the replicas to be ready', '180')
     .option('-y, --yes', 'do not ask; required to use a context that is not kind or embedded')

@@ -223,7 +223,7 @@ async function upRun(raw: RawOptions, run: Run): Promise<UpResult> {
   }
   ctx.printer.note(describeTarget(target));
 
-  const image = imageReference(await imageTag(packageRoot()));
+  const image = imageReference(await imageTag(packageRoot(), opts.baseImage));
   let built = false;
   let loadedNodes: string[] = [];
   let curlImage: CurlImageState = 'skipped';
@@ -270,7 +270,7 @@ async function ensureServerImage(
       `${ctx.printer.color.green('✔')} image ${image} already built (same sources, same tag): not rebuilding`,
     );
   } else {
-    const args = dockerBuildArgs(image, root, path.join(root, 'Dockerfile'));
+    const args = dockerBuildArgs(image, root, path.join(root, 'Dockerfile'), opts.baseImage);
     if (opts.dryRun) {
       ctx.printer.line(`would run: ${formatCommand('docker', args)}`);
     } else {
@@ -280,6 +280,7 @@ async function ensureServerImage(
       try {
         await dockerBuild(image, root, path.join(root, 'Dockerfile'), {
           ...run.tools,
+          ...(opts.baseImage !== undefined ? { baseImage: opts.baseImage } : {}),
           onLine: (line) => progress.update(`Building ${image}: ${line.trim().slice(0, 80)}`),
         });
       } catch (error) {

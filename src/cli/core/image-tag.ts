@@ -74,17 +74,26 @@ export function hashImageInputs(inputs: readonly ImageInput[]): string {
   return hash.digest('hex').slice(0, IMAGE_TAG_LENGTH);
 }
 
-/** The tag of the image built from `root`: same sources, same tag; any change, a new tag. */
-export async function imageTag(root: string): Promise<string> {
+/**
+ * The tag of the image built from `root`: same sources, same tag; any change, a new tag. A
+ * base image other than the Dockerfile's own is an input too, so it gets a tag of its own.
+ */
+export async function imageTag(root: string, baseImage?: string): Promise<string> {
   const paths = await imageInputs(root);
-  const inputs = await Promise.all(
+  const inputs: ImageInput[] = await Promise.all(
     paths.map(async (relative) => ({
       path: relative,
       content: await readFile(path.join(root, ...relative.split('/'))),
     })),
   );
+  if (baseImage !== undefined) {
+    inputs.push({ path: BASE_IMAGE_INPUT, content: Buffer.from(baseImage, 'utf8') });
+  }
   return hashImageInputs(inputs);
 }
+
+/** Not a file: the name under which `--base-image` enters the hash (no file has a colon here). */
+const BASE_IMAGE_INPUT = 'build-arg:BASE_IMAGE';
 
 /** `multi-replica-app:<tag>`. */
 export function imageReference(tag: string): string {

@@ -143,8 +143,20 @@ export interface UpOptions extends TargetFlags {
   timeoutSeconds: number;
   createCluster: boolean;
   build: boolean;
+  /** The Dockerfile's BASE_IMAGE; undefined keeps the Dockerfile's own. */
+  baseImage?: string;
   dryRun: boolean;
   yes: boolean;
+}
+
+/** An image reference as `docker build --build-arg` passes it on: one word, not a flag. */
+export function validateBaseImage(value: string): string {
+  if (value.trim() === '' || /\s/.test(value) || value.startsWith('-')) {
+    throw new UsageError(
+      `--base-image ${JSON.stringify(value)} is not an image reference; give one like node:22-alpine or registry.example/node:22 (or unset REPLICA_DEMO_BASE_IMAGE).`,
+    );
+  }
+  return value;
 }
 
 /** Every `up` flag, alone and in combination. Pure: no file, process or network. */
@@ -155,6 +167,7 @@ export function validateUpOptions(raw: RawOptions): UpOptions {
   const createCluster = flag(raw, 'createCluster');
   // commander turns `--no-build` into build: false and leaves it true otherwise.
   const build = raw.build !== false;
+  const baseImage = str(raw, 'baseImage');
   if (target.sim && createCluster) {
     throw new UsageError(
       '--sim and --create-cluster cannot be used together: --sim starts the embedded cluster itself, --create-cluster makes a kind cluster; drop one.',
@@ -177,6 +190,7 @@ export function validateUpOptions(raw: RawOptions): UpOptions {
     timeoutSeconds,
     createCluster,
     build,
+    ...(baseImage !== undefined ? { baseImage: validateBaseImage(baseImage) } : {}),
     dryRun: flag(raw, 'dryRun'),
     yes: flag(raw, 'yes'),
   };

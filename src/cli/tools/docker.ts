@@ -46,17 +46,23 @@ export async function dockerImageExists(image: string, options: ToolOptions): Pr
   return result.exitCode === 0;
 }
 
-export function dockerBuildArgs(image: string, contextDir: string, dockerfile: string): string[] {
-  return ['build', '--tag', image, '--file', dockerfile, contextDir];
+export function dockerBuildArgs(
+  image: string,
+  contextDir: string,
+  dockerfile: string,
+  baseImage?: string,
+): string[] {
+  const base = baseImage !== undefined ? ['--build-arg', `BASE_IMAGE=${baseImage}`] : [];
+  return ['build', '--tag', image, ...base, '--file', dockerfile, contextDir];
 }
 
 export async function dockerBuild(
   image: string,
   contextDir: string,
   dockerfile: string,
-  options: ToolOptions & { onLine?: (line: string) => void },
+  options: ToolOptions & { onLine?: (line: string) => void; baseImage?: string },
 ): Promise<void> {
-  const args = dockerBuildArgs(image, contextDir, dockerfile);
+  const args = dockerBuildArgs(image, contextDir, dockerfile, options.baseImage);
   const result = await runTool('docker', args, options);
   if (result.exitCode !== 0) {
     throw new OperationError(

@@ -1,0 +1,3 @@
+module replica-demo.local/runc-shim
+
+go 1.22
