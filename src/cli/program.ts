@@ -19,6 +19,13 @@ function clusterFlags(command: Command): Command {
     .option('-n, --namespace <ns>', `namespace (default: the one \`up\` used, else ${NAMESPACE})`);
 }
 
+function baseImageOption(): Option {
+  return new Option(
+    '--base-image <image>',
+    "Node.js image the server image is built on (default: the Dockerfile's node:22-alpine)",
+  ).env('REPLICA_DEMO_BASE_IMAGE');
+}
+
 export function buildProgram(ctx: Context, version: string): Command {
   const program = new Command('replica-demo')
     .description('See how a Kubernetes Service spreads traffic across replicas.')
@@ -31,12 +38,7 @@ export function buildProgram(ctx: Context, version: string): Command {
     .option('--replicas <n>', 'number of replicas (1..50)', '5')
     .option('--create-cluster', 'create the kind cluster when it does not exist')
     .option('--no-build', 'do not build or load the image')
-    .addOption(
-      new Option(
-        '--base-image <image>',
-        "Node.js image the server image is built on (default: the Dockerfile's node:22-alpine)",
-      ).env('REPLICA_DEMO_BASE_IMAGE'),
-    )
+    .addOption(baseImageOption())
     .option('--dry-run', 'print every command and API call, change nothing')
     .option('--timeout <s>', 'seconds to wait for the replicas to be ready', '180')
     .option('-y, --yes', 'do not ask; required to use a context that is not kind or embedded')
@@ -97,6 +99,7 @@ export function buildProgram(ctx: Context, version: string): Command {
     .description('the whole lesson, narrated: up, blast, keep-alive, kill-pod, blast, down')
     .option('--keep', 'leave the deployment running at the end')
     .option('--sim', 'use the embedded cluster even when a kind cluster is reachable')
+    .addOption(baseImageOption())
     .action(async (opts: RawOptions) => {
       const { tour } = await import('./commands/tour.js');
       await tour(opts, ctx);

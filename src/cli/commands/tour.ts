@@ -92,7 +92,17 @@ export async function tour(opts: RawOptions, ctx: Context): Promise<TourResult> 
       'Builds the server image (or uses the embedded one), deploys web-server-deployment with 5',
       'replicas and web-server-service in front, and waits until all 5 are ready.',
     ]);
-    await up({ ...flags, replicas: '5', timeout: '180', build: true }, ctx);
+    const baseImage = opts.baseImage;
+    await up(
+      {
+        ...flags,
+        replicas: '5',
+        timeout: '180',
+        build: true,
+        ...(typeof baseImage === 'string' ? { baseImage } : {}),
+      },
+      ctx,
+    );
 
     step(2, 'twenty requests, through the Service and through port-forward', [
       'One Job runs one curl that opens a new connection per request. The same twenty requests',
