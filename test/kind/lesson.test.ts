@@ -5,13 +5,16 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**
- * The lesson against a real kind cluster. Opt-in (`npm run test:kind`): it builds and loads
- * an image and changes the cluster, so it never runs by default, and it skips with one line
- * where no kind cluster is reachable.
+ * The lesson against a real kind cluster, as a user runs it: `up` without --sim (docker build,
+ * kind load, apply, wait), a blast through a real kube-proxy, a port-forward through a real
+ * kubelet, a real ReplicaSet replacing a killed pod, `down`, then the whole `tour`.
+ * Opt-in (`npm run test:kind`): it builds and loads an image and changes the cluster, so it
+ * never runs by default, and it skips with one line where no kind cluster answers.
  */
 
 const root = path.resolve(import.meta.dirname, '../..');
 const cli = path.join(root, 'bin/replica-demo.js');
+const NAMESPACE = 'multi-replica-web';
 
 async function reachableKindCluster(): Promise<string | undefined> {
   try {
@@ -19,7 +22,8 @@ async function reachableKindCluster(): Promise<string | undefined> {
       .split('\n')
       .map((line) => line.trim())
       .filter((line) => line !== '' && !line.startsWith('No kind clusters'));
-    const name = clusters[0];
+    const wanted = process.env.KIND_CLUSTER_NAME;
+    const name = wanted !== undefined ? clusters.find((c) => c === wanted) : clusters[0];
     if (!name) return undefined;
     await execa('kubectl', ['--context', `kind-${name}`, 'get', '--raw', '/readyz'], {
       timeout: 20_000,
@@ -36,7 +40,30 @@ if (!cluster)
     'kind suite skipped: no kind cluster is reachable (`kind get clusters` lists none that answers)',
   );
 
+interface PodCount {
+  pod: string;
+  node: string;
+  count: number;
+}
+interface BlastJson {
+  service: {
+    total: number;
+    errors: number;
+    pods: PodCount[];
+    chiSquare: { statistic: number; pValue: number };
+  };
+  portForward: { pod: string; total: number; errors: number; pods: PodCount[] };
+}
+interface KillJson {
+  killed: string;
+  replacement: string;
+  node: string;
+  recoverySeconds: number;
+  timeline: { event: string; atSeconds: number; detail?: string }[];
+}
+
 describe.skipIf(!cluster)(`the lesson on kind cluster ${cluster ?? ''}`, () => {
+  const context = `kind-${cluster ?? ''}`;
   let home: string;
   const run = (args: string[]) =>
     execa('node', [cli, ...args], {
@@ -44,6 +71,43 @@ describe.skipIf(!cluster)(`the lesson on kind cluster ${cluster ?? ''}`, () => {
       env: { REPLICA_DEMO_HOME: home, NO_COLOR: '1' },
       timeout: 540_000,
     });
+  const kubectl = (args: string[]) =>
+    execa('kubectl', ['--context', context, ...args], { reject: false, timeout: 60_000 });
+
+  async function readyPods(): Promise<{ name: string; node: string }[]> {
+    const result = await kubectl([
+      'get',
+      'pods',
+      '-n',
+      NAMESPACE,
+      '-l',
+      'app=web-server',
+      '-o',
+      'jsonpath={range .items[*]}{.metadata.name} {.spec.nodeName} {.status.containerStatuses[0].ready} {.metadata.deletionTimestamp}{"\\n"}{end}',
+    ]);
+    return result.stdout
+      .split('\n')
+      .map((line) => line.trim().split(' '))
+      .filter(([, , ready, deleting]) => ready === 'true' && deleting === undefined)
+      .map(([name = '', node = '']) => ({ name, node }));
+  }
+
+  async function workerNodes(): Promise<string[]> {
+    const result = await kubectl([
+      'get',
+      'nodes',
+      '-l',
+      '!node-role.kubernetes.io/control-plane',
+      '-o',
+      'jsonpath={.items[*].metadata.name}',
+    ]);
+    return result.stdout.split(' ').filter((name) => name !== '');
+  }
+
+  async function namespaceGone(): Promise<boolean> {
+    const result = await kubectl(['get', 'namespace', NAMESPACE]);
+    return result.exitCode !== 0 && /NotFound/.test(result.stderr);
+  }
 
   beforeAll(() => {
     home = mkdtempSync(path.join(os.tmpdir(), 'replica-demo-kind-'));
@@ -53,40 +117,103 @@ describe.skipIf(!cluster)(`the lesson on kind cluster ${cluster ?? ''}`, () => {
     rmSync(home, { recursive: true, force: true });
   });
 
-  it('brings up 5 ready replicas', async () => {
+  it('runs a kubectl within one minor version of the cluster (the supported skew)', async () => {
+    const version = await kubectl(['version', '-o', 'json']);
+    const parsed = JSON.parse(version.stdout) as {
+      clientVersion: { minor: string };
+      serverVersion: { minor: string };
+    };
+    const client = Number.parseInt(parsed.clientVersion.minor, 10);
+    const server = Number.parseInt(parsed.serverVersion.minor, 10);
+    expect(Math.abs(client - server)).toBeLessThanOrEqual(1);
+  });
+
+  it('up builds, loads and applies, and waits until 5 replicas are ready on the workers', async () => {
     const up = await run(['up', '--cluster', cluster ?? '']);
     expect(up.exitCode, up.stderr).toBe(0);
-    const pods = await execa('kubectl', [
-      '--context',
-      `kind-${cluster}`,
+    expect(up.stderr).toMatch(/5\/5 replicas ready/);
+    const pods = await readyPods();
+    expect(pods).toHaveLength(5);
+    const workers = await workerNodes();
+    expect(new Set(pods.map((p) => p.node))).toEqual(new Set(workers));
+
+    const image = await kubectl([
       'get',
-      'pods',
+      'deployment',
+      'web-server-deployment',
       '-n',
-      'multi-replica-web',
-      '-l',
-      'app=web-server',
+      NAMESPACE,
       '-o',
-      'jsonpath={range .items[*]}{.status.containerStatuses[0].ready}{"\\n"}{end}',
+      'jsonpath={.spec.template.spec.containers[0].image} {.spec.template.spec.containers[0].imagePullPolicy}',
     ]);
-    expect(pods.stdout.split('\n').filter((l) => l === 'true')).toHaveLength(5);
+    expect(image.stdout).toMatch(/^multi-replica-app:[0-9a-f]{12} IfNotPresent$/);
   });
 
-  it('spreads a Service blast over the replicas and port-forward over one', async () => {
+  it('spreads 200 requests through the Service over all 5 pods on both workers, and port-forward over one', async () => {
     const blast = await run(['blast', '--count', '200', '--json']);
     expect(blast.exitCode, blast.stderr).toBe(0);
-    const result = JSON.parse(blast.stdout) as {
-      service: { total: number; pods: { count: number }[] };
-      portForward: { pods: { count: number }[] };
-    };
+    const result = JSON.parse(blast.stdout) as BlastJson;
     expect(result.service.total).toBe(200);
-    expect(result.service.pods.filter((p) => p.count > 0).length).toBeGreaterThan(1);
-    expect(result.portForward.pods.filter((p) => p.count > 0)).toHaveLength(1);
+    expect(result.service.errors).toBe(0);
+    const answered = result.service.pods.filter((p) => p.count > 0);
+    expect(answered).toHaveLength(5);
+    expect(answered.reduce((sum, p) => sum + p.count, 0)).toBe(200);
+    expect(new Set(answered.map((p) => p.node))).toEqual(new Set(await workerNodes()));
+    expect(result.service.chiSquare.pValue).toBeGreaterThan(0.01);
+
+    expect(result.portForward.total).toBe(200);
+    expect(result.portForward.errors).toBe(0);
+    const forwarded = result.portForward.pods.filter((p) => p.count > 0);
+    expect(forwarded).toHaveLength(1);
+    expect(forwarded[0]?.pod).toBe(result.portForward.pod);
+    expect(forwarded[0]?.count).toBe(200);
+
+    // What the original lesson tells a learner to watch by hand.
+    const logs = await kubectl(['logs', '-n', NAMESPACE, '-l', 'app=web-server', '--tail=-1']);
+    expect(logs.stdout).toMatch(
+      /^\[\d{4}-\d\d-\d\dT[\d:.]+Z\] Request received by web-server-deployment-\S+-(\w{5}) \(Replica \1\)$/m,
+    );
   });
 
-  it('replaces a killed replica', async () => {
+  it('kill-pod deletes a replica and times the ReplicaSet replacing it', async () => {
+    const before = await readyPods();
     const kill = await run(['kill-pod', '--json']);
     expect(kill.exitCode, kill.stderr).toBe(0);
-    const result = JSON.parse(kill.stdout) as { killed: string; replacement: string };
+    const result = JSON.parse(kill.stdout) as KillJson;
+    expect(before.map((p) => p.name)).toContain(result.killed);
     expect(result.replacement).not.toBe(result.killed);
+    expect(before.map((p) => p.name)).not.toContain(result.replacement);
+    const events = result.timeline.map((e) => e.event);
+    for (const event of ['deleted', 'replacement-created', 'scheduled', 'ready', 'recovered']) {
+      expect(events).toContain(event);
+    }
+    const at = (event: string) => result.timeline.find((e) => e.event === event)?.atSeconds ?? -1;
+    expect(at('replacement-created')).toBeLessThanOrEqual(at('ready'));
+    expect(result.recoverySeconds).toBeGreaterThan(0);
+    expect(result.recoverySeconds).toBe(at('recovered'));
+
+    const after = await readyPods();
+    expect(after).toHaveLength(5);
+    expect(after.map((p) => p.name)).toContain(result.replacement);
+    expect(after.map((p) => p.name)).not.toContain(result.killed);
+  });
+
+  it('down removes the lesson and keeps the cluster', async () => {
+    const down = await run(['down', '--yes']);
+    expect(down.exitCode, down.stderr).toBe(0);
+    expect(await namespaceGone()).toBe(true);
+    const ready = await kubectl(['get', '--raw', '/readyz']);
+    expect(ready.stdout).toBe('ok');
+    const clusters = await execa('kind', ['get', 'clusters']);
+    expect(clusters.stdout.split('\n')).toContain(cluster);
+  });
+
+  it('tour runs the whole lesson and cleans up after itself', async () => {
+    const tour = await run(['tour']);
+    expect(tour.exitCode, tour.stderr).toBe(0);
+    expect(tour.stdout).toContain(`Using the kind cluster "${cluster ?? ''}"`);
+    expect(tour.stdout).toMatch(/Step 7 of 7/);
+    expect(tour.stdout).toMatch(/Back to 5\/5 ready in [\d.]+ s/);
+    expect(await namespaceGone()).toBe(true);
   });
 });
