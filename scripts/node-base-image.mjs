@@ -53,10 +53,7 @@ export async function importNodeRuntime(tag) {
       recursive: true,
       verbatimSymlinks: true,
     });
-    await symlink(
-      '../lib/node_modules/npm/bin/npm-cli.js',
-      path.join(rootfs, 'usr/local/bin/npm'),
-    );
+    await symlink('../lib/node_modules/npm/bin/npm-cli.js', path.join(rootfs, 'usr/local/bin/npm'));
     await mkdir(path.join(rootfs, 'tmp'));
     await chmod(path.join(rootfs, 'tmp'), 0o1777);
     const tarball = path.join(workDir, 'node-runtime.tar');

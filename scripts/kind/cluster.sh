@@ -320,7 +320,8 @@ build_cluster_images() {
   build_curl_image
 }
 
-# The curl image the blast Job names, made of this machine's curl and the libraries it loads.
+# The curl image the blast Job names, made of this machine's curl and the libraries it loads,
+# with a shell for an entrypoint that behaves like the published image's.
 build_curl_image() {
   local tag
   tag=$(sed -n "s/^export const CURL_IMAGE = '\(.*\)';/\1/p" "$root/src/cli/core/names.ts")
@@ -333,8 +334,11 @@ build_curl_image() {
   mkdir -p "$dir/usr/bin" "$dir/tmp" "$dir/etc/ssl/certs"
   chmod 1777 "$dir/tmp"
   cp "$curl_bin" "$dir/usr/bin/curl"
+  mkdir -p "$dir/bin" "$dir/usr/local/bin"
+  cp "$(readlink -f /bin/sh)" "$dir/bin/sh"
+  install -m 0755 "$here/curl-entrypoint.sh" "$dir/usr/local/bin/entrypoint.sh"
   local lib
-  for lib in $(ldd "$curl_bin" | grep -oE '/[^ ]+' | sort -u); do
+  for lib in $({ ldd "$curl_bin"; ldd "$(readlink -f /bin/sh)"; } | grep -oE '/[^ ]+' | sort -u); do
     mkdir -p "$dir$(dirname "$lib")"
     cp -L "$lib" "$dir$lib"
   done
@@ -343,7 +347,8 @@ build_curl_image() {
   printf 'curl_group:x:101:\n' >"$dir/etc/group"
   note "image $tag (this machine's $(curl --version | head -n 1 | cut -d' ' -f1-2))"
   tar -C "$dir" --numeric-owner -c . | docker import \
-    --change 'ENV PATH=/usr/bin' --change 'USER 100' --change 'ENTRYPOINT ["curl"]' \
+    --change 'ENV PATH=/usr/local/bin:/usr/bin:/bin' --change 'USER 100' \
+    --change 'ENTRYPOINT ["/usr/local/bin/entrypoint.sh"]' \
     --change "LABEL org.opencontainers.image.description=\"$(curl --version | head -n 1 | cut -d' ' -f1-2) from the machine that built the cluster\"" \
     - "$tag" >/dev/null
   rm -rf "$dir"

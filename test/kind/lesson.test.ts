@@ -109,6 +109,30 @@ describe.skipIf(!cluster)(`the lesson on kind cluster ${cluster ?? ''}`, () => {
     return result.exitCode !== 0 && /NotFound/.test(result.stderr);
   }
 
+  /** Runs `kubectl port-forward svc/web-server-service` and asks who answers through it. */
+  async function podKubectlPortForwardPicks(): Promise<string> {
+    const forward = execa(
+      'kubectl',
+      ['--context', context, 'port-forward', '-n', NAMESPACE, 'svc/web-server-service', ':80'],
+      { reject: false, buffer: false },
+    );
+    try {
+      const port = await new Promise<number>((resolve, reject) => {
+        let seen = '';
+        forward.stdout.on('data', (chunk: Buffer) => {
+          seen += chunk.toString();
+          const match = /Forwarding from 127\.0\.0\.1:(\d+)/.exec(seen);
+          if (match?.[1] !== undefined) resolve(Number(match[1]));
+        });
+        void forward.then((r) => reject(new Error(`port-forward ended: ${String(r.exitCode)}`)));
+      });
+      const response = await fetch(`http://127.0.0.1:${port}/`);
+      return ((await response.json()) as { pod_name: string }).pod_name;
+    } finally {
+      forward.kill();
+    }
+  }
+
   beforeAll(() => {
     home = mkdtempSync(path.join(os.tmpdir(), 'replica-demo-kind-'));
   });
@@ -167,6 +191,9 @@ describe.skipIf(!cluster)(`the lesson on kind cluster ${cluster ?? ''}`, () => {
     expect(forwarded).toHaveLength(1);
     expect(forwarded[0]?.pod).toBe(result.portForward.pod);
     expect(forwarded[0]?.count).toBe(200);
+
+    // The pod blast named is the one `kubectl port-forward svc/...` itself picks.
+    expect(await podKubectlPortForwardPicks()).toBe(result.portForward.pod);
 
     // What the original lesson tells a learner to watch by hand.
     const logs = await kubectl(['logs', '-n', NAMESPACE, '-l', 'app=web-server', '--tail=-1']);
