@@ -11,6 +11,8 @@ import { kindClusters, kindDeleteCluster } from '../tools/kind.js';
 import {
   kubectlDeleteNamespace,
   kubectlDeleteNamespaceArgs,
+  kubectlDeleteWorkloads,
+  kubectlDeleteWorkloadsArgs,
   kubectlGetObjects,
   verifyKubectl,
 } from '../tools/kubectl.js';
@@ -110,6 +112,9 @@ export async function down(raw: RawOptions, ctx: Context): Promise<DownResult> {
   if (opts.dryRun) {
     if (deleteNamespace) {
       ctx.printer.line(
+        `would run: ${formatCommand('kubectl', kubectlDeleteWorkloadsArgs(ns, target, opts.timeoutSeconds))}`,
+      );
+      ctx.printer.line(
         `would run: ${formatCommand('kubectl', kubectlDeleteNamespaceArgs(ns, target))}`,
       );
       ctx.printer.line(
@@ -133,6 +138,19 @@ export async function down(raw: RawOptions, ctx: Context): Promise<DownResult> {
   }
 
   if (deleteNamespace) {
+    const stopping = ctx.printer.progress(
+      `Stopping the pods in ${ns} (each drains its connections first)`,
+    );
+    const stoppedAt = Date.now();
+    try {
+      await kubectlDeleteWorkloads(ns, target, opts.timeoutSeconds, tools);
+    } catch (error) {
+      stopping.stop();
+      throw error;
+    }
+    stopping.succeed(
+      `Stopped the pods in ${ns} (${((Date.now() - stoppedAt) / 1000).toFixed(1)} s)`,
+    );
     await kubectlDeleteNamespace(ns, target, tools);
     const { kubeClients } = await import('../kube/client.js');
     const { waitForNamespaceGone } = await import('../kube/deployment.js');

@@ -200,6 +200,41 @@ export async function kubectlApply(
     .filter((l) => l !== '');
 }
 
+/**
+ * The namespace's workloads and their pods, deleted gracefully and waited for. Deleting the
+ * namespace alone takes much longer: Kubernetes' namespace controller starts 5 s after the
+ * namespace is deleted, finds pods still inside (in their preStop wait and drain), and then
+ * waits half their grace period (30 s here) before it looks again.
+ */
+export function kubectlDeleteWorkloadsArgs(
+  namespace: string,
+  target: KubectlTarget,
+  timeoutSeconds: number,
+): string[] {
+  return [
+    'delete',
+    'deployments,replicasets,jobs,pods',
+    '--all',
+    '--namespace',
+    namespace,
+    '--wait=true',
+    `--timeout=${timeoutSeconds}s`,
+    ...targetArgs(target),
+  ];
+}
+
+export async function kubectlDeleteWorkloads(
+  namespace: string,
+  target: KubectlTarget,
+  timeoutSeconds: number,
+  options: ToolOptions,
+): Promise<void> {
+  const args = kubectlDeleteWorkloadsArgs(namespace, target, timeoutSeconds);
+  const result = await runTool('kubectl', args, options);
+  if (result.exitCode !== 0)
+    throw failure(`\`kubectl delete\` of the workloads in ${namespace}`, target, result);
+}
+
 export function kubectlDeleteNamespaceArgs(namespace: string, target: KubectlTarget): string[] {
   // --wait=false: the wait is ours, with progress, through the API watch.
   return ['delete', 'namespace', namespace, '--wait=false', ...targetArgs(target)];
