@@ -24,7 +24,7 @@ source "$here/versions.sh"
 cluster=${KIND_CLUSTER_NAME:-kind}
 cache=${REPLICA_DEMO_KIND_CACHE:-$HOME/.cache/replica-demo/kind}
 bin="$cache/bin"
-min_free_gb=20
+min_free_gb=${REPLICA_DEMO_KIND_MIN_FREE_GB:-20}
 arch=amd64
 k8s_minor=${KUBERNETES_VERSION#v}
 k8s_minor=${k8s_minor%.*}
