@@ -25,9 +25,6 @@ cluster=${KIND_CLUSTER_NAME:-kind}
 cache=${REPLICA_DEMO_KIND_CACHE:-$HOME/.cache/replica-demo/kind}
 bin="$cache/bin"
 min_free_gb=${REPLICA_DEMO_KIND_MIN_FREE_GB:-20}
-arch=amd64
-k8s_minor=${KUBERNETES_VERSION#v}
-k8s_minor=${k8s_minor%.*}
 
 say() { printf '==> %s\n' "$*"; }
 note() { printf '    %s\n' "$*"; }
@@ -196,18 +193,9 @@ build_plain_module() {
   mv "$out.tmp" "$out"
 }
 
-build_coredns() {
-  local out="$bin/coredns-$COREDNS_VERSION"
-  [ -x "$out/coredns" ] && return 0
-  say "building CoreDNS $COREDNS_VERSION from github.com/coredns/coredns"
-  stage="the CoreDNS build"
-  rm -rf "$out.tmp" && mkdir -p "$out.tmp"
-  CGO_ENABLED=0 GOBIN="$out.tmp" go install -trimpath -ldflags "-s -w" "github.com/coredns/coredns@$COREDNS_VERSION"
-  mv "$out.tmp" "$out"
-}
-
 build_runc_shim() {
-  local out="$bin/runc-shim-$(sha256sum "$here/runc-shim/main.go" | cut -c1-12)"
+  local out
+  out="$bin/runc-shim-$(sha256sum "$here/runc-shim/main.go" | cut -c1-12)"
   [ -x "$out/runc-shim" ] && { shim="$out/runc-shim"; return 0; }
   say "building the runc wrapper (scripts/kind/runc-shim)"
   rm -rf "$out.tmp" && mkdir -p "$out.tmp"
@@ -234,9 +222,9 @@ proxy_packages=iptables,conntrack,ipset,kmod,iproute2
 
 rootfs() {
   # rootfs NAME PACKAGES: a Debian root filesystem, as a tarball.
-  local name=$1 packages=$2
+  local name=$1 include=$2
   local key
-  key=$(printf '%s %s' "$DEBIAN_SUITE" "$packages" | sha256sum | cut -c1-12)
+  key=$(printf '%s %s' "$DEBIAN_SUITE" "$include" | sha256sum | cut -c1-12)
   local out="$cache/rootfs/$name-$DEBIAN_SUITE-$key.tar"
   if [ ! -s "$out" ]; then
     command -v debootstrap >/dev/null || {
@@ -247,7 +235,7 @@ rootfs() {
     stage="debootstrap of the $name root filesystem"
     local dir="$cache/rootfs/$name.tmp"
     rm -rf "$dir" && mkdir -p "$dir"
-    debootstrap --variant=minbase --include="$packages" "$DEBIAN_SUITE" "$dir" http://deb.debian.org/debian >"$cache/rootfs/$name.log" 2>&1 ||
+    debootstrap --variant=minbase --include="$include" "$DEBIAN_SUITE" "$dir" http://deb.debian.org/debian >"$cache/rootfs/$name.log" 2>&1 ||
       die "debootstrap failed; see $cache/rootfs/$name.log" "$(tail -n 3 "$cache/rootfs/$name.log")"
     rm -rf "$dir/var/cache/apt/archives/"*.deb "$dir/var/lib/apt/lists/"*
     tar -C "$dir" --numeric-owner -cf "$out.tmp" .
@@ -394,7 +382,8 @@ build_node_image() {
   local k="$bin/kubernetes-$KUBERNETES_VERSION"
   cp "$k/kubeadm" "$k/kubelet" "$k/kubectl" "$ctx/"
   cp "$here/node/node.Dockerfile" "$ctx/Dockerfile"
-  local base="replica-demo/kind-node-base:$KUBERNETES_VERSION-$(node_image_key)"
+  local base
+  base="replica-demo/kind-node-base:$KUBERNETES_VERSION-$(node_image_key)"
   docker build --quiet --build-arg "ROOTFS=$rootfs_image" --build-arg "PAUSE_IMAGE=registry.k8s.io/pause:$PAUSE_VERSION" \
     -t "$base" "$ctx" >/dev/null
   rm -rf "$ctx"
@@ -518,7 +507,7 @@ build_all() {
   build_plain_module kind sigs.k8s.io/kind "$KIND_VERSION" sigs.k8s.io/kind kind
   build_kubernetes
   build_etcd
-  build_coredns
+  build_plain_module coredns github.com/coredns/coredns "$COREDNS_VERSION" github.com/coredns/coredns coredns
   build_plain_module crictl sigs.k8s.io/cri-tools "$CRICTL_VERSION" sigs.k8s.io/cri-tools/cmd/crictl crictl
   build_pause
   build_cluster_images
