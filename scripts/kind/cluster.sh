@@ -119,7 +119,7 @@ tools_file() {
 build_kubernetes() {
   local out="$bin/kubernetes-$KUBERNETES_VERSION"
   [ -x "$out/kube-proxy" ] && return 0
-  say "building Kubernetes $KUBERNETES_VERSION from the k8s.io/kubernetes module (about 20 minutes on 2 cores)"
+  say "building Kubernetes $KUBERNETES_VERSION from the k8s.io/kubernetes module (about 10 minutes on 2 cores)"
   stage="the Kubernetes build"
   local work="$cache/src/kubernetes-$KUBERNETES_VERSION"
   mkdir -p "$work"
