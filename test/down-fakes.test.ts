@@ -52,6 +52,7 @@ describe('down with fake tools', () => {
     expect(commandLines(r.calls)).toEqual([
       'kubectl version --client',
       'kubectl get namespace/lesson-ns --namespace lesson-ns --ignore-not-found --output json --context kind-lesson',
+      'kubectl delete deployments,replicasets,jobs,pods --all --namespace lesson-ns --wait=true --timeout=120s --context kind-lesson',
       'kubectl delete namespace lesson-ns --wait=false --context kind-lesson',
     ]);
     expect(r.code).toBe(8);
@@ -70,6 +71,9 @@ describe('down with fake tools', () => {
       env: { FAKE_KUBECTL_GET_FILE: box.writeJson('ours.json', ours) },
     });
     expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(
+      'would run: kubectl delete deployments,replicasets,jobs,pods --all --namespace multi-replica-web --wait=true --timeout=120s --context kind-kind',
+    );
     expect(r.stdout).toContain(
       'would run: kubectl delete namespace multi-replica-web --wait=false --context kind-kind',
     );

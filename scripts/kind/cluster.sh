@@ -37,18 +37,34 @@ die() {
 # --- what is left after an interrupt -------------------------------------------------------
 
 stage=""
+# Scratch space for this run (root filesystems being assembled, image contexts), removed on
+# every exit; the build container of the node image likewise.
+scratch=""
+builder=""
+cleanup() {
+  [ -n "$builder" ] && docker rm -f "$builder" >/dev/null 2>&1
+  [ -n "$scratch" ] && rm -rf "$scratch"
+  return 0
+}
+trap cleanup EXIT
+# A new folder in this run's scratch space (made by build_all, outside any subshell).
+scratch_dir() { mktemp -d "$scratch/XXXXXX"; }
+
 on_interrupt() {
   trap - INT TERM
   printf '\ncluster:kind: interrupted during %s.\n' "${stage:-start-up}" >&2
   case "$stage" in
     "cluster creation")
       printf '  Removing the half-made cluster "%s"...\n' "$cluster" >&2
-      "$bin/kind" delete cluster --name "$cluster" >/dev/null 2>&1 || true
-      printf '  Removed. Built artifacts stay in %s; run the same command again to resume.\n' "$cache" >&2
+      if kind_cmd delete cluster --name "$cluster" >&2; then
+        printf '  Removed. Built artifacts stay in %s; run the same command again to resume.\n' "$cache" >&2
+      else
+        printf '  It could not be removed: run %s delete cluster --name %s\n' "$bin/kind-$KIND_VERSION/kind" "$cluster" >&2
+      fi
       ;;
     *)
-      printf '  Nothing half-made is kept: finished artifacts stay in %s and the next run resumes\n' "$cache" >&2
-      printf '  from there. Remove everything with: rm -rf %s\n' "$cache" >&2
+      printf '  Finished artifacts stay in %s; unfinished ones (*.tmp) are replaced by the next run,\n' "$cache" >&2
+      printf '  which resumes from there. Remove everything with: rm -rf %s\n' "$cache" >&2
       ;;
   esac
   exit 130
@@ -60,8 +76,12 @@ trap on_interrupt INT TERM
 check_host() {
   [ "$(id -u)" = 0 ] ||
     die "it must run as root: debootstrap builds the node's root filesystem, and on hosts that lack a capability the Docker engine gets a runtime wrapper." \
-      "Run it again with sudo: sudo npm run cluster:kind" 2
+      "Run it as root (for example in sudo -i), and npm run test:kind as root too." 2
   command -v go >/dev/null || die "Go is not installed (go not on PATH)." "Install Go 1.24 or newer (https://go.dev/dl/)." 2
+  local tool
+  for tool in cc node jq; do
+    command -v "$tool" >/dev/null || die "$tool is not installed; the build needs it (cc builds pause statically, node makes the server's base image, jq edits JSON)." "Install it (Debian: apt-get install gcc libc6-dev nodejs jq)." 2
+  done
   command -v docker >/dev/null || die "The docker command is not installed." "Install a Docker engine (Debian: apt-get install docker.io)." 3
   docker info >/dev/null 2>&1 ||
     die "The Docker engine is not reachable (docker info fails)." "Start it: bash .ci/start-docker (or systemctl start docker)." 4
@@ -94,9 +114,9 @@ print_versions() {
 
 # --- Go builds ------------------------------------------------------------------------------
 
-# go_module_build NAME DIR MAIN_PACKAGE... : builds the given main packages of a module that
-# cannot be `go install`ed as it is (its go.mod replaces modules with local folders), from a
-# go.mod of our own in DIR that requires it and pins the replaced modules to published ones.
+# go_build_into DIR OUT LDFLAGS PACKAGE...: builds main packages of a module that cannot be
+# `go install`ed as it is (its go.mod replaces modules with local folders), from the go.mod of
+# our own in DIR that requires it and pins the replaced modules to published ones.
 go_build_into() {
   local dir=$1 out=$2 ldflags=$3
   shift 3
@@ -264,7 +284,7 @@ single_binary_image() {
   local tag=$1 binary=$2 inside=${3:-/usr/local/bin/$(basename "$2")}
   image_exists "$tag" && return 0
   local dir
-  dir=$(mktemp -d)
+  dir=$(scratch_dir)
   mkdir -p "$dir$(dirname "$inside")" "$dir/tmp" "$dir/etc/ssl/certs"
   chmod 1777 "$dir/tmp"
   cp "$binary" "$dir$inside"
@@ -288,7 +308,7 @@ build_cluster_images() {
   if ! image_exists "$tag"; then
     rootfs proxy "$proxy_packages"
     local dir
-    dir=$(mktemp -d)
+    dir=$(scratch_dir)
     tar -C "$dir" -xf "$rootfs_tar"
     cp "$k/kube-proxy" "$dir/usr/local/bin/kube-proxy"
     import_image "$tag" "$dir" '["/usr/local/bin/kube-proxy"]'
@@ -298,7 +318,7 @@ build_cluster_images() {
   if ! image_exists "$podnet_image"; then
     rootfs proxy "$proxy_packages"
     local dir
-    dir=$(mktemp -d)
+    dir=$(scratch_dir)
     tar -C "$dir" -xf "$rootfs_tar"
     cp "$k/kubectl" "$dir/usr/local/bin/kubectl"
     install -m 0755 "$here/node/podnet" "$dir/usr/local/bin/podnet"
@@ -317,7 +337,7 @@ build_curl_image() {
   image_exists "$tag" && return 0
   command -v curl >/dev/null || die "curl is not installed; the blast image is made from it." "Install curl." 2
   local dir curl_bin
-  dir=$(mktemp -d)
+  dir=$(scratch_dir)
   curl_bin=$(readlink -f "$(command -v curl)")
   mkdir -p "$dir/usr/bin" "$dir/tmp" "$dir/etc/ssl/certs"
   chmod 1777 "$dir/tmp"
@@ -374,7 +394,7 @@ build_node_image() {
   image_exists "$rootfs_image" || docker import "$rootfs_tar" "$rootfs_image" >/dev/null
 
   local ctx
-  ctx=$(mktemp -d)
+  ctx=$(scratch_dir)
   cp -r "$base_files" "$ctx/files"
   chmod -R u+w "$ctx/files"
   cp "$shim" "$ctx/runc-shim"
@@ -399,11 +419,9 @@ build_node_image() {
     "registry.k8s.io/pause:$PAUSE_VERSION"
     "$podnet_image"
   )
-  local builder="replica-demo-node-build-$$"
+  builder="replica-demo-node-build-$$"
   docker rm -f "$builder" >/dev/null 2>&1 || true
   docker run -d --name "$builder" --entrypoint sleep --security-opt seccomp=unconfined "$base" infinity >/dev/null
-  # shellcheck disable=SC2064
-  trap "docker rm -f $builder >/dev/null 2>&1 || true" EXIT
   docker exec "$builder" sh -c 'printf %s "$1" >/kind/version' sh "$KUBERNETES_VERSION"
   docker exec "$builder" mkdir -p /kind/manifests
   sed "s#PODNET_IMAGE#$podnet_image#" "$here/node/default-cni.yaml" |
@@ -420,7 +438,7 @@ build_node_image() {
     --change 'CMD []' \
     "$builder" "$node_image" >/dev/null
   docker rm -f "$builder" >/dev/null
-  trap - EXIT
+  builder=""
   note "node image $node_image"
 }
 
@@ -430,19 +448,20 @@ build_node_image() {
 # and fails ("unable to apply caps: operation not permitted") where the host's bounding set
 # lacks one. Only there, register the wrapper as the engine's default runtime.
 ensure_runtime() {
-  local missing
+  local missing last full
   missing=$(awk '/^CapBnd:/ { print $2 }' /proc/self/status)
-  # Bit 24 is CAP_SYS_RESOURCE, the one such hosts were seen to lack.
-  if (((0x$missing >> 24) & 1)); then
+  last=$(cat /proc/sys/kernel/cap_last_cap)
+  full=$(((1 << (last + 1)) - 1))
+  if (((0x$missing & full) == full)); then
     note "capability bounding set $missing is complete: the Docker engine's runtime is left as it is"
     return 0
   fi
   local installed=/usr/local/sbin/replica-demo-runc-shim
   if [ "$(docker info --format '{{.DefaultRuntime}}')" = "replica-demo-runc" ] && cmp -s "$shim" "$installed"; then
-    note "this host lacks CAP_SYS_RESOURCE; the Docker engine already runs containers through $installed"
+    note "this host lacks capabilities; the Docker engine already runs containers through $installed"
     return 0
   fi
-  say "this host's capability bounding set ($missing) lacks CAP_SYS_RESOURCE: privileged containers fail"
+  say "this host's capability bounding set ($missing) lacks capabilities (CAP_SYS_RESOURCE where seen): privileged containers fail"
   note "registering $installed (drops capabilities the host lacks, then runs runc) as the Docker engine's default runtime"
   install -m 0755 "$shim" "$installed"
   local config=/etc/docker/daemon.json
@@ -460,7 +479,9 @@ ensure_runtime() {
     if command -v systemctl >/dev/null && systemctl is-active --quiet docker 2>/dev/null; then
       systemctl reload docker
     else
-      kill -HUP "$(pidof dockerd)"
+      local pid
+      pid=$(pidof -s dockerd) || die "no dockerd process to reload; $config is written." "Restart the Docker engine and run this again."
+      kill -HUP "$pid"
     fi
     sleep 1
   fi
@@ -472,9 +493,27 @@ ensure_runtime() {
 
 kind_cmd() { "$bin/kind-$KIND_VERSION/kind" "$@"; }
 
+cluster_exists() {
+  local clusters
+  clusters=$(kind_cmd get clusters 2>/dev/null) || return 1
+  grep -qx "$cluster" <<<"$clusters"
+}
+
+cluster_answers() {
+  "$bin/kubernetes-$KUBERNETES_VERSION/kubectl" --context "kind-$cluster" get --raw /readyz >/dev/null 2>&1
+}
+
+# Before anything is built: a cluster of that name that does not answer is refused now.
+check_existing_cluster() {
+  [ -x "$bin/kind-$KIND_VERSION/kind" ] && [ -x "$bin/kubernetes-$KUBERNETES_VERSION/kubectl" ] || return 0
+  if cluster_exists && ! cluster_answers; then
+    die "kind cluster \"$cluster\" exists but does not answer." "Delete it (scripts/kind/cluster.sh delete) and run this again." 8
+  fi
+}
+
 create_cluster() {
-  if kind_cmd get clusters 2>/dev/null | grep -qx "$cluster"; then
-    if "$bin/kubernetes-$KUBERNETES_VERSION/kubectl" --context "kind-$cluster" get --raw /readyz >/dev/null 2>&1; then
+  if cluster_exists; then
+    if cluster_answers; then
       say "kind cluster \"$cluster\" already exists and answers"
       return 0
     fi
@@ -500,6 +539,9 @@ link_tools() {
 
 build_all() {
   check_host
+  check_existing_cluster
+  mkdir -p "$cache/tmp"
+  scratch=$(mktemp -d "$cache/tmp/run.XXXXXX")
   print_versions
   local started=$SECONDS
   build_runc_shim
@@ -536,7 +578,7 @@ case "${1:-create}" in
       "coredns-$COREDNS_VERSION/coredns" "crictl-$CRICTL_VERSION/crictl" "pause-$KUBERNETES_VERSION/pause"; do
       if [ -x "$bin/$f" ]; then echo "built    $f"; else echo "missing  $f"; fi
     done
-    if [ -x "$bin/kind-$KIND_VERSION/kind" ] && kind_cmd get clusters 2>/dev/null | grep -qx "$cluster"; then
+    if [ -x "$bin/kind-$KIND_VERSION/kind" ] && cluster_exists; then
       echo "cluster  $cluster exists"
     else
       echo "cluster  $cluster does not exist"

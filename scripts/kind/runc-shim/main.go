@@ -30,9 +30,10 @@ var capabilityNames = []string{
 }
 
 func main() {
-	real := os.Getenv("RUNC_SHIM_REAL")
-	if real == "" {
-		real = "/usr/sbin/runc"
+	real, err := realRunc()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "runc-shim: %v\n", err)
+		os.Exit(1)
 	}
 	missing, err := missingCapabilities()
 	if err == nil && len(missing) > 0 {
@@ -48,6 +49,33 @@ func main() {
 		fmt.Fprintf(os.Stderr, "runc-shim: cannot run %s: %v\n", real, err)
 		os.Exit(1)
 	}
+}
+
+// realRunc is $RUNC_SHIM_REAL, or the first runc on PATH (then in the usual folders) that is
+// not this program: the shim may itself be installed as "runc" ahead of the real one.
+func realRunc() (string, error) {
+	if path := os.Getenv("RUNC_SHIM_REAL"); path != "" {
+		return path, nil
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return "", err
+	}
+	selfInfo, err := os.Stat(self)
+	if err != nil {
+		return "", err
+	}
+	dirs := filepath.SplitList(os.Getenv("PATH"))
+	dirs = append(dirs, "/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
+	for _, dir := range dirs {
+		candidate := filepath.Join(dir, "runc")
+		info, err := os.Stat(candidate)
+		if err != nil || info.IsDir() || info.Mode()&0o111 == 0 || os.SameFile(info, selfInfo) {
+			continue
+		}
+		return candidate, nil
+	}
+	return "", fmt.Errorf("no runc found on PATH or in the usual folders (set RUNC_SHIM_REAL)")
 }
 
 // missingCapabilities lists the known capabilities absent from this process's bounding set.

@@ -138,19 +138,27 @@ export async function down(raw: RawOptions, ctx: Context): Promise<DownResult> {
   }
 
   if (deleteNamespace) {
+    // Not fatal: deleting the namespace removes the same things, only more slowly.
     const stopping = ctx.printer.progress(
       `Stopping the pods in ${ns} (each drains its connections first)`,
     );
     const stoppedAt = Date.now();
     try {
       await kubectlDeleteWorkloads(ns, target, opts.timeoutSeconds, tools);
+      stopping.succeed(
+        `Stopped the pods in ${ns} (${((Date.now() - stoppedAt) / 1000).toFixed(1)} s)`,
+      );
     } catch (error) {
-      stopping.stop();
-      throw error;
+      if (ctx.signal.aborted) {
+        stopping.stop();
+        throw new InterruptedError(
+          `Interrupted: the pods in ${ns} are being deleted; namespace ${ns} is still there (\`replica-demo down\` again removes it).`,
+        );
+      }
+      stopping.fail(
+        `Could not stop the pods in ${ns} first (${error instanceof Error ? error.message : String(error)}); deleting the namespace removes them too.`,
+      );
     }
-    stopping.succeed(
-      `Stopped the pods in ${ns} (${((Date.now() - stoppedAt) / 1000).toFixed(1)} s)`,
-    );
     await kubectlDeleteNamespace(ns, target, tools);
     const { kubeClients } = await import('../kube/client.js');
     const { waitForNamespaceGone } = await import('../kube/deployment.js');
