@@ -522,11 +522,21 @@ create_cluster() {
   say "creating kind cluster \"$cluster\" from manifests/kind/kind-cluster.yaml"
   stage="cluster creation"
   local started=$SECONDS
-  kind_cmd create cluster --name "$cluster" --config "$root/manifests/kind/kind-cluster.yaml" \
-    --image "$node_image" --wait 5m
-  stage=""
+  # kind removes its half-made cluster when it fails or gets Ctrl-C itself (and then exits
+  # with its own status, so bash runs no INT trap); make sure, and say so.
+  if ! kind_cmd create cluster --name "$cluster" --config "$root/manifests/kind/kind-cluster.yaml" \
+    --image "$node_image" --wait 5m; then
+    if cluster_exists; then kind_cmd delete cluster --name "$cluster" >&2 || true; fi
+    if cluster_exists; then
+      die "creating kind cluster \"$cluster\" failed or was interrupted, and it is still there." \
+        "Remove it: $bin/kind-$KIND_VERSION/kind delete cluster --name $cluster"
+    fi
+    die "creating kind cluster \"$cluster\" failed or was interrupted; nothing of it is left." \
+      "Built artifacts stay in $cache; run the same command again to resume."
+  fi
   note "created in $((SECONDS - started)) s; waiting for every node to be Ready (their pod network starts last)"
   "$bin/kubernetes-$KUBERNETES_VERSION/kubectl" --context "kind-$cluster" wait --for=condition=Ready nodes --all --timeout=180s >/dev/null
+  stage=""
   note "ready in $((SECONDS - started)) s"
   "$bin/kubernetes-$KUBERNETES_VERSION/kubectl" --context "kind-$cluster" get nodes -o wide
 }
