@@ -304,7 +304,7 @@ try {
     const direct = median(times.direct);
     figures.push([
       `Service over direct pod connection, median per new connection (${times.service.length} each)`,
-      `+${(service - direct).toFixed(2)} ms (${service.toFixed(2)} vs ${direct.toFixed(2)} ms)`,
+      `${service >= direct ? '+' : '-'}${Math.abs(service - direct).toFixed(2)} ms (${service.toFixed(2)} vs ${direct.toFixed(2)} ms)`,
     ]);
   }
 } finally {
