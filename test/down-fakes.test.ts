@@ -59,6 +59,27 @@ describe('down with fake tools', () => {
     expect(r.stderr).toMatch(/API server of context kind-lesson is not reachable/);
   });
 
+  it('goes on to delete the namespace when stopping the pods first fails', async () => {
+    const home = homeWith({
+      mode: 'kind',
+      context: 'kind-lesson',
+      cluster: 'lesson',
+      namespace: 'lesson-ns',
+    });
+    const ns = [{ ...ours[0], metadata: { ...ours[0]!.metadata, name: 'lesson-ns' } }];
+    const r = await box.run(['down', '--yes'], {
+      home,
+      env: {
+        FAKE_KUBECTL_GET_FILE: box.writeJson('ns2.json', ns),
+        FAKE_KUBECTL_DELETE_WORKLOADS_FAIL: '1',
+      },
+    });
+    expect(r.stderr).toMatch(/Could not stop the pods in lesson-ns first .*timed out/);
+    expect(commandLines(r.calls)).toContain(
+      'kubectl delete namespace lesson-ns --wait=false --context kind-lesson',
+    );
+  });
+
   it('says there is nothing to delete when the namespace is absent, and exits 0', async () => {
     const r = await box.run(['down', '--yes', '--cluster', 'kind']);
     expect(r.code, r.stderr).toBe(0);

@@ -153,6 +153,8 @@ function kubectl(args, stdin) {
     ];
     return done(0, kinds.map((m) => `${m[1].toLowerCase()}/${m[2]} serverside-applied`).join('\n'));
   }
+  if (cmd === 'delete' && args[1] !== 'namespace' && env.FAKE_KUBECTL_DELETE_WORKLOADS_FAIL)
+    return done(1, '', 'error: timed out waiting for the condition on pods/web-1');
   if (cmd === 'delete') return done(0, `namespace "${args[2]}" deleted`);
   return done(1, '', `fake kubectl: unexpected ${args.join(' ')}`);
 }
