@@ -23,6 +23,54 @@ export default tseslint.config(
       ],
     },
   },
+  // Layers (see the README's layout): the embedded cluster stands alone; the pure core does
+  // no I/O; the replica's server knows nothing of the CLI or the embedded cluster.
+  {
+    files: ['src/sim/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/cli/**'], message: 'the embedded cluster never imports the CLI' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/cli/core/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['../commands/**', '../tools/**', '../kube/**', '../program.js', '**/sim/**'],
+              message:
+                'core is pure: no commands, tools, Kubernetes client, program or embedded cluster',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/server/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/cli/**', '**/sim/**'],
+              message: 'the server imports neither the CLI nor the embedded cluster',
+            },
+          ],
+        },
+      ],
+    },
+  },
   {
     files: ['eslint.config.js'],
     ...tseslint.configs.disableTypeChecked,

@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { startSim, stopSim } from '../dist/sim/control.js';
+import { startSim, stopSim } from '../dist/cli/sim-control.js';
 
 const { values } = parseArgs({
   options: {

@@ -67,11 +67,11 @@ describe('blastJob', () => {
     });
   });
 
-  const checker = new URL('../src/cli/core/pod-security.ts', import.meta.url);
+  const checker = new URL('../src/sim/pod-security.ts', import.meta.url);
   it.skipIf(!existsSync(checker))(
     'passes Pod Security "restricted" (skipped: checker not present)',
     async () => {
-      const { restrictedViolations } = await import('../src/cli/core/pod-security.js');
+      const { restrictedViolations } = await import('../src/sim/pod-security.js');
       expect(restrictedViolations(pod, job.spec.template.metadata)).toEqual([]);
       // The same checker must object when the numeric user is missing, or the test proves nothing.
       const noUser = structuredClone(pod) as {

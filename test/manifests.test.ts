@@ -41,7 +41,7 @@ import {
   SERVICE,
   SERVICE_PORT,
 } from '../src/cli/core/names.js';
-import { hardeningGaps, restrictedViolations } from '../src/cli/core/pod-security.js';
+import { hardeningGaps, restrictedViolations } from '../src/sim/pod-security.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 

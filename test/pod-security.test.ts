@@ -7,7 +7,7 @@ import {
   podSecurityFromLabels,
   podSecurityWarning,
   restrictedViolations,
-} from '../src/cli/core/pod-security.js';
+} from '../src/sim/pod-security.js';
 
 type Spec = Record<string, unknown>;
 

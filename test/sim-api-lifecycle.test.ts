@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { parse } from 'yaml';
-import { isProcessAlive, startSim, stopSim } from '../src/sim/control.js';
+import { isProcessAlive, startSim, stopSim } from '../src/cli/sim-control.js';
 import { eventually, kubectlAvailable, startTestSim } from './helpers/sim.js';
 
 /** `replica-demo sim start|status|kubeconfig|stop`, run as a user runs them. */

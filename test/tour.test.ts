@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isSimRunning } from '../src/sim/control.js';
+import { isSimRunning } from '../src/cli/sim-control.js';
 import { makeLab, NAMESPACE, type Lab } from './blast-support.js';
 
 let lab: Lab;

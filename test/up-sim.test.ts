@@ -103,7 +103,7 @@ beforeAll(() => {
 afterAll(async () => {
   // Whatever happened above, leave no daemon behind.
   if (daemonPid() !== undefined) {
-    const control = await import('../src/sim/control.js');
+    const control = await import('../src/cli/sim-control.js');
     await control.stopSim(home);
   }
   rmSync(dir, { recursive: true, force: true });

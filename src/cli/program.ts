@@ -2,6 +2,8 @@ import { Command, Option } from 'commander';
 import type { Context } from './context.js';
 import { NAMESPACE } from './core/names.js';
 
+import type { RawOptions } from './core/options.js';
+
 /**
  * Commands and flags only. Every action loads its command module on demand, so
  * `replica-demo --help` does not pay for the Kubernetes client.
@@ -9,7 +11,6 @@ import { NAMESPACE } from './core/names.js';
  * Flag values arrive as raw strings; each command validates its own and names the flag
  * in the error.
  */
-export type RawOptions = Record<string, string | boolean | undefined>;
 
 function clusterFlags(command: Command): Command {
   return command

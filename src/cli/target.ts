@@ -3,8 +3,9 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Context } from './context.js';
 import { EmbeddedClusterError, ExitCode, PrerequisiteError, RefusedError } from './errors.js';
-import type { RawOptions } from './program.js';
+import type { RawOptions } from './core/options.js';
 import { NAMESPACE } from './core/names.js';
+import { SIM_CONTEXT, simPaths } from '../sim/kubeconfig.js';
 import { validateTargetFlags } from './core/validate.js';
 
 /**
@@ -42,10 +43,11 @@ export interface SavedState {
   updatedAt?: string;
 }
 
-export const SIM_CONTEXT = 'replica-demo-sim';
+export { SIM_CONTEXT };
 
+/** The embedded cluster's kubeconfig, where its daemon writes it. */
 export function simKubeconfigPath(home: string): string {
-  return path.join(home, 'sim', 'kubeconfig');
+  return simPaths(home).kubeconfig;
 }
 
 export function statePath(home: string): string {
@@ -205,7 +207,7 @@ function enforceConsent(
  * touch it do not pay for it.
  */
 async function simRunning(home: string): Promise<boolean> {
-  const control = await import('../sim/control.js');
+  const control = await import('./sim-control.js');
   return control.isSimRunning(home);
 }
 

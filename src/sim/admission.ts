@@ -1,10 +1,6 @@
 import { StoreError, type KubeObject, type NewObject, type Store } from './store.js';
 import { NAMESPACES } from './controllers/common.js';
-import {
-  evaluatePodSecurity,
-  forbiddenPodMessage,
-  podSecurityFromLabels,
-} from '../cli/core/pod-security.js';
+import { evaluatePodSecurity, forbiddenPodMessage, podSecurityFromLabels } from './pod-security.js';
 
 /**
  * Pod Security admission for one pod: the namespace's `enforce` level decides, as in the

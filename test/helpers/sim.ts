@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import { startSim, stopSim } from '../../src/sim/control.js';
+import { startSim, stopSim } from '../../src/cli/sim-control.js';
 
 /**
  * A real embedded-cluster daemon in a temp home for one test file: started through the same

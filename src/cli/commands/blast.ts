@@ -2,7 +2,7 @@ import type * as k8s from '@kubernetes/client-node';
 import http from 'node:http';
 import type { Context } from '../context.js';
 import { InterruptedError, OperationError, ReplicaDemoError, TimeoutError } from '../errors.js';
-import type { RawOptions } from '../program.js';
+import type { RawOptions } from '../core/options.js';
 import {
   BLAST_CONTAINER,
   RUN_ID_LABEL,

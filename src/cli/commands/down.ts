@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises';
 import { createInterface } from 'node:readline/promises';
 import type { Context } from '../context.js';
 import { InterruptedError, NotManagedError, RefusedError, UsageError } from '../errors.js';
-import type { RawOptions } from '../program.js';
+import type { RawOptions } from '../core/options.js';
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../core/names.js';
 import { formatCommand } from '../core/plan-up.js';
 import { validateDownOptions } from '../core/validate.js';
@@ -61,7 +61,7 @@ export async function down(raw: RawOptions, ctx: Context): Promise<DownResult> {
   };
 
   if (target.mode === 'sim') {
-    const control = await import('../../sim/control.js');
+    const control = await import('../sim-control.js');
     if (!control.isSimRunning(ctx.home)) {
       ctx.printer.note('The embedded cluster is not running: nothing to delete.');
       return result;
@@ -180,7 +180,7 @@ export async function down(raw: RawOptions, ctx: Context): Promise<DownResult> {
   }
 
   if (stopsSim) {
-    const control = await import('../../sim/control.js');
+    const control = await import('../sim-control.js');
     const progress = ctx.printer.progress('Stopping the embedded cluster');
     result.stoppedSim = await control.stopSim(ctx.home);
     progress.succeed('Stopped the embedded cluster; no pod process is left');

@@ -1,7 +1,7 @@
 import type * as k8s from '@kubernetes/client-node';
 import type { Context } from '../context.js';
 import { InterruptedError, OperationError, UsageError } from '../errors.js';
-import type { RawOptions } from '../program.js';
+import type { RawOptions } from '../core/options.js';
 import { pickOne, planKillPod, seededRandom } from '../core/blast-plan.js';
 import { DEPLOYMENT, SERVICE } from '../core/names.js';
 import {

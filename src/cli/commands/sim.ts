@@ -1,6 +1,6 @@
 import type { Context } from '../context.js';
 import { UsageError } from '../errors.js';
-import type { RawOptions } from '../program.js';
+import type { RawOptions } from '../core/options.js';
 import {
   simKubeconfigText,
   simStatus as readSimStatus,
@@ -8,7 +8,7 @@ import {
   stopSim,
   type SimStatusInfo,
   type StartResult,
-} from '../../sim/control.js';
+} from '../sim-control.js';
 
 /** `replica-demo sim start|stop|status|kubeconfig`: the embedded cluster's lifecycle. */
 

@@ -1,6 +1,6 @@
 import type { Context } from '../context.js';
 import { NotManagedError } from '../errors.js';
-import type { RawOptions } from '../program.js';
+import type { RawOptions } from '../core/options.js';
 import { NAMESPACE } from '../core/names.js';
 import { isKindInstalled, kindClusters } from '../tools/kind.js';
 import { isDockerDaemonRunning } from '../tools/docker.js';
@@ -81,7 +81,7 @@ export async function tour(opts: RawOptions, ctx: Context): Promise<TourResult> 
 
   // Whether the tour may stop the embedded cluster: only when it was not running before.
   const simWasRunning =
-    mode === 'sim' && (await import('../../sim/control.js')).isSimRunning(ctx.home);
+    mode === 'sim' && (await import('../sim-control.js')).isSimRunning(ctx.home);
   const keep = opts.keep === true;
   const leftover = describeLeftover(flags, ctx, simWasRunning);
 

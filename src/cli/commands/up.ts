@@ -10,7 +10,7 @@ import {
   PrerequisiteError,
   ReplicaDemoError,
 } from '../errors.js';
-import type { RawOptions } from '../program.js';
+import type { RawOptions } from '../core/options.js';
 import { imageReference, imageTag } from '../core/image-tag.js';
 import { loadManifests, manifestsDir, renderManifests, toYamlStream } from '../core/manifests.js';
 import {
@@ -389,7 +389,7 @@ async function upSim(run: Run, target: Target, state: SavedState | undefined): P
   await verifyKubectl(run.tools);
   passed('kubectl installed');
 
-  const control = await import('../../sim/control.js');
+  const control = await import('../sim-control.js');
   const running = control.isSimRunning(ctx.home);
   let kubeconfig = target.kubeconfig ?? simKubeconfigPath(ctx.home);
   if (running) {

@@ -1,5 +1,5 @@
 import { UsageError } from '../errors.js';
-import type { RawOptions } from '../program.js';
+import type { RawOptions } from './options.js';
 
 /**
  * Flag checks for `blast` and `kill-pod`. Pure: they run before any API call, so a typo

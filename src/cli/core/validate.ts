@@ -1,5 +1,5 @@
 import { UsageError } from '../errors.js';
-import type { RawOptions } from '../program.js';
+import type { RawOptions } from './options.js';
 import { DEFAULT_REPLICAS, MAX_REPLICAS, MIN_REPLICAS, NAMESPACE } from './names.js';
 
 /**

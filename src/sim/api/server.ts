@@ -43,11 +43,7 @@ import {
   type Status,
 } from './status.js';
 import { toTable, wantsTable, type IncludeObject } from './tables.js';
-import {
-  evaluatePodSecurity,
-  podSecurityFromLabels,
-  podSecurityWarning,
-} from '../../cli/core/pod-security.js';
+import { evaluatePodSecurity, podSecurityFromLabels, podSecurityWarning } from '../pod-security.js';
 import { createPortForward, type PodAddressLookup } from './portforward.js';
 import { decodeProtobuf, isProtobuf } from './protobuf.js';
 import type { PodLogs } from '../kubelet/logs.js';

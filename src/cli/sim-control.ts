@@ -11,8 +11,8 @@ import {
 import path from 'node:path';
 import https from 'node:https';
 import { fileURLToPath } from 'node:url';
-import { EmbeddedClusterError } from '../cli/errors.js';
-import { SIM_CONTEXT, simPaths, type SimState } from './kubeconfig.js';
+import { EmbeddedClusterError } from './errors.js';
+import { SIM_CONTEXT, simPaths, type SimState } from '../sim/kubeconfig.js';
 
 /** Starting, stopping and inspecting the embedded cluster's daemon from the CLI side. */
 
@@ -118,7 +118,7 @@ export function isSimRunning(home: string): boolean {
 }
 
 function daemonEntry(): string {
-  const sibling = fileURLToPath(new URL('./daemon.js', import.meta.url));
+  const sibling = fileURLToPath(new URL('../sim/daemon.js', import.meta.url));
   if (existsSync(sibling)) return sibling;
   // Running from the TypeScript sources (tests): the daemon is the compiled one.
   const built = fileURLToPath(new URL('../../dist/sim/daemon.js', import.meta.url));
