@@ -124,6 +124,7 @@ async function forgetServerImage(image) {
 }
 
 const figures = [];
+let blast20 = 0;
 try {
   must(await kubectl(['get', '--raw', '/readyz']), `the kind cluster ${CLUSTER}`);
   const version = JSON.parse((await kubectl(['version', '-o', 'json'])).stdout);
@@ -197,7 +198,7 @@ try {
       ms.push(r.ms);
     }
     figures.push([`blast --via service --count ${n}`, secs(median(ms))]);
-    if (n === 20) figures.blast20 = median(ms);
+    if (n === 20) blast20 = median(ms);
   }
 
   // The original lesson's way: one curl pod per request, one after another.
@@ -225,7 +226,7 @@ try {
     ]);
     figures.push([
       'blast --count 20 vs the original way',
-      `${(original / figures.blast20).toFixed(1)}x faster (1 pod instead of 20)`,
+      `${(original / blast20).toFixed(1)}x faster (1 pod instead of 20)`,
     ]);
   }
 

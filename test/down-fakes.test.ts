@@ -36,19 +36,24 @@ function homeWith(state: Record<string, unknown>): string {
   return home;
 }
 
+/** `down --yes` where `up` left namespace lesson-ns on kind cluster "lesson" (ours, by label). */
+function downOnSavedLesson(env: Record<string, string>) {
+  const home = homeWith({
+    mode: 'kind',
+    context: 'kind-lesson',
+    cluster: 'lesson',
+    namespace: 'lesson-ns',
+  });
+  const ns = [{ ...ours[0], metadata: { ...ours[0]!.metadata, name: 'lesson-ns' } }];
+  return box.run(['down', '--yes'], {
+    home,
+    env: { FAKE_KUBECTL_GET_FILE: box.writeJson(`${path.basename(home)}-ns.json`, ns), ...env },
+  });
+}
+
 describe('down with fake tools', () => {
   it('deletes our namespace on the saved context, then waits for it through the API', async () => {
-    const home = homeWith({
-      mode: 'kind',
-      context: 'kind-lesson',
-      cluster: 'lesson',
-      namespace: 'lesson-ns',
-    });
-    const ns = [{ ...ours[0], metadata: { ...ours[0]!.metadata, name: 'lesson-ns' } }];
-    const r = await box.run(['down', '--yes'], {
-      home,
-      env: { FAKE_KUBECTL_GET_FILE: box.writeJson('ns.json', ns) },
-    });
+    const r = await downOnSavedLesson({});
     expect(commandLines(r.calls)).toEqual([
       'kubectl version --client',
       'kubectl get namespace/lesson-ns --namespace lesson-ns --ignore-not-found --output json --context kind-lesson',
@@ -60,20 +65,7 @@ describe('down with fake tools', () => {
   });
 
   it('goes on to delete the namespace when stopping the pods first fails', async () => {
-    const home = homeWith({
-      mode: 'kind',
-      context: 'kind-lesson',
-      cluster: 'lesson',
-      namespace: 'lesson-ns',
-    });
-    const ns = [{ ...ours[0], metadata: { ...ours[0]!.metadata, name: 'lesson-ns' } }];
-    const r = await box.run(['down', '--yes'], {
-      home,
-      env: {
-        FAKE_KUBECTL_GET_FILE: box.writeJson('ns2.json', ns),
-        FAKE_KUBECTL_DELETE_WORKLOADS_FAIL: '1',
-      },
-    });
+    const r = await downOnSavedLesson({ FAKE_KUBECTL_DELETE_WORKLOADS_FAIL: '1' });
     expect(r.stderr).toMatch(/Could not stop the pods in lesson-ns first .*timed out/);
     expect(commandLines(r.calls)).toContain(
       'kubectl delete namespace lesson-ns --wait=false --context kind-lesson',
