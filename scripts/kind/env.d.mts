@@ -1,4 +1,2 @@
-/** Where `cluster.sh` keeps what it builds. */
-export function kindCacheDir(): string;
 /** PATH and REPLICA_DEMO_BASE_IMAGE for the cluster `cluster.sh` made; empty where none was. */
 export function kindToolEnv(): Record<string, string>;

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-export function kindCacheDir() {
+function kindCacheDir() {
   return (
     process.env.REPLICA_DEMO_KIND_CACHE ?? path.join(os.homedir(), '.cache', 'replica-demo', 'kind')
   );
