@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InterruptedError } from '../src/cli/errors.js';
-import { sendRequests } from '../src/cli/commands/blast.js';
+import { sendRequests } from '../src/cli/http/send-requests.js';
 
 /** The port-forward path's request loop, against a plain loopback server. */
 

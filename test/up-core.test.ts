@@ -22,7 +22,7 @@ import { formatAge, podRows, renderPodTable, replicaIdOf } from '../src/cli/rend
 import { loadState, resolveTarget, saveState, statePath } from '../src/cli/target.js';
 import { normalizeImageRef, parseCrictlImages } from '../src/cli/tools/docker.js';
 import { parseObjectList } from '../src/cli/tools/kubectl.js';
-import { apiErrorMessage, isNotFound, isUnreachable } from '../src/cli/kube/client.js';
+import { apiErrorMessage, isNotFound, isUnreachable } from '../src/cli/kube/errors.js';
 import { ApiException } from '@kubernetes/client-node';
 
 const homes: string[] = [];

@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode, InterruptedError, TimeoutError } from '../src/cli/errors.js';
-import { kubeClients } from '../src/cli/kube/client.js';
-import { waitForNamespaceGone, waitForRollout } from '../src/cli/kube/deployment.js';
+import { connect } from '../src/cli/kube/api.js';
+import { waitForNamespaceGone, waitForRollout } from '../src/cli/kube/rollout.js';
 import { loadManifests, renderManifests, toYamlStream } from '../src/cli/core/manifests.js';
 import { kubectlAvailable, startTestSim, type TestSim } from './helpers/sim.js';
 import { ROOT } from './fakes/harness.js';
@@ -41,7 +41,13 @@ async function apply(
   expect(r.exitCode, r.stderr).toBe(0);
 }
 
-const target = () => ({ context: 'replica-demo-sim', kubeconfig: sim.kubeconfigPath });
+const api = (namespace: string) =>
+  connect({
+    mode: 'sim',
+    context: 'replica-demo-sim',
+    kubeconfig: sim.kubeconfigPath,
+    namespace,
+  });
 const progressTexts: string[] = [];
 const options = (
   namespace: string,
@@ -60,17 +66,16 @@ const options = (
 describe.skipIf(skip)('waiting on the embedded cluster', () => {
   it('follows a rollout to ready = desired, showing ready/desired', async () => {
     await apply('wait-ok', 'multi-replica-app:test', 2);
-    const result = await waitForRollout(kubeClients(target()), options('wait-ok', 2, 60_000));
+    const result = await waitForRollout(api('wait-ok'), options('wait-ok', 2, 60_000));
     expect(result).toMatchObject({ ready: 2, desired: 2, done: true });
     expect(progressTexts.some((t) => /^[0-2]\/2 ready/.test(t))).toBe(true);
   });
 
   it('times out on an image the cluster cannot run, and names the pod and the image', async () => {
     await apply('wait-image', 'nginx:1.27', 1);
-    const error = await waitForRollout(
-      kubeClients(target()),
-      options('wait-image', 1, 4_000),
-    ).catch((e: unknown) => e);
+    const error = await waitForRollout(api('wait-image'), options('wait-image', 1, 4_000)).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(TimeoutError);
     expect((error as TimeoutError).exitCode).toBe(ExitCode.Timeout);
     // While stuck, the progress line carries the latest pod event.
@@ -88,7 +93,7 @@ describe.skipIf(skip)('waiting on the embedded cluster', () => {
     await apply('wait-psa', 'multi-replica-app:test', 1, (yaml) =>
       yaml.replace(/runAsNonRoot: true/g, 'runAsNonRoot: false'),
     );
-    const error = await waitForRollout(kubeClients(target()), options('wait-psa', 1, 4_000)).catch(
+    const error = await waitForRollout(api('wait-psa'), options('wait-psa', 1, 4_000)).catch(
       (e: unknown) => e,
     );
     expect(error).toBeInstanceOf(TimeoutError);
@@ -103,7 +108,7 @@ describe.skipIf(skip)('waiting on the embedded cluster', () => {
     setTimeout(() => abort.abort(), 300);
     const started = Date.now();
     const error = await waitForRollout(
-      kubeClients(target()),
+      api('wait-abort'),
       options('wait-abort', 1, 60_000, abort.signal),
     ).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InterruptedError);
@@ -122,8 +127,7 @@ describe.skipIf(skip)('waiting on the embedded cluster', () => {
     ]);
     expect(r.exitCode, r.stderr).toBe(0);
     const texts: string[] = [];
-    const elapsed = await waitForNamespaceGone(kubeClients(target()), {
-      namespace: 'wait-ok',
+    const elapsed = await waitForNamespaceGone(api('wait-ok'), {
       timeoutMs: 60_000,
       signal: new AbortController().signal,
       onProgress: (t) => texts.push(t),

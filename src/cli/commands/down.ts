@@ -16,7 +16,6 @@ import {
   kubectlGetObjects,
   verifyKubectl,
 } from '../tools/kubectl.js';
-import { apiFailure } from './up.js';
 
 /**
  * `replica-demo down`: removes what `up` made and nothing else. The namespace goes only
@@ -160,20 +159,19 @@ export async function down(raw: RawOptions, ctx: Context): Promise<DownResult> {
       );
     }
     await kubectlDeleteNamespace(ns, target, tools);
-    const { kubeClients } = await import('../kube/client.js');
-    const { waitForNamespaceGone } = await import('../kube/deployment.js');
+    const { connect } = await import('../kube/api.js');
+    const { waitForNamespaceGone } = await import('../kube/rollout.js');
     const progress = ctx.printer.progress(`Deleting namespace ${ns}`);
     let elapsed: number;
     try {
-      elapsed = await waitForNamespaceGone(kubeClients(target), {
-        namespace: ns,
+      elapsed = await waitForNamespaceGone(connect(target), {
         timeoutMs: opts.timeoutSeconds * 1000,
         signal: ctx.signal,
         onProgress: (text) => progress.update(text),
       });
     } catch (error) {
       progress.stop();
-      throw await apiFailure(error, target);
+      throw error;
     }
     progress.succeed(`Deleted namespace ${ns} (${(elapsed / 1000).toFixed(1)} s)`);
     result.deletedNamespace = true;

@@ -634,7 +634,7 @@ function isRowReady(row: PodRow): boolean {
 }
 
 function loadClientModules() {
-  return Promise.all([import('../kube/client.js'), import('../kube/deployment.js')]);
+  return Promise.all([import('../kube/api.js'), import('../kube/rollout.js')]);
 }
 
 async function watchUntilReady(
@@ -643,13 +643,12 @@ async function watchUntilReady(
   modules: ReturnType<typeof loadClientModules>,
 ): Promise<PodRow[]> {
   const { ctx, opts } = run;
-  const [{ kubeClients }, { waitForRollout, listAppPods }] = await modules;
-  const clients = kubeClients(target);
+  const [{ connect }, { waitForRollout }] = await modules;
+  const api = connect(target);
   const progress = ctx.printer.progress(`0/${opts.replicas} ready`);
   let result;
   try {
-    result = await waitForRollout(clients, {
-      namespace: target.namespace,
+    result = await waitForRollout(api, {
       desired: opts.replicas,
       timeoutMs: opts.timeoutSeconds * 1000,
       signal: ctx.signal,
@@ -663,30 +662,10 @@ async function watchUntilReady(
     });
   } catch (error) {
     progress.stop();
-    throw await apiFailure(error, target);
+    throw error;
   }
   progress.succeed(
     `${result.ready}/${result.desired} replicas ready (${(result.elapsedMs / 1000).toFixed(1)} s)`,
   );
-  try {
-    return podRows(await listAppPods(clients, target.namespace), ctx.now());
-  } catch (error) {
-    throw await apiFailure(error, target);
-  }
-}
-
-/** API failures in plain words: nothing answering is a prerequisite problem, not a bug. */
-export async function apiFailure(error: unknown, target: Target): Promise<unknown> {
-  if (error instanceof ReplicaDemoError) return error;
-  const { apiErrorMessage, isUnreachable } = await import('../kube/client.js');
-  if (isUnreachable(error)) {
-    return new PrerequisiteError(
-      `The API server of context ${target.context} is not reachable (${apiErrorMessage(error)}).`,
-      ExitCode.ClusterUnreachable,
-      target.mode === 'sim'
-        ? 'Run `replica-demo up --sim` to start the embedded cluster.'
-        : `Check it with \`kubectl --context ${target.context} cluster-info\`.`,
-    );
-  }
-  return new OperationError(`The API call failed: ${apiErrorMessage(error)}.`);
+  return podRows(await api.listAppPods(), ctx.now());
 }

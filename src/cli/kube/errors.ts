@@ -1,33 +1,11 @@
 import * as k8s from '@kubernetes/client-node';
-import { ExitCode, OperationError, PrerequisiteError } from '../errors.js';
-import { contextMissing, type Target } from '../target.js';
+import { ExitCode, OperationError, PrerequisiteError, ReplicaDemoError } from '../errors.js';
+import type { Target } from '../target.js';
 
 /**
- * The Kubernetes API clients for one run, bound to the context resolved once at the start.
- * A fresh KubeConfig per run: the context is set explicitly, never taken from whatever
- * `current-context` says at the moment of a call.
+ * The one place where a failed API call becomes the error a user reads. Everything under
+ * kube/ translates through `translateApiError`; commands only ever see ReplicaDemoErrors.
  */
-
-export interface KubeClients {
-  kc: k8s.KubeConfig;
-  core: k8s.CoreV1Api;
-  apps: k8s.AppsV1Api;
-  batch: k8s.BatchV1Api;
-}
-
-export function kubeClients(target: Pick<Target, 'context' | 'kubeconfig'>): KubeClients {
-  const kc = new k8s.KubeConfig();
-  if (target.kubeconfig !== undefined) kc.loadFromFile(target.kubeconfig);
-  else kc.loadFromDefault();
-  if (kc.getContextObject(target.context) === null) throw contextMissing(target);
-  kc.setCurrentContext(target.context);
-  return {
-    kc,
-    core: kc.makeApiClient(k8s.CoreV1Api),
-    apps: kc.makeApiClient(k8s.AppsV1Api),
-    batch: kc.makeApiClient(k8s.BatchV1Api),
-  };
-}
 
 interface StatusBody {
   kind?: string;
@@ -65,18 +43,26 @@ export function apiErrorMessage(error: unknown): string {
   return String(error);
 }
 
+/** The HTTP status of a failed call: typed API calls and watches carry it differently. */
 export function apiErrorCode(error: unknown): number | undefined {
   if (error instanceof k8s.ApiException) return error.code;
-  return undefined;
+  const code = (error as { statusCode?: unknown } | null)?.statusCode;
+  return typeof code === 'number' ? code : undefined;
 }
 
 export function isNotFound(error: unknown): boolean {
   return apiErrorCode(error) === 404;
 }
 
-export function isConflict(error: unknown): boolean {
-  return apiErrorCode(error) === 409;
-}
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'EPIPE',
+]);
 
 /** A network-level failure (nothing answered), as opposed to the API saying no. */
 export function isUnreachable(error: unknown): boolean {
@@ -86,42 +72,52 @@ export function isUnreachable(error: unknown): boolean {
   while (current instanceof Error && !seen.has(current)) {
     seen.add(current);
     const code = (current as NodeJS.ErrnoException).code;
-    if (
-      code &&
-      [
-        'ECONNREFUSED',
-        'ECONNRESET',
-        'EHOSTUNREACH',
-        'ENOTFOUND',
-        'ETIMEDOUT',
-        'EAI_AGAIN',
-      ].includes(code)
-    ) {
-      return true;
-    }
+    if (code && UNREACHABLE_CODES.has(code)) return true;
     if ((current as { type?: string }).type === 'system') return true;
     current = (current as Error & { cause?: unknown }).cause;
   }
   return false;
 }
 
+/** Worth trying again: nothing answered, or the server said it is busy or broken for now. */
+export function isTransient(error: unknown): boolean {
+  const code = apiErrorCode(error);
+  return isUnreachable(error) || code === 429 || (code !== undefined && code >= 500);
+}
+
+export interface TranslateOptions {
+  /**
+   * The object is one `up` creates: its absence means `up` has not run here (or `down` ran),
+   * which is said as such.
+   */
+  madeByUp?: boolean;
+}
+
 /**
- * The error to show when reading the objects `up` creates failed: missing objects mean `up`
- * has not run here; an unreachable server means no cluster answers.
+ * `what` completes "Could not ...": "read Service web-server-service". The target shapes the
+ * hint: the embedded cluster is started with `up --sim`, any other is checked with kubectl.
  */
-export function lessonReadError(error: unknown, what: string, namespace: string): Error {
-  if (isNotFound(error)) {
+export function translateApiError(
+  error: unknown,
+  what: string,
+  target: Pick<Target, 'mode' | 'context' | 'namespace'>,
+  options: TranslateOptions = {},
+): ReplicaDemoError {
+  if (error instanceof ReplicaDemoError) return error;
+  if (isUnreachable(error)) {
+    return new PrerequisiteError(
+      `Could not ${what}: the API server of context ${target.context} is not reachable (${apiErrorMessage(error)}).`,
+      ExitCode.ClusterUnreachable,
+      target.mode === 'sim'
+        ? 'Start the embedded cluster with `replica-demo up --sim`.'
+        : `Check that the cluster runs (\`kubectl --context ${target.context} cluster-info\`).`,
+    );
+  }
+  if (options.madeByUp && isNotFound(error)) {
     return new OperationError(
-      `${what} was not found in namespace ${namespace}.`,
+      `Could not ${what}: it does not exist in namespace ${target.namespace}.`,
       'Run `replica-demo up` first.',
     );
   }
-  if (isUnreachable(error)) {
-    return new PrerequisiteError(
-      `Cannot reach the cluster's API server: ${apiErrorMessage(error)}.`,
-      ExitCode.ClusterUnreachable,
-      'Check that the cluster runs (`kubectl cluster-info`), or run `replica-demo up` first.',
-    );
-  }
-  return new OperationError(`Could not read ${what}: ${apiErrorMessage(error)}`);
+  return new OperationError(`Could not ${what}: ${apiErrorMessage(error)}`);
 }

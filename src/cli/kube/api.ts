@@ -1,0 +1,253 @@
+import * as k8s from '@kubernetes/client-node';
+import { APP_LABEL, DEPLOYMENT, SERVICE } from '../core/names.js';
+import { contextMissing, type Target } from '../target.js';
+import { isNotFound, translateApiError, type TranslateOptions } from './errors.js';
+import { Informer } from './informer.js';
+import { openTunnel, type Tunnel } from './port-forward.js';
+
+/**
+ * Every call this tool makes to the Kubernetes API, bound to the context resolved once at
+ * the start (a fresh KubeConfig per run, never whatever `current-context` says later).
+ * Each call names what it does, so a failure reads "Could not <what>: <the API's words>".
+ */
+
+export interface Selectors {
+  labelSelector?: string;
+  fieldSelector?: string;
+}
+
+function selectorArgs(selectors: Selectors): Selectors {
+  return {
+    ...(selectors.labelSelector !== undefined ? { labelSelector: selectors.labelSelector } : {}),
+    ...(selectors.fieldSelector !== undefined ? { fieldSelector: selectors.fieldSelector } : {}),
+  };
+}
+
+export class KubeApi {
+  readonly namespace: string;
+  private readonly core: k8s.CoreV1Api;
+  private readonly apps: k8s.AppsV1Api;
+  private readonly batch: k8s.BatchV1Api;
+
+  constructor(
+    readonly kc: k8s.KubeConfig,
+    readonly target: Pick<Target, 'mode' | 'context' | 'namespace'>,
+  ) {
+    this.namespace = target.namespace;
+    this.core = kc.makeApiClient(k8s.CoreV1Api);
+    this.apps = kc.makeApiClient(k8s.AppsV1Api);
+    this.batch = kc.makeApiClient(k8s.BatchV1Api);
+  }
+
+  /** Translates any failure of `call` into the error the user reads. */
+  async call<T>(what: string, call: () => Promise<T>, options?: TranslateOptions): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      throw translateApiError(error, what, this.target, options);
+    }
+  }
+
+  readDeployment(): Promise<k8s.V1Deployment> {
+    return this.call(
+      `read Deployment ${DEPLOYMENT}`,
+      () => this.apps.readNamespacedDeployment({ name: DEPLOYMENT, namespace: this.namespace }),
+      { madeByUp: true },
+    );
+  }
+
+  readService(): Promise<k8s.V1Service> {
+    return this.call(
+      `read Service ${SERVICE}`,
+      () => this.core.readNamespacedService({ name: SERVICE, namespace: this.namespace }),
+      { madeByUp: true },
+    );
+  }
+
+  /** The Service's Endpoints object; undefined until the endpoints controller has made it. */
+  async readServiceEndpoints(): Promise<k8s.V1Endpoints | undefined> {
+    try {
+      return await this.core.readNamespacedEndpoints({ name: SERVICE, namespace: this.namespace });
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw translateApiError(error, `read the endpoints of Service ${SERVICE}`, this.target);
+    }
+  }
+
+  async listPods(selectors: Selectors): Promise<k8s.V1Pod[]> {
+    const list = await this.call(`list the pods in ${this.namespace}`, () =>
+      this.core.listNamespacedPod({ namespace: this.namespace, ...selectorArgs(selectors) }),
+    );
+    return list.items;
+  }
+
+  /** The lesson's pods as the API returns them now (for the report table). */
+  listAppPods(): Promise<k8s.V1Pod[]> {
+    return this.listPods({ labelSelector: APP_LABEL });
+  }
+
+  async deletePod(name: string, gracePeriodSeconds?: number): Promise<void> {
+    await this.call(`delete pod ${name}`, () =>
+      this.core.deleteNamespacedPod({
+        name,
+        namespace: this.namespace,
+        ...(gracePeriodSeconds !== undefined ? { gracePeriodSeconds } : {}),
+      }),
+    );
+  }
+
+  async createJob(job: k8s.V1Job): Promise<void> {
+    await this.call(`create Job ${job.metadata?.name ?? ''}`, () =>
+      this.batch.createNamespacedJob({ namespace: this.namespace, body: job }),
+    );
+  }
+
+  /**
+   * Background propagation: a Job deleted through the API otherwise orphans its pods (the
+   * batch/v1 default), and they would be left behind. Resolves false if it was already gone.
+   */
+  async deleteJob(name: string): Promise<boolean> {
+    try {
+      await this.batch.deleteNamespacedJob({
+        name,
+        namespace: this.namespace,
+        propagationPolicy: 'Background',
+      });
+      return true;
+    } catch (error) {
+      if (isNotFound(error)) return false;
+      throw translateApiError(error, `delete Job ${name}`, this.target);
+    }
+  }
+
+  /** The whole log of one container, as text. */
+  readPodLog(pod: string, container: string): Promise<string> {
+    return this.call(`read the log of pod ${pod}`, async () => {
+      const text: unknown = await this.core.readNamespacedPodLog({
+        name: pod,
+        namespace: this.namespace,
+        container,
+      });
+      return typeof text === 'string' ? text : String(text);
+    });
+  }
+
+  /** Follows a container's log as it is written (`kubectl logs -f`); stop() ends it. */
+  followPodLog(
+    pod: string,
+    container: string,
+    onText: (text: string) => void,
+  ): Promise<{ stop(): void }> {
+    return this.call(`follow the log of pod ${pod}`, async () => {
+      const { Writable } = await import('node:stream');
+      const sink = new Writable({
+        write(chunk: Buffer, _encoding, callback) {
+          onText(chunk.toString('utf8'));
+          callback();
+        },
+      });
+      const controller = await new k8s.Log(this.kc).log(this.namespace, pod, container, sink, {
+        follow: true,
+      });
+      return { stop: () => controller.abort() };
+    });
+  }
+
+  /** A local port tunnelled to `pod:port` through the API server, like kubectl port-forward. */
+  openTunnel(pod: string, port: number): Promise<Tunnel> {
+    return this.call(`open a port-forward to pod ${pod}`, () =>
+      openTunnel(this.kc, this.namespace, pod, port),
+    );
+  }
+
+  pods(selectors: Selectors = {}): Informer<k8s.V1Pod> {
+    return this.informer(
+      'follow the pods',
+      `/api/v1/namespaces/${this.namespace}/pods`,
+      selectors,
+      () => this.core.listNamespacedPod({ namespace: this.namespace, ...selectorArgs(selectors) }),
+    );
+  }
+
+  jobs(selectors: Selectors = {}): Informer<k8s.V1Job> {
+    return this.informer(
+      'follow the Jobs',
+      `/apis/batch/v1/namespaces/${this.namespace}/jobs`,
+      selectors,
+      () => this.batch.listNamespacedJob({ namespace: this.namespace, ...selectorArgs(selectors) }),
+    );
+  }
+
+  events(selectors: Selectors = {}): Informer<k8s.CoreV1Event> {
+    return this.informer(
+      'follow the events',
+      `/api/v1/namespaces/${this.namespace}/events`,
+      selectors,
+      () =>
+        this.core.listNamespacedEvent({ namespace: this.namespace, ...selectorArgs(selectors) }),
+    );
+  }
+
+  endpoints(selectors: Selectors = {}): Informer<k8s.V1Endpoints> {
+    return this.informer(
+      'follow the Service endpoints',
+      `/api/v1/namespaces/${this.namespace}/endpoints`,
+      selectors,
+      () =>
+        this.core.listNamespacedEndpoints({
+          namespace: this.namespace,
+          ...selectorArgs(selectors),
+        }),
+    );
+  }
+
+  deployments(selectors: Selectors = {}): Informer<k8s.V1Deployment> {
+    return this.informer(
+      'follow the Deployment',
+      `/apis/apps/v1/namespaces/${this.namespace}/deployments`,
+      selectors,
+      () =>
+        this.apps.listNamespacedDeployment({
+          namespace: this.namespace,
+          ...selectorArgs(selectors),
+        }),
+    );
+  }
+
+  /** Cluster-scoped: the namespaces themselves. */
+  namespaces(selectors: Selectors = {}): Informer<k8s.V1Namespace> {
+    return new Informer<k8s.V1Namespace>(this.kc, {
+      path: '/api/v1/namespaces',
+      list: () => this.core.listNamespace(selectorArgs(selectors)),
+      ...selectorArgs(selectors),
+      translate: (error) => translateApiError(error, 'follow the namespaces', this.target),
+    });
+  }
+
+  private informer<T extends k8s.KubernetesObject>(
+    what: string,
+    path: string,
+    selectors: Selectors,
+    list: () => Promise<k8s.KubernetesListObject<T>>,
+  ): Informer<T> {
+    return new Informer<T>(this.kc, {
+      path,
+      list,
+      namespace: this.namespace,
+      ...selectorArgs(selectors),
+      translate: (error) => translateApiError(error, `${what} in ${this.namespace}`, this.target),
+    });
+  }
+}
+
+/** The API of the target's context, from its kubeconfig (the embedded cluster's own file). */
+export function connect(
+  target: Pick<Target, 'mode' | 'context' | 'kubeconfig' | 'namespace'>,
+): KubeApi {
+  const kc = new k8s.KubeConfig();
+  if (target.kubeconfig !== undefined) kc.loadFromFile(target.kubeconfig);
+  else kc.loadFromDefault();
+  if (kc.getContextObject(target.context) === null) throw contextMissing(target);
+  kc.setCurrentContext(target.context);
+  return new KubeApi(kc, target);
+}
