@@ -79,10 +79,14 @@ export function isUnreachable(error: unknown): boolean {
   return false;
 }
 
-/** Worth trying again: nothing answered, or the server said it is busy or broken for now. */
+/**
+ * Worth trying again: nothing answered, a connection dropped mid-stream, or the server said
+ * it is busy or broken for now.
+ */
 export function isTransient(error: unknown): boolean {
   const code = apiErrorCode(error);
-  return isUnreachable(error) || code === 429 || (code !== undefined && code >= 500);
+  const dropped = (error as NodeJS.ErrnoException | null)?.code === 'ERR_STREAM_PREMATURE_CLOSE';
+  return dropped || isUnreachable(error) || code === 429 || (code !== undefined && code >= 500);
 }
 
 export interface TranslateOptions {
