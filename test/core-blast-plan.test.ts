@@ -1,20 +1,26 @@
+import { CommanderError } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../src/cli/errors.js';
 import { planBlast, planKillPod } from '../src/cli/core/blast-plan.js';
+import type { BlastFlags, KillPodFlags } from '../src/cli/core/flags.js';
+import { parse, parseError } from './helpers/parse.js';
 
-function usage(fn: () => unknown): UsageError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof UsageError) return error;
-    throw error;
-  }
-  throw new Error('expected a UsageError');
+/** blast's and kill-pod's flags, parsed by the real program and planned by core. */
+
+async function blastPlan(...argv: string[]) {
+  return planBlast((await parse(['blast', ...argv])).flags as unknown as BlastFlags);
 }
+async function killPlan(...argv: string[]) {
+  return planKillPod((await parse(['kill-pod', ...argv])).flags as unknown as KillPodFlags);
+}
+const blastError = (...argv: string[]) =>
+  parseError(['blast', ...argv], (flags: BlastFlags) => planBlast(flags));
+const killError = (...argv: string[]) =>
+  parseError(['kill-pod', ...argv], (flags: KillPodFlags) => planKillPod(flags));
 
 describe('planBlast', () => {
-  it('fills in the defaults', () => {
-    expect(planBlast({})).toEqual({
+  it('fills in the defaults', async () => {
+    expect(await blastPlan()).toEqual({
       count: 20,
       via: 'both',
       parallel: 1,
@@ -24,69 +30,86 @@ describe('planBlast', () => {
     });
   });
 
-  it('takes the flags as commander passes them', () => {
+  it('takes the flags as typed values', async () => {
     expect(
-      planBlast({ count: '2000', via: 'service', parallel: '8', timeout: '30', json: true }),
+      await blastPlan(
+        '--count',
+        '2000',
+        '--via',
+        'service',
+        '--parallel',
+        '8',
+        '--timeout',
+        '30',
+        '--json',
+      ),
     ).toMatchObject({ count: 2000, via: 'service', parallel: 8, timeoutSeconds: 30, json: true });
   });
 
   it.each([
-    ['0', /--count 0 is out of range.*1 to 100000/],
-    ['100001', /--count 100001 is out of range/],
-    ['abc', /--count "abc" is not a whole number/],
-    ['2.5', /--count "2.5" is not a whole number/],
-    ['-3', /--count "-3" is not a whole number/],
-    ['', /--count "" is not a whole number/],
-  ])('rejects --count %j naming the flag', (count, message) => {
-    const error = usage(() => planBlast({ count }));
+    ['0', /^--count 0 is out of range.*1 to 100000/],
+    ['100001', /^--count 100001 is out of range/],
+    ['abc', /^--count "abc" is not a whole number/],
+    ['2.5', /^--count "2.5" is not a whole number/],
+    ['-3', /^--count "-3" is not a whole number/],
+    ['', /^--count "" is not a whole number/],
+  ])('rejects --count %j naming the flag', async (count, message) => {
+    const error = await blastError('--count', count);
+    expect(error).toBeInstanceOf(UsageError);
     expect(error.message).toMatch(message);
     expect(error.message).not.toContain('\n');
   });
 
-  it('accepts the edges of --count', () => {
-    expect(planBlast({ count: '1' }).count).toBe(1);
-    expect(planBlast({ count: '100000' }).count).toBe(100000);
+  it('accepts the edges of --count', async () => {
+    expect((await blastPlan('--count', '1')).count).toBe(1);
+    expect((await blastPlan('--count', '100000')).count).toBe(100000);
   });
 
-  it('rejects an unknown --via with the choices', () => {
-    expect(usage(() => planBlast({ via: 'ingress' })).message).toMatch(
-      /--via "ingress".*service, port-forward, both/,
-    );
+  it('rejects an unknown --via with the choices', async () => {
+    const error = await blastError('--via', 'ingress');
+    expect(error).toBeInstanceOf(CommanderError);
+    expect(error.message).toMatch(/--via <path>.*'ingress'.*service, port-forward, both/);
   });
 
-  it('rejects --parallel out of 1..50 and above --count', () => {
-    expect(usage(() => planBlast({ parallel: '51', count: '100' })).message).toMatch(
+  it('rejects --parallel out of 1..50 and above --count', async () => {
+    expect((await blastError('--parallel', '51', '--count', '100')).message).toMatch(
       /--parallel 51 is out of range/,
     );
-    expect(usage(() => planBlast({ parallel: '0' })).message).toMatch(
-      /--parallel 0 is out of range/,
-    );
-    expect(usage(() => planBlast({ parallel: '10', count: '5' })).message).toMatch(
+    expect((await blastError('--parallel', '0')).message).toMatch(/--parallel 0 is out of range/);
+    expect((await blastError('--parallel', '10', '--count', '5')).message).toMatch(
       /--parallel 10 is more than --count 5/,
     );
-    expect(planBlast({ parallel: '5', count: '5' }).parallel).toBe(5);
+    expect((await blastPlan('--parallel', '5', '--count', '5')).parallel).toBe(5);
   });
 
-  it('refuses --keep-alive with --parallel above 1, and allows it alone', () => {
-    expect(usage(() => planBlast({ keepAlive: true, parallel: '4' })).message).toMatch(
+  it('refuses --keep-alive with --parallel above 1, and allows it alone', async () => {
+    expect((await blastError('--keep-alive', '--parallel', '4')).message).toMatch(
       /--keep-alive.*--parallel 4/,
     );
-    expect(planBlast({ keepAlive: true }).keepAlive).toBe(true);
+    expect((await blastPlan('--keep-alive')).keepAlive).toBe(true);
   });
 
-  it('rejects a bad --timeout', () => {
-    expect(usage(() => planBlast({ timeout: '0' })).message).toMatch(/--timeout 0 is out of range/);
-    expect(usage(() => planBlast({ timeout: '1h' })).message).toMatch(/--timeout "1h"/);
+  it('rejects a bad --timeout, with the same limit as every other command', async () => {
+    expect((await blastError('--timeout', '0')).message).toMatch(/--timeout 0 is out of range/);
+    expect((await blastError('--timeout', '1h')).message).toMatch(/--timeout "1h"/);
+    for (const command of ['blast', 'kill-pod', 'up', 'down']) {
+      expect((await parse([command, '--timeout', '3600'])).flags.timeout).toBe(3600);
+      expect((await parseError([command, '--timeout', '3601'])).message).toMatch(
+        /^--timeout 3601 is out of range; give an integer from 1 to 3600/,
+      );
+    }
   });
 });
 
 describe('planKillPod', () => {
-  it('fills in the defaults', () => {
-    expect(planKillPod({ timeout: '120' })).toEqual({ timeoutSeconds: 120, json: false });
+  it('fills in the defaults', async () => {
+    expect(await killPlan()).toEqual({ timeoutSeconds: 120, json: false });
   });
 
-  it('keeps --pod, --seed and --grace', () => {
-    expect(planKillPod({ pod: 'web-abc-12345', seed: '42', grace: '7', json: true })).toEqual({
+  it('keeps --pod, --seed and --grace', async () => {
+    expect(
+      await killPlan('--pod', 'web-abc-12345', '--seed', '42', '--grace', '7', '--json'),
+    ).toEqual({
       pod: 'web-abc-12345',
       seed: '42',
       graceSeconds: 7,
@@ -95,15 +118,15 @@ describe('planKillPod', () => {
     });
   });
 
-  it('turns --grace 0 into 1 s, as kubectl does without --force, so the pod still terminates', () => {
-    expect(planKillPod({ grace: '0' }).graceSeconds).toBe(1);
+  it('turns --grace 0 into 1 s, as kubectl does without --force, so the pod still terminates', async () => {
+    expect((await killPlan('--grace', '0')).graceSeconds).toBe(1);
   });
 
-  it('rejects names and numbers that cannot be right', () => {
-    expect(usage(() => planKillPod({ pod: 'Web_Pod' })).message).toMatch(
+  it('rejects names and numbers that cannot be right', async () => {
+    expect((await killError('--pod', 'Web_Pod')).message).toMatch(
       /--pod "Web_Pod" is not a pod name/,
     );
-    expect(usage(() => planKillPod({ grace: '-1' })).message).toMatch(/--grace/);
-    expect(usage(() => planKillPod({ seed: ' ' })).message).toMatch(/--seed is empty/);
+    expect((await killError('--grace', '-1')).message).toMatch(/--grace/);
+    expect((await killError('--seed', ' ')).message).toMatch(/--seed is empty/);
   });
 });

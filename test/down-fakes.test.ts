@@ -60,7 +60,7 @@ describe('down with fake tools', () => {
       'kubectl delete deployments,replicasets,jobs,pods --all --namespace lesson-ns --wait=true --timeout=120s --context kind-lesson',
       'kubectl delete namespace lesson-ns --wait=false --context kind-lesson',
     ]);
-    expect(r.code).toBe(8);
+    expect(r.code, r.stderr).toBe(8);
     expect(r.stderr).toMatch(/API server of context kind-lesson is not reachable/);
   });
 

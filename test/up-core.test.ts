@@ -18,6 +18,8 @@ import {
   summarizePod,
 } from '../src/cli/core/plan-up.js';
 import { validateDownOptions, validateUpOptions } from '../src/cli/core/validate.js';
+import type { DownFlags, UpFlags } from '../src/cli/core/flags.js';
+import { parse, parseError } from './helpers/parse.js';
 import { formatAge, podRows, renderPodTable, replicaIdOf } from '../src/cli/render/pods.js';
 import { loadState, resolveTarget, saveState, statePath } from '../src/cli/target.js';
 import { normalizeImageRef, parseCrictlImages } from '../src/cli/tools/docker.js';
@@ -51,16 +53,14 @@ function testContext(): Context {
   };
 }
 
+const upOptions = async (...argv: string[]) =>
+  validateUpOptions((await parse(['up', ...argv])).flags as unknown as UpFlags);
+const downOptions = async (...argv: string[]) =>
+  validateDownOptions((await parse(['down', ...argv])).flags as unknown as DownFlags);
+
 describe('validateUpOptions', () => {
-  it('fills in the defaults', () => {
-    expect(
-      validateUpOptions({
-        namespace: 'multi-replica-web',
-        replicas: '5',
-        timeout: '180',
-        build: true,
-      }),
-    ).toEqual({
+  it('fills in the defaults', async () => {
+    expect(await upOptions()).toEqual({
       sim: false,
       namespace: 'multi-replica-web',
       replicas: 5,
@@ -72,29 +72,44 @@ describe('validateUpOptions', () => {
     });
   });
 
-  it('takes the edges of the replica range and refuses just past them', () => {
-    expect(validateUpOptions({ replicas: '1' }).replicas).toBe(1);
-    expect(validateUpOptions({ replicas: '50' }).replicas).toBe(50);
-    expect(() => validateUpOptions({ replicas: '51' })).toThrow(UsageError);
-    expect(() => validateUpOptions({ replicas: '0' })).toThrow(/--replicas 0 is out of range/);
+  it('takes the edges of the replica range and refuses just past them', async () => {
+    expect((await upOptions('--replicas', '1')).replicas).toBe(1);
+    expect((await upOptions('--replicas', '50')).replicas).toBe(50);
+    expect(await parseError(['up', '--replicas', '51'])).toBeInstanceOf(UsageError);
+    expect((await parseError(['up', '--replicas', '0'])).message).toMatch(
+      /--replicas 0 is out of range/,
+    );
   });
 
-  it('accepts a 49-character cluster name and a 63-character namespace', () => {
-    expect(validateUpOptions({ cluster: 'a'.repeat(49) }).cluster).toHaveLength(49);
-    expect(validateUpOptions({ namespace: `a${'-'.repeat(61)}b` }).namespace).toHaveLength(63);
+  it('accepts a 49-character cluster name and a 63-character namespace', async () => {
+    expect((await upOptions('--cluster', 'a'.repeat(49))).cluster).toHaveLength(49);
+    expect((await upOptions('-n', `a${'-'.repeat(61)}b`)).namespace).toHaveLength(63);
   });
 
-  it('allows --cluster with its own kind context', () => {
-    expect(validateUpOptions({ cluster: 'x', context: 'kind-x' })).toMatchObject({
+  it('allows --cluster with its own kind context', async () => {
+    expect(await upOptions('--cluster', 'x', '--context', 'kind-x')).toMatchObject({
       cluster: 'x',
       context: 'kind-x',
     });
   });
+
+  it('takes --base-image from REPLICA_DEMO_BASE_IMAGE, checked like the flag', async () => {
+    expect((await parse(['up'], { REPLICA_DEMO_BASE_IMAGE: 'node:20' })).flags.baseImage).toBe(
+      'node:20',
+    );
+    const refused = await parse(['up'], { REPLICA_DEMO_BASE_IMAGE: 'two words' }).catch(
+      (e: unknown) => e as Error,
+    );
+    expect(refused).toBeInstanceOf(UsageError);
+    expect((refused as Error).message).toMatch(
+      /^--base-image "two words".*REPLICA_DEMO_BASE_IMAGE/,
+    );
+  });
 });
 
 describe('validateDownOptions', () => {
-  it('reads --delete-cluster, --dry-run and --yes', () => {
-    expect(validateDownOptions({ deleteCluster: true, yes: true, timeout: '30' })).toMatchObject({
+  it('reads --delete-cluster, --dry-run and --yes', async () => {
+    expect(await downOptions('--delete-cluster', '--yes', '--timeout', '30')).toMatchObject({
       deleteCluster: true,
       yes: true,
       dryRun: false,
@@ -102,13 +117,13 @@ describe('validateDownOptions', () => {
     });
   });
 
-  it('reads --keep-cluster, and refuses it together with --delete-cluster', () => {
-    expect(validateDownOptions({ sim: true, keepCluster: true })).toMatchObject({
+  it('reads --keep-cluster, and refuses it together with --delete-cluster', async () => {
+    expect(await downOptions('--sim', '--keep-cluster')).toMatchObject({
       keepCluster: true,
       deleteCluster: false,
     });
-    expect(() => validateDownOptions({ keepCluster: true, deleteCluster: true })).toThrow(
-      /--keep-cluster and --delete-cluster/,
+    expect((await parseError(['down', '--keep-cluster', '--delete-cluster'])).message).toMatch(
+      /--keep-cluster.*cannot be used with.*--delete-cluster/,
     );
   });
 });

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { CommanderError, type Command } from 'commander';
+import { CommanderError } from 'commander';
 import { createContext } from './context.js';
 import { ExitCode, ReplicaDemoError } from './errors.js';
 import { buildProgram } from './program.js';
@@ -26,15 +26,6 @@ export async function main(argv: string[]): Promise<number> {
 
   const ctx = createContext({ signal: abort.signal });
   const program = buildProgram(ctx, packageVersion());
-  // Sub-commands copy these settings only when created, so set them on every command:
-  // otherwise commander exits by itself (code 1) on a bad flag of `up`.
-  const quiet = (command: Command): void => {
-    command.exitOverride();
-    // Errors are printed below, in one line; help asked for by a bare `sim` still shows.
-    command.configureOutput({ outputError: () => undefined });
-    command.commands.forEach(quiet);
-  };
-  quiet(program);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

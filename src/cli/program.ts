@@ -2,32 +2,93 @@ import { Command, Option } from 'commander';
 import type { Context } from './context.js';
 import { NAMESPACE } from './core/names.js';
 
-import type { RawOptions } from './core/options.js';
+import { DEFAULTS, RANGES, VIAS, parseInteger, type IntegerRange } from './core/flags.js';
+import { validatePodName, validateSeed } from './core/blast-plan.js';
+import {
+  validateBaseImage,
+  validateClusterName,
+  validateContextName,
+  validateNamespace,
+} from './core/validate.js';
 
 /**
  * Commands and flags only. Every action loads its command module on demand, so
  * `replica-demo --help` does not pay for the Kubernetes client.
  *
- * Flag values arrive as raw strings; each command validates its own and names the flag
- * in the error.
+ * Each flag is parsed here, once: its parser (core/flags.ts, core/validate.ts) turns the
+ * text into a typed value or a UsageError naming the flag; its default is written once.
+ * A command receives typed flags and checks only how they combine.
  */
+
+function integer(flag: string, range: IntegerRange): (raw: string) => number {
+  return (raw) => parseInteger(flag, raw, range);
+}
 
 function clusterFlags(command: Command): Command {
   return command
-    .option('--cluster <name>', 'kind cluster to use (default: the one `up` used)')
-    .option('--context <ctx>', 'kubeconfig context to use')
+    .addOption(
+      new Option('--cluster <name>', 'kind cluster to use (default: the one `up` used)').argParser(
+        validateClusterName,
+      ),
+    )
+    .addOption(
+      new Option('--context <ctx>', 'kubeconfig context to use').argParser(validateContextName),
+    )
     .option('--sim', 'use the embedded cluster')
-    .option('-n, --namespace <ns>', `namespace (default: the one \`up\` used, else ${NAMESPACE})`);
+    .addOption(
+      new Option(
+        '-n, --namespace <ns>',
+        `namespace (default: the one \`up\` used, else ${NAMESPACE})`,
+      ).argParser(validateNamespace),
+    );
+}
+
+function timeoutOption(what: string, seconds: number): Option {
+  return new Option('--timeout <s>', `seconds ${what} (1..${RANGES.timeout.max})`)
+    .argParser(integer('--timeout', { ...RANGES.timeout, example: seconds }))
+    .default(seconds);
 }
 
 function baseImageOption(): Option {
   return new Option(
     '--base-image <image>',
     "Node.js image the server image is built on (default: the Dockerfile's node:22-alpine)",
-  ).env('REPLICA_DEMO_BASE_IMAGE');
+  )
+    .env('REPLICA_DEMO_BASE_IMAGE')
+    .argParser(validateBaseImage);
 }
 
-export function buildProgram(ctx: Context, version: string): Command {
+/** The commands by name, each loaded on demand. */
+const COMMANDS = {
+  up: async () => (await import('./commands/up.js')).up,
+  down: async () => (await import('./commands/down.js')).down,
+  blast: async () => (await import('./commands/blast.js')).blast,
+  'kill-pod': async () => (await import('./commands/kill-pod.js')).killPod,
+  tour: async () => (await import('./commands/tour.js')).tour,
+  'sim start': async () => (await import('./commands/sim.js')).simStart,
+  'sim stop': async () => (await import('./commands/sim.js')).simStop,
+  'sim status': async () => (await import('./commands/sim.js')).simStatus,
+  'sim kubeconfig': async () => (await import('./commands/sim.js')).simKubeconfig,
+} as const;
+
+export type CommandName = keyof typeof COMMANDS;
+
+/** What an action does with the parsed flags; tests pass one that only records them. */
+export type Dispatch = (command: CommandName, flags: object) => Promise<void>;
+
+function runCommand(ctx: Context): Dispatch {
+  return async (name, flags) => {
+    const command = (await COMMANDS[name]()) as (flags: object, ctx: Context) => Promise<unknown>;
+    await command(flags, ctx);
+  };
+}
+
+export function buildProgram(
+  ctx: Context,
+  version: string,
+  dispatch: Dispatch = runCommand(ctx),
+): Command {
+  const run = (name: CommandName) => (flags: object) => dispatch(name, flags);
   const program = new Command('replica-demo')
     .description('See how a Kubernetes Service spreads traffic across replicas.')
     .version(version)
@@ -36,64 +97,80 @@ export function buildProgram(ctx: Context, version: string): Command {
 
   clusterFlags(program.command('up'))
     .description('build the image, load it, deploy 5 replicas and a Service, wait until ready')
-    .option('--replicas <n>', 'number of replicas (1..50)', '5')
+    .addOption(
+      new Option(
+        '--replicas <n>',
+        `number of replicas (${RANGES.replicas.min}..${RANGES.replicas.max})`,
+      )
+        .argParser(integer('--replicas', RANGES.replicas))
+        .default(DEFAULTS.replicas),
+    )
     .option('--create-cluster', 'create the kind cluster when it does not exist')
     .option('--no-build', 'do not build or load the image')
     .addOption(baseImageOption())
     .option('--dry-run', 'print every command and API call, change nothing')
-    .option('--timeout <s>', 'seconds to wait for the replicas to be ready', '180')
+    .addOption(timeoutOption('to wait for the replicas to be ready', DEFAULTS.upTimeout))
     .option('-y, --yes', 'do not ask; required to use a context that is not kind or embedded')
-    .action(async (opts: RawOptions) => {
-      const { up } = await import('./commands/up.js');
-      await up(opts, ctx);
-    });
+    .action(run('up'));
 
   clusterFlags(program.command('down'))
     .description('remove what `up` created, and nothing else')
     .option('--delete-cluster', 'also delete the kind cluster, if `up --create-cluster` made it')
-    .option(
-      '--keep-cluster',
-      'with the embedded cluster: remove the namespace, keep the cluster running',
+    .addOption(
+      new Option(
+        '--keep-cluster',
+        'with the embedded cluster: remove the namespace, keep the cluster running',
+      ).conflicts('deleteCluster'),
     )
     .option('--dry-run', 'print what would be deleted, change nothing')
-    .option('--timeout <s>', 'seconds to wait for the namespace to go', '120')
+    .addOption(timeoutOption('to wait for the namespace to go', DEFAULTS.downTimeout))
     .option('-y, --yes', 'do not ask for confirmation')
-    .action(async (opts: RawOptions) => {
-      const { down } = await import('./commands/down.js');
-      await down(opts, ctx);
-    });
+    .action(run('down'));
 
   clusterFlags(program.command('blast'))
     .description('send requests from inside the cluster and show which replica answered')
-    .option('--count <n>', 'number of requests (1..100000)', '20')
     .addOption(
-      new Option('--via <path>', 'which path to measure')
-        .choices(['service', 'port-forward', 'both'])
-        .default('both'),
+      new Option('--count <n>', `number of requests (1..${RANGES.count.max})`)
+        .argParser(integer('--count', RANGES.count))
+        .default(DEFAULTS.count),
     )
-    .option('--parallel <p>', 'concurrent requests (1..50, at most --count)', '1')
+    .addOption(
+      new Option('--via <path>', 'which path to measure').choices(VIAS).default(DEFAULTS.via),
+    )
+    .addOption(
+      new Option(
+        '--parallel <p>',
+        `concurrent requests (1..${RANGES.parallel.max}, at most --count)`,
+      )
+        .argParser(integer('--parallel', RANGES.parallel))
+        .default(DEFAULTS.parallel),
+    )
     .option(
       '--keep-alive',
       'reuse one connection for every request (shows why it lands on one pod)',
     )
     .option('--json', 'print one JSON object and nothing else on stdout')
-    .option('--timeout <s>', 'seconds the blast may take', '120')
-    .action(async (opts: RawOptions) => {
-      const { blast } = await import('./commands/blast.js');
-      await blast(opts, ctx);
-    });
+    .addOption(timeoutOption('the blast may take', DEFAULTS.blastTimeout))
+    .action(run('blast'));
 
   clusterFlags(program.command('kill-pod'))
     .description('delete one replica and time how the ReplicaSet replaces it')
-    .option('--pod <name>', 'pod to delete (default: a random ready one)')
-    .option('--seed <n>', 'make the random choice reproducible')
-    .option('--grace <s>', 'grace period in seconds for the deleted pod')
-    .option('--timeout <s>', 'seconds to wait for recovery', '120')
+    .addOption(
+      new Option('--pod <name>', 'pod to delete (default: a random ready one)').argParser(
+        validatePodName,
+      ),
+    )
+    .addOption(
+      new Option('--seed <n>', 'make the random choice reproducible').argParser(validateSeed),
+    )
+    .addOption(
+      new Option('--grace <s>', 'grace period in seconds for the deleted pod').argParser(
+        integer('--grace', RANGES.grace),
+      ),
+    )
+    .addOption(timeoutOption('to wait for recovery', DEFAULTS.killTimeout))
     .option('--json', 'print one JSON object and nothing else on stdout')
-    .action(async (opts: RawOptions) => {
-      const { killPod } = await import('./commands/kill-pod.js');
-      await killPod(opts, ctx);
-    });
+    .action(run('kill-pod'));
 
   program
     .command('tour')
@@ -101,41 +178,39 @@ export function buildProgram(ctx: Context, version: string): Command {
     .option('--keep', 'leave the deployment running at the end')
     .option('--sim', 'use the embedded cluster even when a kind cluster is reachable')
     .addOption(baseImageOption())
-    .action(async (opts: RawOptions) => {
-      const { tour } = await import('./commands/tour.js');
-      await tour(opts, ctx);
-    });
+    .action(run('tour'));
 
   const sim = program.command('sim').description('the embedded cluster: a local stand-in for kind');
   sim
     .command('start')
     .description('start the embedded cluster in the background')
-    .option('--nodes <n>', 'number of simulated nodes (1..10)', '3')
-    .action(async (opts: RawOptions) => {
-      const { simStart } = await import('./commands/sim.js');
-      await simStart(opts, ctx);
-    });
+    .addOption(
+      new Option('--nodes <n>', `number of simulated nodes (1..${RANGES.nodes.max})`)
+        .argParser(integer('--nodes', RANGES.nodes))
+        .default(DEFAULTS.nodes),
+    )
+    .action(run('sim start'));
   sim
     .command('stop')
     .description('stop the embedded cluster and every pod process')
-    .action(async (opts: RawOptions) => {
-      const { simStop } = await import('./commands/sim.js');
-      await simStop(opts, ctx);
-    });
+    .action(run('sim stop'));
   sim
     .command('status')
     .description('say whether the embedded cluster runs, and where')
-    .action(async (opts: RawOptions) => {
-      const { simStatus } = await import('./commands/sim.js');
-      await simStatus(opts, ctx);
-    });
+    .action(run('sim status'));
   sim
     .command('kubeconfig')
     .description('print the embedded cluster kubeconfig (like `kind get kubeconfig`)')
-    .action(async (opts: RawOptions) => {
-      const { simKubeconfig } = await import('./commands/sim.js');
-      await simKubeconfig(opts, ctx);
-    });
+    .action(run('sim kubeconfig'));
 
+  // Sub-commands copy these settings only when created, so set them on every command:
+  // otherwise commander exits by itself (code 1) on a bad flag of `up`. Errors are printed
+  // by main.ts, in one line; help asked for by a bare `sim` still shows.
+  const quiet = (command: Command): void => {
+    command.exitOverride();
+    command.configureOutput({ outputError: () => undefined });
+    command.commands.forEach(quiet);
+  };
+  quiet(program);
   return program;
 }

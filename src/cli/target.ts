@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Context } from './context.js';
 import { EmbeddedClusterError, ExitCode, PrerequisiteError, RefusedError } from './errors.js';
-import type { RawOptions } from './core/options.js';
+import type { TargetFlags } from './core/flags.js';
 import { NAMESPACE } from './core/names.js';
 import { SIM_CONTEXT, simPaths } from '../sim/kubeconfig.js';
 import { validateTargetFlags } from './core/validate.js';
@@ -126,11 +126,11 @@ export interface ResolveOptions {
  * `--context CTX --yes`, because the tool creates and deletes things there.
  */
 export async function resolveTarget(
-  raw: RawOptions,
+  given: TargetFlags,
   ctx: Context,
   options: ResolveOptions = {},
 ): Promise<Target> {
-  const flags = validateTargetFlags(raw);
+  const flags = validateTargetFlags(given);
   const state = await loadState(ctx);
   // A namespace given on the command line wins; the one `up` used applies only to the
   // cluster `up` used; elsewhere, the lesson's own.
@@ -166,7 +166,7 @@ export async function resolveTarget(
     target = targetFromContext(`kind-${cluster}`, ctx.home, namespaceFor(`kind-${cluster}`));
   }
 
-  if (target.mode === 'context') enforceConsent(target, raw, state, fromState, options);
+  if (target.mode === 'context') enforceConsent(target, flags, state, fromState, options);
 
   if (target.mode === 'sim' && (options.requireRunningSim ?? true)) {
     const kubeconfig = target.kubeconfig ?? simKubeconfigPath(ctx.home);
@@ -182,16 +182,16 @@ export async function resolveTarget(
 
 function enforceConsent(
   target: Target,
-  raw: RawOptions,
+  flags: TargetFlags,
   state: SavedState | undefined,
   fromState: boolean,
   options: ResolveOptions,
 ): void {
-  const explicit = raw.context === target.context && raw.yes === true;
+  const explicit = flags.context === target.context && flags.yes === true;
   const remembered =
     !options.requireExplicitConsent &&
     state?.confirmedContext === target.context &&
-    (fromState || raw.context === target.context);
+    (fromState || flags.context === target.context);
   if (explicit || remembered) return;
   const how = `replica-demo up --context ${target.context} --yes`;
   throw new RefusedError(

@@ -1,7 +1,7 @@
 import type * as k8s from '@kubernetes/client-node';
 import type { Context } from '../context.js';
 import { InterruptedError, OperationError, TimeoutError } from '../errors.js';
-import type { RawOptions } from '../core/options.js';
+import type { BlastFlags } from '../core/flags.js';
 import {
   BLAST_CONTAINER,
   RUN_ID_LABEL,
@@ -41,7 +41,7 @@ import {
  * `replica-demo blast`: the Service leg (a curl Job inside the cluster) and the port-forward
  * leg (requests through a tunnel to the one pod kubectl would pick), then one report.
  */
-export async function blast(opts: RawOptions, ctx: Context): Promise<BlastResult> {
+export async function blast(opts: BlastFlags, ctx: Context): Promise<BlastResult> {
   const plan = planBlast(opts);
   const target = await resolveTarget(opts, ctx);
   ctx.printer.note(describeTarget(target));

@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises';
 import { createInterface } from 'node:readline/promises';
 import type { Context } from '../context.js';
 import { InterruptedError, NotManagedError, RefusedError, UsageError } from '../errors.js';
-import type { RawOptions } from '../core/options.js';
+import type { DownFlags } from '../core/flags.js';
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../core/names.js';
 import { formatCommand } from '../core/plan-up.js';
 import { validateDownOptions } from '../core/validate.js';
@@ -32,7 +32,7 @@ export interface DownResult {
   deletedCluster: boolean;
 }
 
-export async function down(raw: RawOptions, ctx: Context): Promise<DownResult> {
+export async function down(raw: DownFlags, ctx: Context): Promise<DownResult> {
   const opts = validateDownOptions(raw);
   // Refuse before anything runs: a CI job must say --yes to delete.
   if (!opts.yes && !opts.dryRun && !ctx.interactive) {

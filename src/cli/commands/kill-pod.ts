@@ -1,7 +1,7 @@
 import type * as k8s from '@kubernetes/client-node';
 import type { Context } from '../context.js';
 import { InterruptedError, OperationError, TimeoutError, UsageError } from '../errors.js';
-import type { RawOptions } from '../core/options.js';
+import type { KillPodFlags } from '../core/flags.js';
 import { pickOne, planKillPod, seededRandom, type KillPlan } from '../core/blast-plan.js';
 import { DEPLOYMENT, SERVICE } from '../core/names.js';
 import {
@@ -42,7 +42,7 @@ function containerStarted(pod: k8s.V1Pod): boolean {
 }
 
 /** `replica-demo kill-pod`: delete one replica and follow, by watch, how it is replaced. */
-export async function killPod(opts: RawOptions, ctx: Context): Promise<KillPodResult> {
+export async function killPod(opts: KillPodFlags, ctx: Context): Promise<KillPodResult> {
   const plan = planKillPod(opts);
   const target = await resolveTarget(opts, ctx);
   ctx.printer.note(describeTarget(target));

@@ -1,6 +1,5 @@
 import type { Context } from '../context.js';
-import { UsageError } from '../errors.js';
-import type { RawOptions } from '../core/options.js';
+import type { SimStartFlags } from '../core/flags.js';
 import {
   simKubeconfigText,
   simStatus as readSimStatus,
@@ -12,19 +11,8 @@ import {
 
 /** `replica-demo sim start|stop|status|kubeconfig`: the embedded cluster's lifecycle. */
 
-export function parseNodes(raw: string | boolean | undefined): number {
-  const text = raw === undefined || typeof raw === 'boolean' ? '3' : raw.trim();
-  const n = Number(text);
-  if (!/^\d+$/.test(text) || !Number.isInteger(n) || n < 1 || n > 10)
-    throw new UsageError(
-      `--nodes must be a whole number from 1 to 10, got "${String(raw)}".`,
-      'Try `--nodes 3`.',
-    );
-  return n;
-}
-
-export async function simStart(opts: RawOptions, ctx: Context): Promise<StartResult> {
-  const nodes = parseNodes(opts.nodes);
+export async function simStart(flags: SimStartFlags, ctx: Context): Promise<StartResult> {
+  const nodes = flags.nodes;
   const progress = ctx.printer.progress('Starting the embedded cluster');
   let result: StartResult;
   try {
@@ -60,7 +48,7 @@ function printUsage(ctx: Context, kubeconfigPath: string): void {
   );
 }
 
-export async function simStop(_opts: RawOptions, ctx: Context): Promise<boolean> {
+export async function simStop(_flags: object, ctx: Context): Promise<boolean> {
   const progress = ctx.printer.progress('Stopping the embedded cluster and every pod process');
   const stopped = await stopSim(ctx.home);
   if (stopped) progress.succeed('Embedded cluster stopped; no pod process is left.');
@@ -71,7 +59,7 @@ export async function simStop(_opts: RawOptions, ctx: Context): Promise<boolean>
   return stopped;
 }
 
-export function simStatus(_opts: RawOptions, ctx: Context): Promise<SimStatusInfo> {
+export function simStatus(_flags: object, ctx: Context): Promise<SimStatusInfo> {
   const status = readSimStatus(ctx.home);
   if (status.running) {
     ctx.printer.line(
@@ -85,7 +73,7 @@ export function simStatus(_opts: RawOptions, ctx: Context): Promise<SimStatusInf
   return Promise.resolve(status);
 }
 
-export function simKubeconfig(_opts: RawOptions, ctx: Context): Promise<string> {
+export function simKubeconfig(_flags: object, ctx: Context): Promise<string> {
   const text = simKubeconfigText(ctx.home);
   ctx.printer.line(text.trimEnd());
   return Promise.resolve(text);

@@ -1,13 +1,21 @@
 import type { Context } from '../context.js';
 import { NotManagedError } from '../errors.js';
-import type { RawOptions } from '../core/options.js';
+import {
+  DEFAULTS,
+  type BlastFlags,
+  type DownFlags,
+  type KillPodFlags,
+  type TargetFlags,
+  type TourFlags,
+  type UpFlags,
+} from '../core/flags.js';
 import { NAMESPACE } from '../core/names.js';
 import { isKindInstalled, kindClusters } from '../tools/kind.js';
 import { isDockerDaemonRunning } from '../tools/docker.js';
 import type { BlastResult } from '../render/blast.js';
 import type { KillPodResult } from './kill-pod.js';
 
-type Command = (opts: RawOptions, ctx: Context) => Promise<unknown>;
+type Command<F, R = unknown> = (flags: F, ctx: Context) => Promise<R>;
 
 export interface TourResult {
   mode: 'kind' | 'sim';
@@ -35,15 +43,15 @@ async function reachableKindCluster(ctx: Context): Promise<string | undefined> {
 }
 
 /** Loads a command module by a variable path, so the tour does not fix the load order of its steps. */
-async function command(module: string, name: string): Promise<Command> {
-  const loaded = (await import(module)) as Record<string, Command>;
+async function command<F, R = unknown>(module: string, name: string): Promise<Command<F, R>> {
+  const loaded = (await import(module)) as Record<string, Command<F, R>>;
   const fn = loaded[name];
   if (typeof fn !== 'function') throw new Error(`${module} has no ${name}`);
   return fn;
 }
 
 /** `replica-demo tour`: the whole lesson, narrated, each step the real command. */
-export async function tour(opts: RawOptions, ctx: Context): Promise<TourResult> {
+export async function tour(opts: TourFlags, ctx: Context): Promise<TourResult> {
   const say = (text = '') => ctx.printer.line(text);
   const step = (n: number, title: string, why: string[]) => {
     say();
@@ -53,7 +61,7 @@ export async function tour(opts: RawOptions, ctx: Context): Promise<TourResult> 
   };
 
   const cluster = opts.sim === true ? undefined : await reachableKindCluster(ctx);
-  const flags: RawOptions = cluster !== undefined ? { cluster } : { sim: true };
+  const flags: TargetFlags = cluster !== undefined ? { cluster } : { sim: true };
   const mode = cluster !== undefined ? 'kind' : 'sim';
   say(
     ctx.printer.color.bold(
@@ -68,16 +76,18 @@ export async function tour(opts: RawOptions, ctx: Context): Promise<TourResult> 
         : 'No kind cluster is reachable here, so the tour uses the embedded cluster (replica-demo sim): a local stand-in that answers the same API calls, runs the same server and the same curl Job.',
   );
 
-  const up = await command('./up.js', 'up');
-  const blast = (await command('./blast.js', 'blast')) as (
-    o: RawOptions,
-    c: Context,
-  ) => Promise<BlastResult>;
-  const killPod = (await command('./kill-pod.js', 'killPod')) as (
-    o: RawOptions,
-    c: Context,
-  ) => Promise<KillPodResult>;
-  const down = await command('./down.js', 'down');
+  const up = await command<UpFlags>('./up.js', 'up');
+  const blast = await command<BlastFlags, BlastResult>('./blast.js', 'blast');
+  const killPod = await command<KillPodFlags, KillPodResult>('./kill-pod.js', 'killPod');
+  const down = await command<DownFlags>('./down.js', 'down');
+  const blastFlags = (count: number, more: Partial<BlastFlags> = {}): BlastFlags => ({
+    ...flags,
+    count,
+    via: 'service',
+    parallel: DEFAULTS.parallel,
+    timeout: DEFAULTS.blastTimeout,
+    ...more,
+  });
 
   // Whether the tour may stop the embedded cluster: only when it was not running before.
   const simWasRunning =
@@ -92,14 +102,13 @@ export async function tour(opts: RawOptions, ctx: Context): Promise<TourResult> 
       'Builds the server image (or uses the embedded one), deploys web-server-deployment with 5',
       'replicas and web-server-service in front, and waits until all 5 are ready.',
     ]);
-    const baseImage = opts.baseImage;
     await up(
       {
         ...flags,
-        replicas: '5',
-        timeout: '180',
+        replicas: DEFAULTS.replicas,
+        timeout: DEFAULTS.upTimeout,
         build: true,
-        ...(typeof baseImage === 'string' ? { baseImage } : {}),
+        ...(opts.baseImage !== undefined ? { baseImage: opts.baseImage } : {}),
       },
       ctx,
     );
@@ -108,38 +117,27 @@ export async function tour(opts: RawOptions, ctx: Context): Promise<TourResult> 
       'One Job runs one curl that opens a new connection per request. The same twenty requests',
       'then go through a port-forward, the way `kubectl port-forward svc/...` works.',
     ]);
-    blasts.push(
-      await blast({ ...flags, count: '20', via: 'both', parallel: '1', timeout: '120' }, ctx),
-    );
+    blasts.push(await blast(blastFlags(20, { via: 'both' }), ctx));
 
     step(3, 'two hundred requests through the Service', [
       'Twenty requests over five pods is a small sample; here is what ten times more looks like.',
     ]);
-    blasts.push(
-      await blast({ ...flags, count: '200', via: 'service', parallel: '1', timeout: '120' }, ctx),
-    );
+    blasts.push(await blast(blastFlags(200), ctx));
 
     step(4, 'the same requests over one kept-alive connection', [
       'Browsers and HTTP libraries reuse connections. Watch where the requests go when curl does too.',
     ]);
-    blasts.push(
-      await blast(
-        { ...flags, count: '20', via: 'service', parallel: '1', keepAlive: true, timeout: '120' },
-        ctx,
-      ),
-    );
+    blasts.push(await blast(blastFlags(20, { keepAlive: true }), ctx));
 
     step(5, 'kill a replica', [
       'Deletes one ready pod and follows the ReplicaSet as it creates a replacement.',
     ]);
-    kill = await killPod({ ...flags, timeout: '120' }, ctx);
+    kill = await killPod({ ...flags, timeout: DEFAULTS.killTimeout }, ctx);
 
     step(6, 'blast again after recovery', [
       'Five pods again, one of them new: it gets its share at once.',
     ]);
-    blasts.push(
-      await blast({ ...flags, count: '20', via: 'service', parallel: '1', timeout: '120' }, ctx),
-    );
+    blasts.push(await blast(blastFlags(20), ctx));
   } catch (error) {
     if (keep) {
       ctx.printer.note(
@@ -181,9 +179,9 @@ interface Leftover {
   remove: string;
 }
 
-function describeLeftover(flags: RawOptions, ctx: Context, simWasRunning: boolean): Leftover {
+function describeLeftover(flags: TargetFlags, ctx: Context, simWasRunning: boolean): Leftover {
   if (flags.sim !== true) {
-    const cluster = String(flags.cluster);
+    const cluster = flags.cluster ?? 'kind';
     return {
       what: `namespace ${NAMESPACE} (context kind-${cluster})`,
       remove: `replica-demo down --cluster ${cluster} --yes`,
@@ -206,14 +204,14 @@ function describeLeftover(flags: RawOptions, ctx: Context, simWasRunning: boolea
  * namespace goes); otherwise `down` removes the namespace and the cluster the tour started.
  */
 async function removeTourObjects(
-  flags: RawOptions,
+  flags: TargetFlags,
   ctx: Context,
   simWasRunning: boolean,
-  down: Command,
+  down: Command<DownFlags>,
 ): Promise<void> {
   // A cluster the user had running before the tour stays running after it.
   const keepCluster = flags.sim === true && simWasRunning;
-  await down({ ...flags, yes: true, timeout: '120', keepCluster }, ctx);
+  await down({ ...flags, yes: true, timeout: DEFAULTS.downTimeout, keepCluster }, ctx);
 }
 
 /**

@@ -10,7 +10,7 @@ import {
   PrerequisiteError,
   ReplicaDemoError,
 } from '../errors.js';
-import type { RawOptions } from '../core/options.js';
+import type { UpFlags } from '../core/flags.js';
 import { imageReference, imageTag } from '../core/image-tag.js';
 import { loadManifests, manifestsDir, renderManifests, toYamlStream } from '../core/manifests.js';
 import {
@@ -119,7 +119,7 @@ interface Run {
   clusterPlanned: boolean;
 }
 
-export async function up(raw: RawOptions, ctx: Context): Promise<UpResult> {
+export async function up(raw: UpFlags, ctx: Context): Promise<UpResult> {
   const opts = validateUpOptions(raw);
   const run: Run = {
     ctx,
@@ -144,7 +144,7 @@ export async function up(raw: RawOptions, ctx: Context): Promise<UpResult> {
   }
 }
 
-async function upRun(raw: RawOptions, run: Run): Promise<UpResult> {
+async function upRun(raw: UpFlags, run: Run): Promise<UpResult> {
   const { ctx, opts } = run;
   const state = await loadState(ctx);
   // With no flag and no saved state the kind cluster is picked from `kind get clusters`,

@@ -1,10 +1,12 @@
 import { UsageError } from '../errors.js';
-import type { RawOptions } from './options.js';
-import { DEFAULT_REPLICAS, MAX_REPLICAS, MIN_REPLICAS, NAMESPACE } from './names.js';
+import type { DownFlags, TargetFlags, UpFlags } from './flags.js';
+import { NAMESPACE } from './names.js';
 
 /**
  * Flag checks that need nothing but the flags: they run before any subprocess or API call,
  * so a typo never reaches a cluster. Each error names the flag and says how to fix it.
+ * Single values are checked as commander parses them (the validate* of names here, and
+ * core/flags.ts); how flags combine is checked below.
  */
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -65,55 +67,10 @@ export function validateContextName(value: string): string {
   return value;
 }
 
-function integerIn(flag: string, raw: string, min: number, max: number, example: number): number {
-  const text = raw.trim();
-  if (!/^\d+$/.test(text)) {
-    throw new UsageError(
-      `${flag} ${JSON.stringify(raw)} is not a whole number; give an integer from ${min} to ${max} (e.g. ${flag} ${example}).`,
-    );
-  }
-  const value = Number(text);
-  if (!Number.isSafeInteger(value) || value < min || value > max) {
-    throw new UsageError(
-      `${flag} ${text} is out of range; give an integer from ${min} to ${max} (e.g. ${flag} ${example}).`,
-    );
-  }
-  return value;
-}
-
-export function validateReplicas(raw: string): number {
-  return integerIn('--replicas', raw, MIN_REPLICAS, MAX_REPLICAS, DEFAULT_REPLICAS);
-}
-
-/** A day is far more than any rollout needs; a larger value is a typo (milliseconds?). */
-export const MAX_TIMEOUT_SECONDS = 86_400;
-
-export function validateTimeout(raw: string, example = 180): number {
-  return integerIn('--timeout', raw, 1, MAX_TIMEOUT_SECONDS, example);
-}
-
-const str = (raw: RawOptions, key: string): string | undefined => {
-  const value = raw[key];
-  return typeof value === 'string' ? value : undefined;
-};
-const flag = (raw: RawOptions, key: string): boolean => raw[key] === true;
-
-/** The cluster selection flags every cluster command shares, checked alone and together. */
-export interface TargetFlags {
-  sim: boolean;
-  cluster?: string;
-  context?: string;
-  namespace?: string;
-}
-
-export function validateTargetFlags(raw: RawOptions): TargetFlags {
-  const cluster = str(raw, 'cluster');
-  const context = str(raw, 'context');
-  const namespace = str(raw, 'namespace');
-  const sim = flag(raw, 'sim');
-  if (cluster !== undefined) validateClusterName(cluster);
-  if (context !== undefined) validateContextName(context);
-  if (namespace !== undefined) validateNamespace(namespace);
+/** The cluster selection flags every cluster command shares, checked together. */
+export function validateTargetFlags(flags: TargetFlags): TargetFlags {
+  const { cluster, context } = flags;
+  const sim = flags.sim === true;
   if (sim && cluster !== undefined) {
     throw new UsageError(
       '--sim and --cluster cannot be used together: --sim uses the embedded cluster, --cluster a kind cluster; drop one.',
@@ -130,14 +87,16 @@ export function validateTargetFlags(raw: RawOptions): TargetFlags {
     );
   }
   return {
-    sim,
+    ...(flags.sim !== undefined ? { sim: flags.sim } : {}),
     ...(cluster !== undefined ? { cluster } : {}),
     ...(context !== undefined ? { context } : {}),
-    ...(namespace !== undefined ? { namespace } : {}),
+    ...(flags.namespace !== undefined ? { namespace: flags.namespace } : {}),
+    ...(flags.yes !== undefined ? { yes: flags.yes } : {}),
   };
 }
 
 export interface UpOptions extends TargetFlags {
+  sim: boolean;
   namespace: string;
   replicas: number;
   timeoutSeconds: number;
@@ -159,15 +118,12 @@ export function validateBaseImage(value: string): string {
   return value;
 }
 
-/** Every `up` flag, alone and in combination. Pure: no file, process or network. */
-export function validateUpOptions(raw: RawOptions): UpOptions {
-  const target = validateTargetFlags(raw);
-  const replicas = validateReplicas(str(raw, 'replicas') ?? String(DEFAULT_REPLICAS));
-  const timeoutSeconds = validateTimeout(str(raw, 'timeout') ?? '180');
-  const createCluster = flag(raw, 'createCluster');
+/** How `up`'s flags combine. Pure: no file, process or network. */
+export function validateUpOptions(flags: UpFlags): UpOptions {
+  const target = validateTargetFlags(flags);
+  const createCluster = flags.createCluster === true;
   // commander turns `--no-build` into build: false and leaves it true otherwise.
-  const build = raw.build !== false;
-  const baseImage = str(raw, 'baseImage');
+  const build = flags.build !== false;
   if (target.sim && createCluster) {
     throw new UsageError(
       '--sim and --create-cluster cannot be used together: --sim starts the embedded cluster itself, --create-cluster makes a kind cluster; drop one.',
@@ -185,18 +141,20 @@ export function validateUpOptions(raw: RawOptions): UpOptions {
   }
   return {
     ...target,
+    sim: target.sim === true,
     namespace: target.namespace ?? NAMESPACE,
-    replicas,
-    timeoutSeconds,
+    replicas: flags.replicas,
+    timeoutSeconds: flags.timeout,
     createCluster,
     build,
-    ...(baseImage !== undefined ? { baseImage: validateBaseImage(baseImage) } : {}),
-    dryRun: flag(raw, 'dryRun'),
-    yes: flag(raw, 'yes'),
+    ...(flags.baseImage !== undefined ? { baseImage: flags.baseImage } : {}),
+    dryRun: flags.dryRun === true,
+    yes: flags.yes === true,
   };
 }
 
 export interface DownOptions extends TargetFlags {
+  sim: boolean;
   namespace: string;
   timeoutSeconds: number;
   deleteCluster: boolean;
@@ -206,21 +164,16 @@ export interface DownOptions extends TargetFlags {
   yes: boolean;
 }
 
-export function validateDownOptions(raw: RawOptions): DownOptions {
-  const target = validateTargetFlags(raw);
-  const timeoutSeconds = validateTimeout(str(raw, 'timeout') ?? '120', 120);
-  const deleteCluster = flag(raw, 'deleteCluster');
+/** How `down`'s flags combine. */
+export function validateDownOptions(flags: DownFlags): DownOptions {
+  const target = validateTargetFlags(flags);
+  const deleteCluster = flags.deleteCluster === true;
   if (target.sim && deleteCluster) {
     throw new UsageError(
       '--delete-cluster is for kind clusters; with --sim, `down` already stops the embedded cluster: drop --delete-cluster.',
     );
   }
-  const keepCluster = flag(raw, 'keepCluster');
-  if (keepCluster && deleteCluster) {
-    throw new UsageError(
-      '--keep-cluster and --delete-cluster contradict each other: drop one of them.',
-    );
-  }
+  const keepCluster = flags.keepCluster === true;
   if (deleteCluster && target.context !== undefined && !target.context.startsWith('kind-')) {
     throw new UsageError(
       `--delete-cluster deletes a kind cluster, and ${target.context} is not a kind context; use --cluster NAME.`,
@@ -228,11 +181,12 @@ export function validateDownOptions(raw: RawOptions): DownOptions {
   }
   return {
     ...target,
+    sim: target.sim === true,
     namespace: target.namespace ?? NAMESPACE,
-    timeoutSeconds,
+    timeoutSeconds: flags.timeout,
     deleteCluster,
     keepCluster,
-    dryRun: flag(raw, 'dryRun'),
-    yes: flag(raw, 'yes'),
+    dryRun: flags.dryRun === true,
+    yes: flags.yes === true,
   };
 }

@@ -37,6 +37,7 @@ export class Informer<T extends k8s.KubernetesObject> {
   private listed = false;
   private stopped = false;
   private started = false;
+  private retry: NodeJS.Timeout | undefined;
   private readonly synced: Promise<void>;
   private markSynced: () => void = () => undefined;
 
@@ -80,6 +81,7 @@ export class Informer<T extends k8s.KubernetesObject> {
 
   stop(): void {
     this.stopped = true;
+    clearTimeout(this.retry);
     void this.listWatch.stop();
   }
 
@@ -128,9 +130,11 @@ export class Informer<T extends k8s.KubernetesObject> {
     if (this.stopped || this.failure) return;
     this.failuresInRow += 1;
     if (isTransient(error) && this.failuresInRow <= MAX_FAILURES) {
-      setTimeout(() => {
+      // Not unref'd: while a retry is pending it is the only thing keeping the wait alive.
+      this.retry = setTimeout(() => {
+        this.retry = undefined;
         if (!this.stopped) this.connect();
-      }, RETRY_STEP_MS * this.failuresInRow).unref();
+      }, RETRY_STEP_MS * this.failuresInRow);
       return;
     }
     this.failure = this.spec.translate(error);

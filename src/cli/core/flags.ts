@@ -1,0 +1,117 @@
+import { UsageError } from '../errors.js';
+import { DEFAULT_REPLICAS, MAX_REPLICAS, MIN_REPLICAS } from './names.js';
+
+/**
+ * Every flag's type, range and default, in one place. program.ts hands these to commander
+ * (argParser, choices, default), so a command receives its flags parsed and typed; what is
+ * left to the commands is how flags combine (core/validate.ts, core/blast-plan.ts).
+ */
+
+export interface IntegerRange {
+  min: number;
+  max: number;
+  /** Shown in the error as the fix: "(e.g. --count 200)". */
+  example: number;
+}
+
+/** An hour: longer than any rollout, blast or recovery needs; more is a typo (milliseconds?). */
+export const MAX_TIMEOUT_SECONDS = 3600;
+export const MAX_COUNT = 100_000;
+export const MAX_PARALLEL = 50;
+
+export const RANGES = {
+  replicas: { min: MIN_REPLICAS, max: MAX_REPLICAS, example: DEFAULT_REPLICAS },
+  count: { min: 1, max: MAX_COUNT, example: 200 },
+  parallel: { min: 1, max: MAX_PARALLEL, example: 5 },
+  timeout: { min: 1, max: MAX_TIMEOUT_SECONDS, example: 120 },
+  grace: { min: 0, max: 3600, example: 30 },
+  nodes: { min: 1, max: 10, example: 3 },
+} as const satisfies Record<string, IntegerRange>;
+
+export const DEFAULTS = {
+  replicas: DEFAULT_REPLICAS,
+  upTimeout: 180,
+  downTimeout: 120,
+  count: 20,
+  parallel: 1,
+  via: 'both',
+  blastTimeout: 120,
+  killTimeout: 120,
+  nodes: 3,
+} as const;
+
+export const VIAS = ['service', 'port-forward', 'both'] as const;
+export type BlastVia = (typeof VIAS)[number];
+
+/** A whole number within `range`, or a UsageError naming the flag and a value that works. */
+export function parseInteger(flag: string, raw: string, range: IntegerRange): number {
+  const { min, max, example } = range;
+  const text = raw.trim();
+  if (!/^\d+$/.test(text)) {
+    throw new UsageError(
+      `${flag} ${JSON.stringify(raw)} is not a whole number; give an integer from ${min} to ${max} (e.g. ${flag} ${example}).`,
+    );
+  }
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new UsageError(
+      `${flag} ${text} is out of range; give an integer from ${min} to ${max} (e.g. ${flag} ${example}).`,
+    );
+  }
+  return value;
+}
+
+// The flags each command receives, as commander hands them over after parsing.
+
+export interface TargetFlags {
+  sim?: boolean;
+  cluster?: string;
+  context?: string;
+  namespace?: string;
+  /** Consent: to delete without asking, and to use a context that is not kind or embedded. */
+  yes?: boolean;
+}
+
+export interface UpFlags extends TargetFlags {
+  replicas: number;
+  timeout: number;
+  createCluster?: boolean;
+  /** false with --no-build. */
+  build?: boolean;
+  baseImage?: string;
+  dryRun?: boolean;
+}
+
+export interface DownFlags extends TargetFlags {
+  timeout: number;
+  deleteCluster?: boolean;
+  keepCluster?: boolean;
+  dryRun?: boolean;
+}
+
+export interface BlastFlags extends TargetFlags {
+  count: number;
+  via: BlastVia;
+  parallel: number;
+  keepAlive?: boolean;
+  timeout: number;
+  json?: boolean;
+}
+
+export interface KillPodFlags extends TargetFlags {
+  pod?: string;
+  seed?: string;
+  grace?: number;
+  timeout: number;
+  json?: boolean;
+}
+
+export interface TourFlags {
+  keep?: boolean;
+  sim?: boolean;
+  baseImage?: string;
+}
+
+export interface SimStartFlags {
+  nodes: number;
+}
