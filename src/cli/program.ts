@@ -83,18 +83,9 @@ function runCommand(ctx: Context): Dispatch {
   };
 }
 
-export function buildProgram(
-  ctx: Context,
-  version: string,
-  dispatch: Dispatch = runCommand(ctx),
-): Command {
-  const run = (name: CommandName) => (flags: object) => dispatch(name, flags);
-  const program = new Command('replica-demo')
-    .description('See how a Kubernetes Service spreads traffic across replicas.')
-    .version(version)
-    .showHelpAfterError(false)
-    .allowExcessArguments(false);
+type Run = (name: CommandName) => (flags: object) => Promise<void>;
 
+function addUp(program: Command, run: Run): void {
   clusterFlags(program.command('up'))
     .description('build the image, load it, deploy 5 replicas and a Service, wait until ready')
     .addOption(
@@ -112,7 +103,9 @@ export function buildProgram(
     .addOption(timeoutOption('to wait for the replicas to be ready', DEFAULTS.upTimeout))
     .option('-y, --yes', 'do not ask; required to use a context that is not kind or embedded')
     .action(run('up'));
+}
 
+function addDown(program: Command, run: Run): void {
   clusterFlags(program.command('down'))
     .description('remove what `up` created, and nothing else')
     .option('--delete-cluster', 'also delete the kind cluster, if `up --create-cluster` made it')
@@ -126,7 +119,9 @@ export function buildProgram(
     .addOption(timeoutOption('to wait for the namespace to go', DEFAULTS.downTimeout))
     .option('-y, --yes', 'do not ask for confirmation')
     .action(run('down'));
+}
 
+function addBlast(program: Command, run: Run): void {
   clusterFlags(program.command('blast'))
     .description('send requests from inside the cluster and show which replica answered')
     .addOption(
@@ -152,7 +147,9 @@ export function buildProgram(
     .option('--json', 'print one JSON object and nothing else on stdout')
     .addOption(timeoutOption('the blast may take', DEFAULTS.blastTimeout))
     .action(run('blast'));
+}
 
+function addKillPod(program: Command, run: Run): void {
   clusterFlags(program.command('kill-pod'))
     .description('delete one replica and time how the ReplicaSet replaces it')
     .addOption(
@@ -171,7 +168,9 @@ export function buildProgram(
     .addOption(timeoutOption('to wait for recovery', DEFAULTS.killTimeout))
     .option('--json', 'print one JSON object and nothing else on stdout')
     .action(run('kill-pod'));
+}
 
+function addTour(program: Command, run: Run): void {
   program
     .command('tour')
     .description('the whole lesson, narrated: up, blast, keep-alive, kill-pod, blast, down')
@@ -179,7 +178,9 @@ export function buildProgram(
     .option('--sim', 'use the embedded cluster even when a kind cluster is reachable')
     .addOption(baseImageOption())
     .action(run('tour'));
+}
 
+function addSim(program: Command, run: Run): void {
   const sim = program.command('sim').description('the embedded cluster: a local stand-in for kind');
   sim
     .command('start')
@@ -202,6 +203,26 @@ export function buildProgram(
     .command('kubeconfig')
     .description('print the embedded cluster kubeconfig (like `kind get kubeconfig`)')
     .action(run('sim kubeconfig'));
+}
+
+export function buildProgram(
+  ctx: Context,
+  version: string,
+  dispatch: Dispatch = runCommand(ctx),
+): Command {
+  const run = (name: CommandName) => (flags: object) => dispatch(name, flags);
+  const program = new Command('replica-demo')
+    .description('See how a Kubernetes Service spreads traffic across replicas.')
+    .version(version)
+    .showHelpAfterError(false)
+    .allowExcessArguments(false);
+
+  addUp(program, run);
+  addDown(program, run);
+  addBlast(program, run);
+  addKillPod(program, run);
+  addTour(program, run);
+  addSim(program, run);
 
   // Sub-commands copy these settings only when created, so set them on every command:
   // otherwise commander exits by itself (code 1) on a bad flag of `up`. Errors are printed

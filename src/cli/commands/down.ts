@@ -5,7 +5,7 @@ import { InterruptedError, NotManagedError, RefusedError, UsageError } from '../
 import type { DownFlags } from '../core/flags.js';
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../core/names.js';
 import { formatCommand } from '../core/plan-up.js';
-import { validateDownOptions } from '../core/validate.js';
+import { validateDownOptions, type DownOptions } from '../core/validate.js';
 import { loadState, resolveTarget, statePath, type SavedState, type Target } from '../target.js';
 import { kindClusters, kindDeleteCluster } from '../tools/kind.js';
 import {
@@ -69,37 +69,8 @@ export async function down(raw: DownFlags, ctx: Context): Promise<DownResult> {
 
   const stopsSim = target.mode === 'sim' && !opts.keepCluster;
   await verifyKubectl(tools);
+  const deleteNamespace = await namespaceToDelete(target, opts, ctx, result);
   const ns = target.namespace;
-  let deleteNamespace = false;
-  if (opts.deleteCluster) {
-    ctx.printer.note(
-      `Deleting kind cluster "${target.cluster ?? ''}" removes namespace ${ns} with it; not deleting it separately.`,
-    );
-  } else {
-    const [namespace] = await kubectlGetObjects(
-      [{ resource: 'namespace', name: ns }],
-      ns,
-      target,
-      tools,
-    );
-    if (namespace === undefined) {
-      ctx.printer.note(
-        `Namespace ${ns} does not exist on context ${target.context}: nothing to delete there.`,
-      );
-    } else {
-      result.namespaceExisted = true;
-      const labels =
-        (namespace as { metadata?: { labels?: Record<string, string> } }).metadata?.labels ?? {};
-      if (labels[MANAGED_BY_LABEL] !== MANAGED_BY_VALUE) {
-        throw new NotManagedError(
-          `Namespace ${ns} on context ${target.context} lacks the label ${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}, so replica-demo did not create it; nothing was deleted.`,
-          `If you mean to remove it, run \`kubectl delete namespace ${ns} --context ${target.context}\` yourself.`,
-        );
-      }
-      deleteNamespace = true;
-    }
-  }
-
   const actions = [
     ...(deleteNamespace ? [`namespace ${ns} (context ${target.context})`] : []),
     ...(stopsSim ? ['the embedded cluster and its pod processes'] : []),
@@ -109,95 +80,156 @@ export async function down(raw: DownFlags, ctx: Context): Promise<DownResult> {
   if (target.mode === 'sim') ctx.printer.note('Using the embedded cluster (replica-demo sim).');
 
   if (opts.dryRun) {
-    if (deleteNamespace) {
-      ctx.printer.line(
-        `would run: ${formatCommand('kubectl', kubectlDeleteWorkloadsArgs(ns, target, opts.timeoutSeconds))}`,
-      );
-      ctx.printer.line(
-        `would run: ${formatCommand('kubectl', kubectlDeleteNamespaceArgs(ns, target))}`,
-      );
-      ctx.printer.line(
-        `would call: GET+WATCH /api/v1/namespaces?fieldSelector=metadata.name=${ns} until it is gone`,
-      );
-    }
-    if (stopsSim) ctx.printer.line('would stop: the embedded cluster (replica-demo sim stop)');
-    if (opts.deleteCluster) {
-      ctx.printer.line(
-        `would run: ${formatCommand('kind', ['delete', 'cluster', '--name', target.cluster ?? ''])}`,
-      );
-      ctx.printer.line(`would remove: ${statePath(ctx.home)}`);
-    }
-    ctx.printer.note('Dry run: only read-only checks ran; nothing was deleted.');
+    printPlan(ctx, target, opts, { deleteNamespace, stopsSim });
     return result;
   }
-
   if (!opts.yes && !(await confirm(`Delete ${actions.join(' and ')}? [y/N] `, ctx))) {
     if (ctx.signal.aborted) throw new InterruptedError('Interrupted: nothing was deleted.');
     throw new RefusedError('Not confirmed: nothing was deleted.');
   }
-
   if (deleteNamespace) {
-    // Not fatal: deleting the namespace removes the same things, only more slowly.
-    const stopping = ctx.printer.progress(
-      `Stopping the pods in ${ns} (each drains its connections first)`,
-    );
-    const stoppedAt = Date.now();
-    try {
-      await kubectlDeleteWorkloads(ns, target, opts.timeoutSeconds, tools);
-      stopping.succeed(
-        `Stopped the pods in ${ns} (${((Date.now() - stoppedAt) / 1000).toFixed(1)} s)`,
-      );
-    } catch (error) {
-      if (ctx.signal.aborted) {
-        stopping.stop();
-        throw new InterruptedError(
-          `Interrupted: the pods in ${ns} are being deleted; namespace ${ns} is still there (\`replica-demo down\` again removes it).`,
-        );
-      }
-      stopping.fail(
-        `Could not stop the pods in ${ns} first (${error instanceof Error ? error.message : String(error)}); deleting the namespace removes them too.`,
-      );
-    }
-    await kubectlDeleteNamespace(ns, target, tools);
-    const { connect } = await import('../kube/api.js');
-    const { waitForNamespaceGone } = await import('../kube/rollout.js');
-    const progress = ctx.printer.progress(`Deleting namespace ${ns}`);
-    let elapsed: number;
-    try {
-      elapsed = await waitForNamespaceGone(connect(target), {
-        timeoutMs: opts.timeoutSeconds * 1000,
-        signal: ctx.signal,
-        onProgress: (text) => progress.update(text),
-      });
-    } catch (error) {
-      progress.stop();
-      throw error;
-    }
-    progress.succeed(`Deleted namespace ${ns} (${(elapsed / 1000).toFixed(1)} s)`);
+    await removeNamespace(target, opts, ctx);
     result.deletedNamespace = true;
   }
-
   if (stopsSim) {
     const control = await import('../sim-control.js');
     const progress = ctx.printer.progress('Stopping the embedded cluster');
     result.stoppedSim = await control.stopSim(ctx.home);
     progress.succeed('Stopped the embedded cluster; no pod process is left');
   }
-
   if (opts.deleteCluster && target.cluster !== undefined) {
-    const progress = ctx.printer.progress(`Deleting kind cluster "${target.cluster}"`);
-    try {
-      await kindDeleteCluster(target.cluster, tools);
-    } catch (error) {
-      progress.fail(`Deleting kind cluster "${target.cluster}" failed`);
-      throw error;
-    }
-    progress.succeed(`Deleted kind cluster "${target.cluster}"`);
-    // The saved state points at a cluster that no longer exists.
-    await rm(statePath(ctx.home), { force: true });
+    await removeKindCluster(target.cluster, ctx);
     result.deletedCluster = true;
   }
   return result;
+}
+
+/**
+ * Whether the namespace goes: only when it exists and carries our managed-by label; one
+ * without it belongs to someone else, and `down` refuses outright (exit 10).
+ */
+async function namespaceToDelete(
+  target: Target,
+  opts: DownOptions,
+  ctx: Context,
+  result: DownResult,
+): Promise<boolean> {
+  const ns = target.namespace;
+  if (opts.deleteCluster) {
+    ctx.printer.note(
+      `Deleting kind cluster "${target.cluster ?? ''}" removes namespace ${ns} with it; not deleting it separately.`,
+    );
+    return false;
+  }
+  const tools = { signal: ctx.signal, env: ctx.env };
+  const [namespace] = await kubectlGetObjects(
+    [{ resource: 'namespace', name: ns }],
+    ns,
+    target,
+    tools,
+  );
+  if (namespace === undefined) {
+    ctx.printer.note(
+      `Namespace ${ns} does not exist on context ${target.context}: nothing to delete there.`,
+    );
+    return false;
+  }
+  result.namespaceExisted = true;
+  const labels =
+    (namespace as { metadata?: { labels?: Record<string, string> } }).metadata?.labels ?? {};
+  if (labels[MANAGED_BY_LABEL] !== MANAGED_BY_VALUE) {
+    throw new NotManagedError(
+      `Namespace ${ns} on context ${target.context} lacks the label ${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}, so replica-demo did not create it; nothing was deleted.`,
+      `If you mean to remove it, run \`kubectl delete namespace ${ns} --context ${target.context}\` yourself.`,
+    );
+  }
+  return true;
+}
+
+function printPlan(
+  ctx: Context,
+  target: Target,
+  opts: DownOptions,
+  what: { deleteNamespace: boolean; stopsSim: boolean },
+): void {
+  const ns = target.namespace;
+  const say = (text: string) => ctx.printer.line(text);
+  if (what.deleteNamespace) {
+    say(
+      `would run: ${formatCommand('kubectl', kubectlDeleteWorkloadsArgs(ns, target, opts.timeoutSeconds))}`,
+    );
+    say(`would run: ${formatCommand('kubectl', kubectlDeleteNamespaceArgs(ns, target))}`);
+    say(
+      `would call: GET+WATCH /api/v1/namespaces?fieldSelector=metadata.name=${ns} until it is gone`,
+    );
+  }
+  if (what.stopsSim) say('would stop: the embedded cluster (replica-demo sim stop)');
+  if (opts.deleteCluster) {
+    say(
+      `would run: ${formatCommand('kind', ['delete', 'cluster', '--name', target.cluster ?? ''])}`,
+    );
+    say(`would remove: ${statePath(ctx.home)}`);
+  }
+  ctx.printer.note('Dry run: only read-only checks ran; nothing was deleted.');
+}
+
+/**
+ * Stops the workloads first (each pod drains its connections), then deletes the namespace
+ * and waits, by watch, until it is gone.
+ */
+async function removeNamespace(target: Target, opts: DownOptions, ctx: Context): Promise<void> {
+  const ns = target.namespace;
+  const tools = { signal: ctx.signal, env: ctx.env };
+  // Not fatal: deleting the namespace removes the same things, only more slowly.
+  const stopping = ctx.printer.progress(
+    `Stopping the pods in ${ns} (each drains its connections first)`,
+  );
+  const stoppedAt = Date.now();
+  try {
+    await kubectlDeleteWorkloads(ns, target, opts.timeoutSeconds, tools);
+    stopping.succeed(
+      `Stopped the pods in ${ns} (${((Date.now() - stoppedAt) / 1000).toFixed(1)} s)`,
+    );
+  } catch (error) {
+    if (ctx.signal.aborted) {
+      stopping.stop();
+      throw new InterruptedError(
+        `Interrupted: the pods in ${ns} are being deleted; namespace ${ns} is still there (\`replica-demo down\` again removes it).`,
+      );
+    }
+    stopping.fail(
+      `Could not stop the pods in ${ns} first (${error instanceof Error ? error.message : String(error)}); deleting the namespace removes them too.`,
+    );
+  }
+  await kubectlDeleteNamespace(ns, target, tools);
+  const { connect } = await import('../kube/api.js');
+  const { waitForNamespaceGone } = await import('../kube/rollout.js');
+  const progress = ctx.printer.progress(`Deleting namespace ${ns}`);
+  let elapsed: number;
+  try {
+    elapsed = await waitForNamespaceGone(connect(target), {
+      timeoutMs: opts.timeoutSeconds * 1000,
+      signal: ctx.signal,
+      onProgress: (text) => progress.update(text),
+    });
+  } catch (error) {
+    progress.stop();
+    throw error;
+  }
+  progress.succeed(`Deleted namespace ${ns} (${(elapsed / 1000).toFixed(1)} s)`);
+}
+
+async function removeKindCluster(cluster: string, ctx: Context): Promise<void> {
+  const progress = ctx.printer.progress(`Deleting kind cluster "${cluster}"`);
+  try {
+    await kindDeleteCluster(cluster, { signal: ctx.signal, env: ctx.env });
+  } catch (error) {
+    progress.fail(`Deleting kind cluster "${cluster}" failed`);
+    throw error;
+  }
+  progress.succeed(`Deleted kind cluster "${cluster}"`);
+  // The saved state points at a cluster that no longer exists.
+  await rm(statePath(ctx.home), { force: true });
 }
 
 function checkClusterIsOurs(target: Target, state: SavedState | undefined): void {

@@ -1,21 +1,14 @@
 import type { Context } from '../context.js';
 import { NotManagedError } from '../errors.js';
-import {
-  DEFAULTS,
-  type BlastFlags,
-  type DownFlags,
-  type KillPodFlags,
-  type TargetFlags,
-  type TourFlags,
-  type UpFlags,
-} from '../core/flags.js';
+import { DEFAULTS, type BlastFlags, type TargetFlags, type TourFlags } from '../core/flags.js';
 import { NAMESPACE } from '../core/names.js';
 import { isKindInstalled, kindClusters } from '../tools/kind.js';
 import { isDockerDaemonRunning } from '../tools/docker.js';
 import type { BlastResult } from '../render/blast.js';
-import type { KillPodResult } from './kill-pod.js';
-
-type Command<F, R = unknown> = (flags: F, ctx: Context) => Promise<R>;
+import { blast } from './blast.js';
+import { down } from './down.js';
+import { killPod, type KillPodResult } from './kill-pod.js';
+import { up } from './up.js';
 
 export interface TourResult {
   mode: 'kind' | 'sim';
@@ -40,14 +33,6 @@ async function reachableKindCluster(ctx: Context): Promise<string | undefined> {
   } catch {
     return undefined;
   }
-}
-
-/** Loads a command module by a variable path, so the tour does not fix the load order of its steps. */
-async function command<F, R = unknown>(module: string, name: string): Promise<Command<F, R>> {
-  const loaded = (await import(module)) as Record<string, Command<F, R>>;
-  const fn = loaded[name];
-  if (typeof fn !== 'function') throw new Error(`${module} has no ${name}`);
-  return fn;
 }
 
 /** `replica-demo tour`: the whole lesson, narrated, each step the real command. */
@@ -76,68 +61,16 @@ export async function tour(opts: TourFlags, ctx: Context): Promise<TourResult> {
         : 'No kind cluster is reachable here, so the tour uses the embedded cluster (replica-demo sim): a local stand-in that answers the same API calls, runs the same server and the same curl Job.',
   );
 
-  const up = await command<UpFlags>('./up.js', 'up');
-  const blast = await command<BlastFlags, BlastResult>('./blast.js', 'blast');
-  const killPod = await command<KillPodFlags, KillPodResult>('./kill-pod.js', 'killPod');
-  const down = await command<DownFlags>('./down.js', 'down');
-  const blastFlags = (count: number, more: Partial<BlastFlags> = {}): BlastFlags => ({
-    ...flags,
-    count,
-    via: 'service',
-    parallel: DEFAULTS.parallel,
-    timeout: DEFAULTS.blastTimeout,
-    ...more,
-  });
-
   // Whether the tour may stop the embedded cluster: only when it was not running before.
   const simWasRunning =
     mode === 'sim' && (await import('../sim-control.js')).isSimRunning(ctx.home);
   const keep = opts.keep === true;
   const leftover = describeLeftover(flags, ctx, simWasRunning);
 
-  const blasts: BlastResult[] = [];
+  let blasts: BlastResult[];
   let kill: KillPodResult;
   try {
-    step(1, 'deploy five replicas behind one Service', [
-      'Builds the server image (or uses the embedded one), deploys web-server-deployment with 5',
-      'replicas and web-server-service in front, and waits until all 5 are ready.',
-    ]);
-    await up(
-      {
-        ...flags,
-        replicas: DEFAULTS.replicas,
-        timeout: DEFAULTS.upTimeout,
-        build: true,
-        ...(opts.baseImage !== undefined ? { baseImage: opts.baseImage } : {}),
-      },
-      ctx,
-    );
-
-    step(2, 'twenty requests, through the Service and through port-forward', [
-      'One Job runs one curl that opens a new connection per request. The same twenty requests',
-      'then go through a port-forward, the way `kubectl port-forward svc/...` works.',
-    ]);
-    blasts.push(await blast(blastFlags(20, { via: 'both' }), ctx));
-
-    step(3, 'two hundred requests through the Service', [
-      'Twenty requests over five pods is a small sample; here is what ten times more looks like.',
-    ]);
-    blasts.push(await blast(blastFlags(200), ctx));
-
-    step(4, 'the same requests over one kept-alive connection', [
-      'Browsers and HTTP libraries reuse connections. Watch where the requests go when curl does too.',
-    ]);
-    blasts.push(await blast(blastFlags(20, { keepAlive: true }), ctx));
-
-    step(5, 'kill a replica', [
-      'Deletes one ready pod and follows the ReplicaSet as it creates a replacement.',
-    ]);
-    kill = await killPod({ ...flags, timeout: DEFAULTS.killTimeout }, ctx);
-
-    step(6, 'blast again after recovery', [
-      'Five pods again, one of them new: it gets its share at once.',
-    ]);
-    blasts.push(await blast(blastFlags(20), ctx));
+    ({ blasts, kill } = await lessonSteps(flags, opts, ctx, step));
   } catch (error) {
     if (keep) {
       ctx.printer.note(
@@ -145,9 +78,7 @@ export async function tour(opts: TourFlags, ctx: Context): Promise<TourResult> {
       );
     } else if (!(error instanceof NotManagedError)) {
       // A namespace the tool did not create is never touched; anything else the tour made goes.
-      await cleanUpAfterFailure(ctx, leftover, (c) =>
-        removeTourObjects(flags, c, simWasRunning, down),
-      );
+      await cleanUpAfterFailure(ctx, leftover, (c) => removeTourObjects(flags, c, simWasRunning));
     }
     throw error;
   }
@@ -162,7 +93,7 @@ export async function tour(opts: TourFlags, ctx: Context): Promise<TourResult> {
         ? 'Removes what step 1 created; the embedded cluster was running before the tour, so it stays.'
         : 'Removes what step 1 created, and nothing else.',
     ]);
-    await removeTourObjects(flags, ctx, simWasRunning, down);
+    await removeTourObjects(flags, ctx, simWasRunning);
   }
   say();
   say(
@@ -170,6 +101,65 @@ export async function tour(opts: TourFlags, ctx: Context): Promise<TourResult> {
   );
   say('and a ReplicaSet replaces a lost pod within seconds.');
   return { mode, ...(cluster !== undefined ? { cluster } : {}), blasts, kill, keptRunning: keep };
+}
+
+/** Steps 1 to 6, each the real command with the lesson's flags. */
+async function lessonSteps(
+  flags: TargetFlags,
+  opts: TourFlags,
+  ctx: Context,
+  step: (n: number, title: string, why: string[]) => void,
+): Promise<{ blasts: BlastResult[]; kill: KillPodResult }> {
+  const blastFlags = (count: number, more: Partial<BlastFlags> = {}): BlastFlags => ({
+    ...flags,
+    count,
+    via: 'service',
+    parallel: DEFAULTS.parallel,
+    timeout: DEFAULTS.blastTimeout,
+    ...more,
+  });
+  const blasts: BlastResult[] = [];
+  step(1, 'deploy five replicas behind one Service', [
+    'Builds the server image (or uses the embedded one), deploys web-server-deployment with 5',
+    'replicas and web-server-service in front, and waits until all 5 are ready.',
+  ]);
+  await up(
+    {
+      ...flags,
+      replicas: DEFAULTS.replicas,
+      timeout: DEFAULTS.upTimeout,
+      build: true,
+      ...(opts.baseImage !== undefined ? { baseImage: opts.baseImage } : {}),
+    },
+    ctx,
+  );
+
+  step(2, 'twenty requests, through the Service and through port-forward', [
+    'One Job runs one curl that opens a new connection per request. The same twenty requests',
+    'then go through a port-forward, the way `kubectl port-forward svc/...` works.',
+  ]);
+  blasts.push(await blast(blastFlags(20, { via: 'both' }), ctx));
+
+  step(3, 'two hundred requests through the Service', [
+    'Twenty requests over five pods is a small sample; here is what ten times more looks like.',
+  ]);
+  blasts.push(await blast(blastFlags(200), ctx));
+
+  step(4, 'the same requests over one kept-alive connection', [
+    'Browsers and HTTP libraries reuse connections. Watch where the requests go when curl does too.',
+  ]);
+  blasts.push(await blast(blastFlags(20, { keepAlive: true }), ctx));
+
+  step(5, 'kill a replica', [
+    'Deletes one ready pod and follows the ReplicaSet as it creates a replacement.',
+  ]);
+  const kill = await killPod({ ...flags, timeout: DEFAULTS.killTimeout }, ctx);
+
+  step(6, 'blast again after recovery', [
+    'Five pods again, one of them new: it gets its share at once.',
+  ]);
+  blasts.push(await blast(blastFlags(20), ctx));
+  return { blasts, kill };
 }
 
 interface Leftover {
@@ -207,7 +197,6 @@ async function removeTourObjects(
   flags: TargetFlags,
   ctx: Context,
   simWasRunning: boolean,
-  down: Command<DownFlags>,
 ): Promise<void> {
   // A cluster the user had running before the tour stays running after it.
   const keepCluster = flags.sim === true && simWasRunning;
