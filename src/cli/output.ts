@@ -1,5 +1,6 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { Writable } from 'node:stream';
+import type { Ora, Options as OraOptions } from 'ora';
 
 export interface Progress {
   /** New status text; a spinner redraws it, a log prints it when it changed. */
@@ -18,6 +19,11 @@ export interface Printer {
   /** A line about progress or trouble, on stderr, so stdout stays clean for --json. */
   note(text: string): void;
   progress(text: string): Progress;
+  /**
+   * Loads the terminal spinner (ora) when output goes to a terminal. Commands run after it;
+   * `--help` never pays for it. Until it has run, progress is printed as plain lines.
+   */
+  prepare(): Promise<void>;
 }
 
 export interface PrinterOptions {
@@ -31,16 +37,17 @@ export interface PrinterOptions {
   now?: () => number;
 }
 
-const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+type OraFactory = (options: OraOptions) => Ora;
 
 export function createPrinter(options: PrinterOptions): Printer {
   const color = new Chalk({ level: options.color ? 1 : 0 });
   const now = options.now ?? Date.now;
   const write = (stream: Writable, text: string) => stream.write(`${text}\n`);
+  let ora: OraFactory | undefined;
 
   const progress = (initial: string): Progress =>
-    options.interactive
-      ? spinner(options.stderr, initial, color)
+    options.interactive && ora
+      ? spinner(ora, options.stderr, initial, color, options.color)
       : plainProgress((t) => write(options.stderr, t), initial, now, options.quietMs ?? 5000);
 
   return {
@@ -49,30 +56,38 @@ export function createPrinter(options: PrinterOptions): Printer {
     line: (text = '') => write(options.stdout, text),
     note: (text) => write(options.stderr, text),
     progress,
+    prepare: async () => {
+      if (options.interactive && ora === undefined) ora = (await import('ora')).default;
+    },
   };
 }
 
-function spinner(stream: Writable, initial: string, color: ChalkInstance): Progress {
-  let text = initial;
-  let frame = 0;
+/** ora redraws in place and clears every line its text took, however narrow the terminal. */
+function spinner(
+  ora: OraFactory,
+  stream: Writable,
+  initial: string,
+  color: ChalkInstance,
+  colored: boolean,
+): Progress {
+  const spin = ora({
+    text: initial,
+    stream,
+    color: colored ? 'cyan' : false,
+    // Leave stdin alone: `down` may ask a question, and Ctrl-C must reach our handler.
+    discardStdin: false,
+  }).start();
   let active = true;
-  const draw = () => {
-    stream.write(`\r\x1b[2K${color.cyan(FRAMES[frame % FRAMES.length])} ${text}`);
-    frame += 1;
-  };
-  draw();
-  const timer = setInterval(draw, 80);
-  timer.unref();
   const finish = (mark: string | undefined, final: string | undefined) => {
     if (!active) return;
     active = false;
-    clearInterval(timer);
-    stream.write('\r\x1b[2K');
-    if (mark !== undefined && final !== undefined) stream.write(`${mark} ${final}\n`);
+    if (mark !== undefined && final !== undefined)
+      spin.stopAndPersist({ symbol: mark, text: final });
+    else spin.stop();
   };
   return {
     update: (next) => {
-      text = next;
+      if (active) spin.text = next;
     },
     succeed: (final) => finish(color.green('✔'), final),
     fail: (final) => finish(color.red('✖'), final),

@@ -78,8 +78,8 @@ export type Dispatch = (command: CommandName, flags: object) => Promise<void>;
 
 function runCommand(ctx: Context): Dispatch {
   return async (name, flags) => {
-    const command = (await COMMANDS[name]()) as (flags: object, ctx: Context) => Promise<unknown>;
-    await command(flags, ctx);
+    const [command] = await Promise.all([COMMANDS[name](), ctx.printer.prepare()]);
+    await (command as (flags: object, ctx: Context) => Promise<unknown>)(flags, ctx);
   };
 }
 

@@ -93,7 +93,7 @@ function choiceReason(pod: k8s.V1Pod, next: k8s.V1Pod | undefined): string {
   const created = creationTime(pod);
   if (created !== creationTime(next) && created !== undefined)
     return `${rule}: it is the oldest (created ${new Date(created).toISOString()})`;
-  return `${rule}: it ties with others and comes first by name`;
+  return `${rule}: it ties with the others on every rule and comes first in the API's list`;
 }
 
 export function podInfo(pod: k8s.V1Pod): PodInfo {

@@ -2,6 +2,7 @@ import type { ChalkInstance } from 'chalk';
 import type { CurlError } from '../core/curl-log.js';
 import type { Histogram } from '../core/histogram.js';
 import type { Evenness, Latency } from '../core/stats.js';
+import { table } from './table.js';
 
 /** Plain text, one line per string: readable in a terminal and in a CI log alike. */
 
@@ -34,40 +35,27 @@ export interface BlastResult {
 
 const BAR_WIDTH = 30;
 
-function pad(text: string, width: number): string {
-  return text.length >= width ? text : text + ' '.repeat(width - text.length);
-}
-function padLeft(text: string, width: number): string {
-  return text.length >= width ? text : ' '.repeat(width - text.length) + text;
-}
-
 export function bar(count: number, max: number, width = BAR_WIDTH): string {
   if (max <= 0 || count <= 0) return '';
   return '█'.repeat(Math.max(1, Math.round((count / max) * width)));
 }
 
 export function histogramTable(histogram: Histogram, color: ChalkInstance): string[] {
-  const headers = ['POD', 'REPLICA', 'NODE', 'COUNT', '%'];
+  const max = Math.max(0, ...histogram.rows.map((r) => r.count));
   const rows = histogram.rows.map((r) => [
     r.pod + (r.ready ? '' : ' (not ready)'),
     r.replicaId,
     r.node,
     String(r.count),
     r.percent.toFixed(1),
+    color.cyan(bar(r.count, max)),
   ]);
-  const widths = headers.map((h, i) =>
-    Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)),
-  );
-  const max = Math.max(0, ...histogram.rows.map((r) => r.count));
-  const line = (cells: string[]) =>
-    cells
-      .map((cell, i) => (i >= 3 ? padLeft(cell, widths[i] ?? 0) : pad(cell, widths[i] ?? 0)))
-      .join('  ');
-  const out = [`  ${color.bold(line(headers))}`];
-  histogram.rows.forEach((r, i) => {
-    out.push(`  ${line(rows[i] ?? [])}  ${color.cyan(bar(r.count, max))}`);
+  const headers = ['POD', 'REPLICA', 'NODE', 'COUNT', '%', ''].map((h) => color.bold(h));
+  return table(headers, rows, {
+    gap: 2,
+    indent: '  ',
+    align: ['left', 'left', 'left', 'right', 'right', 'left'],
   });
-  return out;
 }
 
 function summaryLines(result: PathResult, color: ChalkInstance): string[] {

@@ -1,4 +1,4 @@
-import Table from 'cli-table3';
+import { table } from './table.js';
 
 /** The pod table `up` ends with. Pure: pod objects and a clock in, rows and text out. */
 
@@ -80,19 +80,5 @@ function cells(row: PodRow): string[] {
 
 /** A boxed table for a terminal; plain aligned columns (like kubectl) for logs and pipes. */
 export function renderPodTable(rows: readonly PodRow[], options: { boxed: boolean }): string {
-  if (options.boxed) {
-    const table = new Table({ head: POD_TABLE_HEADERS, style: { head: [], border: [] } });
-    for (const row of rows) table.push(cells(row));
-    return table.toString();
-  }
-  const all = [POD_TABLE_HEADERS, ...rows.map(cells)];
-  const widths = POD_TABLE_HEADERS.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
-  return all
-    .map((r) =>
-      r
-        .map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
-        .join('   ')
-        .trimEnd(),
-    )
-    .join('\n');
+  return table(POD_TABLE_HEADERS, rows.map(cells), { boxed: options.boxed }).join('\n');
 }
