@@ -55,6 +55,42 @@ export default tseslint.config(
       ],
     },
   },
+  // Only kube/ talks to the Kubernetes API (and translates its errors); elsewhere in the CLI
+  // client-node is a source of types.
+  {
+    files: ['src/cli/**/*.ts'],
+    ignores: ['src/cli/kube/**'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: '@kubernetes/client-node',
+              allowTypeImports: true,
+              message: 'call the API through src/cli/kube/ (KubeApi), which translates its errors',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/cli/kube/**/*.ts', 'src/cli/tools/**/*.ts', 'src/cli/render/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['../commands/**', '../up/**', '../program.js', '**/sim/**'],
+              message: 'kube/, tools/ and render/ serve the commands; they never import them',
+            },
+          ],
+        },
+      ],
+    },
+  },
   {
     files: ['src/server/**/*.ts'],
     rules: {
