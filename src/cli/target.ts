@@ -223,8 +223,7 @@ export function describeTarget(target: Target): string {
   }
 }
 
-/** For error messages: the exit code when a context is missing from the kubeconfig. */
-export const CONTEXT_MISSING_EXIT = ExitCode.ClusterUnreachable;
+/** The context is missing from the kubeconfig: a cluster that cannot be reached (exit 8). */
 export function contextMissing(target: Pick<Target, 'context' | 'kubeconfig'>): PrerequisiteError {
   const where = target.kubeconfig ? ` in ${target.kubeconfig}` : ' in your kubeconfig';
   const hint = isKindContext(target.context)

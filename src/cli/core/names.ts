@@ -50,9 +50,6 @@ export const CURL_USER_ID = 100;
 export const SERVER_USER_ID = 10001;
 export const SERVER_GROUP_ID = 10001;
 
-/** Pod Security level the namespace enforces. */
-export const POD_SECURITY_LEVEL = 'restricted';
-
 /** Folder, relative to the package root, of the manifests `kubectl apply -f` takes. */
 export const MANIFESTS_DIR = 'manifests';
 /**

@@ -48,20 +48,6 @@ export async function kindClusters(options: ToolOptions): Promise<string[]> {
     .filter((l) => l !== '');
 }
 
-export async function kindClusterExists(cluster: string, options: ToolOptions): Promise<boolean> {
-  return (await kindClusters(options)).includes(cluster);
-}
-
-export async function verifyKindCluster(cluster: string, options: ToolOptions): Promise<void> {
-  if (!(await kindClusterExists(cluster, options))) {
-    throw new PrerequisiteError(
-      `The kind cluster "${cluster}" does not exist.`,
-      ExitCode.ClusterMissing,
-      `Create it with \`kind create cluster --name ${cluster}\` or \`replica-demo up --cluster ${cluster} --create-cluster\`.`,
-    );
-  }
-}
-
 /** Node container names of a cluster (each one is a Docker container). */
 export async function kindNodes(cluster: string, options: ToolOptions): Promise<string[]> {
   const result = await runTool('kind', ['get', 'nodes', '--name', cluster], options);

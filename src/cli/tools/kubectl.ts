@@ -38,16 +38,6 @@ export async function verifyKubectl(options: ToolOptions): Promise<void> {
   }
 }
 
-export async function currentContext(
-  kubeconfig: string | undefined,
-  options: ToolOptions,
-): Promise<string | undefined> {
-  const args = ['config', 'current-context'];
-  if (kubeconfig !== undefined) args.push('--kubeconfig', kubeconfig);
-  const result = await runTool('kubectl', args, options);
-  return result.exitCode === 0 && result.stdout.trim() !== '' ? result.stdout.trim() : undefined;
-}
-
 export async function kubectlContexts(
   kubeconfig: string | undefined,
   options: ToolOptions,
