@@ -1,6 +1,6 @@
 import type * as k8s from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { lessActive, pickPortForwardPod } from '../src/cli/kube/pods.js';
+import { lessActive, pickPortForwardPod } from '../src/cli/core/pods.js';
 import { pickOne, seededRandom } from '../src/cli/core/blast-plan.js';
 
 function pod(

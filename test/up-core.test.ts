@@ -6,17 +6,16 @@ import type { Context } from '../src/cli/context.js';
 import { ExitCode, RefusedError, UsageError } from '../src/cli/errors.js';
 import { createPrinter } from '../src/cli/output.js';
 import { loadManifests, renderManifests } from '../src/cli/core/manifests.js';
+import { contains, objectsToChange } from '../src/cli/core/apply-diff.js';
+import { formatCommand } from '../src/cli/core/command-line.js';
 import {
-  contains,
   diagnoseRollout,
-  formatCommand,
   latestEventText,
-  objectsToChange,
   rolloutProgress,
   rolloutProgressText,
   summarizeEvent,
   summarizePod,
-} from '../src/cli/core/plan-up.js';
+} from '../src/cli/core/rollout.js';
 import { validateDownOptions, validateUpOptions } from '../src/cli/core/validate.js';
 import type { DownFlags, UpFlags } from '../src/cli/core/flags.js';
 import { parse, parseError } from './helpers/parse.js';

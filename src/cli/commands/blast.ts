@@ -26,7 +26,7 @@ import {
   podInfo,
   selectorString,
   waitingReason,
-} from '../kube/pods.js';
+} from '../core/pods.js';
 import { sendRequests } from '../http/send-requests.js';
 import {
   blastJson,

@@ -4,7 +4,7 @@ import type { Context } from '../context.js';
 import { InterruptedError, NotManagedError, RefusedError, UsageError } from '../errors.js';
 import type { DownFlags } from '../core/flags.js';
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../core/names.js';
-import { formatCommand } from '../core/plan-up.js';
+import { formatCommand } from '../core/command-line.js';
 import { validateDownOptions, type DownOptions } from '../core/validate.js';
 import { loadState, resolveTarget, statePath, type SavedState, type Target } from '../target.js';
 import { kindClusters, kindDeleteCluster } from '../tools/kind.js';

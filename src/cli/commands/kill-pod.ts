@@ -15,7 +15,7 @@ import {
 import { describeTarget, resolveTarget } from '../target.js';
 import { connect, type KubeApi } from '../kube/api.js';
 import { waitUntil, type Informer } from '../kube/informer.js';
-import { isPodReady, selectorString } from '../kube/pods.js';
+import { isPodReady, selectorString } from '../core/pods.js';
 
 export interface KillPodResult {
   killed: string;

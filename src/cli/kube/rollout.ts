@@ -8,7 +8,7 @@ import {
   summarizePod,
   type DiagnosisContext,
   type RolloutProgress,
-} from '../core/plan-up.js';
+} from '../core/rollout.js';
 import type { KubeApi } from './api.js';
 import { waitUntil } from './informer.js';
 

@@ -10,12 +10,9 @@ import {
   POD_DISRUPTION_BUDGET,
   SERVICE,
 } from '../core/names.js';
-import {
-  formatCommand,
-  objectsToChange,
-  rolloutProgress,
-  type DeploymentLike,
-} from '../core/plan-up.js';
+import { objectsToChange } from '../core/apply-diff.js';
+import { formatCommand } from '../core/command-line.js';
+import { rolloutProgress, type DeploymentLike } from '../core/rollout.js';
 import { podRows, renderPodTable, type PodRow } from '../render/pods.js';
 import { saveState, type SavedState, type Target } from '../target.js';
 import {

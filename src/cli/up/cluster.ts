@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { ExitCode, PrerequisiteError } from '../errors.js';
 import { KIND_CLUSTER_CONFIG } from '../core/names.js';
-import { formatCommand } from '../core/plan-up.js';
+import { formatCommand } from '../core/command-line.js';
 import { saveState, type SavedState, type Target } from '../target.js';
 import { kindCreateArgs, kindCreateCluster } from '../tools/kind.js';
 import { stateFor } from './apply.js';

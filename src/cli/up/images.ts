@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { CURL_IMAGE } from '../core/names.js';
-import { formatCommand } from '../core/plan-up.js';
+import { formatCommand } from '../core/command-line.js';
 import {
   dockerBuild,
   dockerBuildArgs,

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Context } from '../context.js';
 import { manifestsDir } from '../core/manifests.js';
-import type { ObjectKey } from '../core/plan-up.js';
+import type { ObjectKey } from '../core/apply-diff.js';
 import type { UpOptions } from '../core/validate.js';
 import type { PodRow } from '../render/pods.js';
 import type { Target } from '../target.js';

@@ -1,5 +1,5 @@
 import type * as k8s from '@kubernetes/client-node';
-import type { PodInfo } from '../core/histogram.js';
+import type { PodInfo } from './histogram.js';
 
 /** Reading pods the way kubectl and the controllers do. */
 
