@@ -54,190 +54,208 @@ export interface Replica {
   readonly listener: (req: IncomingMessage, res: ServerResponse) => void;
 }
 
-export function createReplica(
-  identity: Identity,
-  clock: Clock = Date.now,
-  options: AppOptions = {},
-): Replica {
-  const lifecycle = options.lifecycle ?? new Lifecycle();
-  const log = options.log ?? ((line: string) => void process.stdout.write(line));
-  const logError = options.logError ?? ((line: string) => void process.stderr.write(line));
-  const logProbes = options.logProbes ?? false;
-  const appVersion = options.appVersion ?? 'unknown';
-  const startedAt = options.startedAt ?? clock();
-  let requestsServed = 0;
+/**
+ * What one replica says and logs. Everything that does not change per request (the
+ * identity part of the body, the headers, the log line around the timestamp) is built once
+ * in the constructor.
+ */
+class Responder {
+  readonly rootFields: Record<string, string>;
+  requestsServed = 0;
+  private readonly rootPrefix: string;
+  private readonly logSuffix: string;
+  private readonly jsonHeaders: string[];
+  private readonly log: (line: string) => void;
+  private readonly logError: (line: string) => void;
+  private readonly logProbes: boolean;
 
-  const rootFields = {
-    message: `Hello from Replica ${identity.replicaId}!`,
-    pod_name: identity.podName,
-    pod_ip: identity.podIp,
-    node_name: identity.nodeName,
-    hostname: identity.hostname,
-    replica_id: identity.replicaId,
-  };
-  // `timestamp` is the last key, so the body is a fixed prefix, the time, and `"}`.
-  const rootPrefix = `${JSON.stringify(rootFields).slice(0, -1)},"timestamp":"`;
-  const logPrefix = '[';
-  const logSuffix = `] Request received by ${identity.podName} (Replica ${identity.replicaId})\n`;
-  const identityHeaders = [
-    'X-Pod-Name',
-    headerSafe(identity.podName),
-    'X-Replica-Id',
-    headerSafe(identity.replicaId),
-    'X-Node-Name',
-    headerSafe(identity.nodeName),
-    'X-Pod-IP',
-    headerSafe(identity.podIp),
-  ];
-  const jsonHeaders = [
-    'Content-Type',
-    'application/json; charset=utf-8',
-    'Cache-Control',
-    'no-store',
-    ...identityHeaders,
-  ];
+  constructor(
+    readonly identity: Identity,
+    readonly clock: Clock,
+    readonly lifecycle: Lifecycle,
+    options: AppOptions,
+  ) {
+    this.log = options.log ?? ((line: string) => void process.stdout.write(line));
+    this.logError = options.logError ?? ((line: string) => void process.stderr.write(line));
+    this.logProbes = options.logProbes ?? false;
+    this.rootFields = {
+      message: `Hello from Replica ${identity.replicaId}!`,
+      pod_name: identity.podName,
+      pod_ip: identity.podIp,
+      node_name: identity.nodeName,
+      hostname: identity.hostname,
+      replica_id: identity.replicaId,
+    };
+    // `timestamp` is the last key, so the body is a fixed prefix, the time, and `"}`.
+    this.rootPrefix = `${JSON.stringify(this.rootFields).slice(0, -1)},"timestamp":"`;
+    this.logSuffix = `] Request received by ${identity.podName} (Replica ${identity.replicaId})\n`;
+    this.jsonHeaders = [
+      'Content-Type',
+      'application/json; charset=utf-8',
+      'Cache-Control',
+      'no-store',
+      'X-Pod-Name',
+      headerSafe(identity.podName),
+      'X-Replica-Id',
+      headerSafe(identity.replicaId),
+      'X-Node-Name',
+      headerSafe(identity.nodeName),
+      'X-Pod-IP',
+      headerSafe(identity.podIp),
+    ];
+  }
+
+  now(): string {
+    return new Date(this.clock()).toISOString();
+  }
 
   /** Writes the response in one go; while draining, it also tells the client to hang up. */
-  function sendJson(res: ServerResponse, status: number, body: string): void {
-    const headers = [...jsonHeaders, 'Content-Length', String(Buffer.byteLength(body))];
-    if (lifecycle.draining) headers.push('Connection', 'close');
+  sendJson(res: ServerResponse, status: number, body: string): void {
+    const headers = [...this.jsonHeaders, 'Content-Length', String(Buffer.byteLength(body))];
+    if (this.lifecycle.draining) headers.push('Connection', 'close');
     res.writeHead(status, headers);
     res.end(body);
   }
 
-  function logRequest(timestamp: string): void {
-    requestsServed += 1;
-    log(logPrefix + timestamp + logSuffix);
+  logRequest(timestamp: string): void {
+    this.requestsServed += 1;
+    this.log(`[${timestamp}${this.logSuffix}`);
   }
 
-  function logProbe(): void {
-    if (logProbes) log(logPrefix + new Date(clock()).toISOString() + logSuffix);
+  logProbe(): void {
+    if (this.logProbes) this.log(`[${this.now()}${this.logSuffix}`);
   }
 
   /** `GET /` (and HEAD, which is answered but neither logged nor counted). */
-  function answerRoot(req: IncomingMessage, res: ServerResponse): void {
+  answerRoot(req: IncomingMessage, res: ServerResponse): void {
     try {
-      const timestamp = new Date(clock()).toISOString();
-      if (req.method === 'GET') logRequest(timestamp);
-      sendJson(res, 200, `${rootPrefix}${timestamp}"}`);
+      const timestamp = this.now();
+      if (req.method === 'GET') this.logRequest(timestamp);
+      this.sendJson(res, 200, `${this.rootPrefix}${timestamp}"}`);
     } catch (error) {
-      respondToError(error, req, res);
+      this.respondToError(error, req, res);
     }
   }
 
-  const app = express();
-  app.disable('x-powered-by');
-  // A per-response hash of a body that changes every millisecond buys nothing.
-  app.set('etag', false);
-
-  app.get('/', (req, res) => answerRoot(req, res));
-
-  app.get('/info', (_req, res) => {
-    const now = clock();
-    const timestamp = new Date(now).toISOString();
-    logRequest(timestamp);
-    const memory = process.memoryUsage();
-    const body = {
-      ...rootFields,
-      timestamp,
-      namespace: identity.namespace,
-      started_at: new Date(startedAt).toISOString(),
-      uptime_seconds: Math.max(0, Math.round(now - startedAt) / 1000),
-      requests_served: requestsServed,
-      app_version: appVersion,
-      node_version: process.version,
-      pid: process.pid,
-      memory: {
-        rss_bytes: memory.rss,
-        heap_total_bytes: memory.heapTotal,
-        heap_used_bytes: memory.heapUsed,
-        external_bytes: memory.external,
-      },
-    };
-    sendJson(res, 200, JSON.stringify(body));
-  });
-
-  app.get('/health', (_req, res) => {
-    logProbe();
-    sendJson(res, 200, '{"status":"ok"}');
-  });
-
-  app.get('/ready', (_req, res) => {
-    logProbe();
-    if (lifecycle.draining) sendJson(res, 503, '{"status":"draining"}');
-    else sendJson(res, 200, '{"status":"ready"}');
-  });
-
-  app.get('/load', async (req, res) => {
-    const parsed = parseLoadQuery(req.query);
-    if (!parsed.ok) {
-      sendJson(res, 400, JSON.stringify({ error: parsed.message, parameter: parsed.parameter }));
-      return;
-    }
-    const timestamp = new Date(clock()).toISOString();
-    logRequest(timestamp);
-    // Stop working for a client that hung up, and for everyone once shutdown runs out of time.
-    const clientGone = new AbortController();
-    const onClose = () => clientGone.abort();
-    res.once('close', onClose);
-    const spentMs = await simulateWork(
-      parsed.value,
-      AbortSignal.any([clientGone.signal, lifecycle.stopSignal]),
-    );
-    res.off('close', onClose);
-    if (res.destroyed) return;
-    if (lifecycle.stopSignal.aborted) {
-      sendJson(res, 503, JSON.stringify({ error: 'Server is shutting down; work was cut short' }));
-      return;
-    }
-    sendJson(
-      res,
-      200,
-      JSON.stringify({
-        pod_name: identity.podName,
-        replica_id: identity.replicaId,
-        mode: parsed.value.cpu ? 'cpu' : 'wait',
-        requested_ms: parsed.value.ms,
-        elapsed_ms: Math.round(spentMs),
-        timestamp: new Date(clock()).toISOString(),
-      }),
-    );
-  });
-
-  app.use((req: Request, res: Response) => {
-    sendJson(
-      res,
-      404,
-      JSON.stringify({ error: `Not found: ${req.method} ${req.path}`, endpoints: ENDPOINTS }),
-    );
-  });
-
   /** A client's mistake keeps its 4xx; anything else is logged here and hidden from the client. */
-  function respondToError(error: unknown, req: IncomingMessage, res: ServerResponse): void {
+  respondToError(error: unknown, req: IncomingMessage, res: ServerResponse): void {
     const status = clientErrorStatus(error);
     if (status === undefined) {
       const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
-      logError(`Error handling ${req.method} ${req.url}: ${detail}\n`);
+      this.logError(`Error handling ${req.method} ${req.url}: ${detail}\n`);
     }
     if (res.headersSent) {
       res.destroy();
       return;
     }
     if (status !== undefined) {
-      sendJson(res, status, JSON.stringify({ error: (error as Error).message }));
+      this.sendJson(res, status, JSON.stringify({ error: (error as Error).message }));
     } else {
-      sendJson(res, 500, '{"error":"Internal server error"}');
+      this.sendJson(res, 500, '{"error":"Internal server error"}');
     }
   }
+}
 
+function infoBody(r: Responder, startedAt: number, appVersion: string): string {
+  const now = r.clock();
+  const timestamp = new Date(now).toISOString();
+  r.logRequest(timestamp);
+  const memory = process.memoryUsage();
+  return JSON.stringify({
+    ...r.rootFields,
+    timestamp,
+    namespace: r.identity.namespace,
+    started_at: new Date(startedAt).toISOString(),
+    uptime_seconds: Math.max(0, Math.round(now - startedAt) / 1000),
+    requests_served: r.requestsServed,
+    app_version: appVersion,
+    node_version: process.version,
+    pid: process.pid,
+    memory: {
+      rss_bytes: memory.rss,
+      heap_total_bytes: memory.heapTotal,
+      heap_used_bytes: memory.heapUsed,
+      external_bytes: memory.external,
+    },
+  });
+}
+
+/** `GET /load`: simulated work, cut short when the client hangs up or shutdown runs out of time. */
+async function answerLoad(r: Responder, req: Request, res: Response): Promise<void> {
+  const parsed = parseLoadQuery(req.query);
+  if (!parsed.ok) {
+    r.sendJson(res, 400, JSON.stringify({ error: parsed.message, parameter: parsed.parameter }));
+    return;
+  }
+  r.logRequest(r.now());
+  const clientGone = new AbortController();
+  const onClose = () => clientGone.abort();
+  res.once('close', onClose);
+  const spentMs = await simulateWork(
+    parsed.value,
+    AbortSignal.any([clientGone.signal, r.lifecycle.stopSignal]),
+  );
+  res.off('close', onClose);
+  if (res.destroyed) return;
+  if (r.lifecycle.stopSignal.aborted) {
+    r.sendJson(res, 503, JSON.stringify({ error: 'Server is shutting down; work was cut short' }));
+    return;
+  }
+  r.sendJson(
+    res,
+    200,
+    JSON.stringify({
+      pod_name: r.identity.podName,
+      replica_id: r.identity.replicaId,
+      mode: parsed.value.cpu ? 'cpu' : 'wait',
+      requested_ms: parsed.value.ms,
+      elapsed_ms: Math.round(spentMs),
+      timestamp: r.now(),
+    }),
+  );
+}
+
+export function createReplica(
+  identity: Identity,
+  clock: Clock = Date.now,
+  options: AppOptions = {},
+): Replica {
+  const lifecycle = options.lifecycle ?? new Lifecycle();
+  const appVersion = options.appVersion ?? 'unknown';
+  const startedAt = options.startedAt ?? clock();
+  const r = new Responder(identity, clock, lifecycle, options);
+
+  const app = express();
+  app.disable('x-powered-by');
+  // A per-response hash of a body that changes every millisecond buys nothing.
+  app.set('etag', false);
+  app.get('/', (req, res) => r.answerRoot(req, res));
+  app.get('/info', (_req, res) => r.sendJson(res, 200, infoBody(r, startedAt, appVersion)));
+  app.get('/health', (_req, res) => {
+    r.logProbe();
+    r.sendJson(res, 200, '{"status":"ok"}');
+  });
+  app.get('/ready', (_req, res) => {
+    r.logProbe();
+    if (lifecycle.draining) r.sendJson(res, 503, '{"status":"draining"}');
+    else r.sendJson(res, 200, '{"status":"ready"}');
+  });
+  app.get('/load', (req, res) => answerLoad(r, req, res));
+  app.use((req: Request, res: Response) => {
+    r.sendJson(
+      res,
+      404,
+      JSON.stringify({ error: `Not found: ${req.method} ${req.path}`, endpoints: ENDPOINTS }),
+    );
+  });
   // Express recognises an error handler by its four parameters, so `_next` must stay.
   app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
-    respondToError(error, req, res);
+    r.respondToError(error, req, res);
   });
 
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
     if ((req.method === 'GET' || req.method === 'HEAD') && isRootPath(req.url)) {
-      answerRoot(req, res);
+      r.answerRoot(req, res);
     } else {
       app(req, res);
     }
