@@ -137,7 +137,8 @@ async function removeJob(
   try {
     await api.deleteJob(name);
   } catch (error) {
-    options.note(`Could not delete Job ${name}: ${(error as Error).message} Run \`${kubectl}\`.`);
+    // The message already says what failed; the Job's own TTL removes it in the end.
+    options.note(`${(error as Error).message} If the cluster is still there, run \`${kubectl}\`.`);
     return;
   }
   try {
