@@ -5,14 +5,12 @@ import type { Duplex } from 'node:stream';
 import { parse as parseYaml } from 'yaml';
 import { RESOURCE_TYPES, apiVersionOf, resourceByPlural, type ResourceType } from '../resources.js';
 import { SelectorError } from '../selectors.js';
-import {
-  StoreError,
-  type KubeObject,
-  type NewObject,
-  type Store,
-  type WatchEvent,
-} from '../store.js';
-import { prepareCreate, prepareUpdate } from '../defaults.js';
+import { StoreError, type KubeObject, type Store, type WatchEvent } from '../store.js';
+import { qualified, type AdmitPod } from '../registry/common.js';
+import { applyObject, createObject, patchObject, updateObject } from '../registry/objects.js';
+import { patchScale, readScale, updateScale } from '../registry/scale.js';
+import { deleteCollection, deleteObject } from '../registry/delete.js';
+import { podSecurityWarningFor } from '../admission.js';
 import {
   apiGroup,
   apiGroupList,
@@ -22,28 +20,17 @@ import {
   openApiIndex,
   versionInfo,
 } from './discovery.js';
-import {
-  fieldSetOf,
-  isObject,
-  jsonPatch,
-  mergePatch,
-  serverSideApply,
-  strategicMerge,
-  type Json,
-  type ManagedFieldsEntry,
-} from './patch.js';
+import { isObject, type Json } from './patch.js';
 import {
   ApiError,
   failure,
   sendJson,
   sendStatus,
   statusFromError,
-  success,
   unsupported,
   type Status,
 } from './status.js';
 import { toTable, wantsTable, type IncludeObject } from './tables.js';
-import { evaluatePodSecurity, podSecurityFromLabels, podSecurityWarning } from '../pod-security.js';
 import { createPortForward, type PodAddressLookup } from './portforward.js';
 import { decodeProtobuf, isProtobuf } from './protobuf.js';
 import type { PodLogs } from '../kubelet/logs.js';
@@ -56,7 +43,7 @@ export interface ApiServerOptions {
   token: string;
   logs?: LogSource;
   /** Pod admission (Pod Security) for pods created through the API. */
-  admitPod?: (store: Store, pod: NewObject | KubeObject) => void;
+  admitPod?: AdmitPod;
   now?: () => number;
   log?: (line: string) => void;
   /** PEM key and certificate: kubectl sends its bearer token only over TLS. Plain HTTP without. */
@@ -64,7 +51,6 @@ export interface ApiServerOptions {
 }
 
 const MAX_BODY = 3 * 1024 * 1024;
-const SYSTEM_NAMESPACES = new Set(['default', 'kube-system', 'kube-public', 'kube-node-lease']);
 
 interface Target {
   type: ResourceType;
@@ -120,10 +106,6 @@ export function parseResourcePath(pathname: string): Target | undefined {
   if (!type) return undefined;
   if (namespace !== undefined && !type.namespaced) return undefined;
   return { type, namespace, name, sub, watchPath };
-}
-
-function qualified(type: ResourceType): string {
-  return type.group ? `${type.plural}.${type.group}` : type.plural;
 }
 
 function boolParam(q: URLSearchParams, key: string): boolean {
@@ -417,7 +399,7 @@ export class ApiServer {
         'the embedded cluster serves pods/portforward only over a websocket upgrade: v4.channel.k8s.io (client-node PortForward) or SPDY/3.1+portforward.k8s.io (kubectl 1.31 and newer)',
       );
     }
-    if (sub === 'scale') return this.scale(req, res, q, t, method, isDryRun);
+    if (sub === 'scale') return this.scale(req, res, t, method, isDryRun);
     switch (method) {
       case 'GET':
         return this.get(req, res, q, t);
@@ -433,35 +415,6 @@ export class ApiServer {
     }
   }
 
-  /**
-   * Pod Security warnings as the admission plugin sends them (`Warning` headers kubectl
-   * prints): a workload whose pod template the namespace's `enforce` level would refuse,
-   * or a pod or template its `warn` level complains about.
-   */
-  private podSecurityWarnings(res: ServerResponse, type: ResourceType, obj: KubeObject): void {
-    const workload = ['deployments', 'replicasets', 'jobs'].includes(type.plural);
-    if (type !== PODS && !workload) return;
-    const ns = this.store.get(NAMESPACES, undefined, obj.metadata.namespace ?? '');
-    const policies = podSecurityFromLabels(ns?.metadata.labels);
-    const template =
-      (workload
-        ? ((obj.spec ?? {}) as { template?: { spec?: unknown; metadata?: unknown } }).template
-        : obj) ?? {};
-    const spec: unknown = workload ? (template as { spec?: unknown }).spec : obj.spec;
-    const metadata: unknown = workload
-      ? (template as { metadata?: unknown }).metadata
-      : obj.metadata;
-    const candidates = workload ? [policies.enforce, policies.warn] : [policies.warn];
-    for (const policy of candidates) {
-      if (policy.level === 'privileged') continue;
-      const violations = evaluatePodSecurity(policy.level, spec, metadata);
-      if (violations.length === 0) continue;
-      const text = podSecurityWarning(policy, violations).replace(/"/g, '\\"');
-      res.setHeader('Warning', `299 - "${text}"`);
-      return;
-    }
-  }
-
   private respond(
     req: IncomingMessage,
     res: ServerResponse,
@@ -470,7 +423,10 @@ export class ApiServer {
     code: number,
     obj: KubeObject,
   ): void {
-    if (req.method !== 'GET' && req.method !== 'DELETE') this.podSecurityWarnings(res, type, obj);
+    if (req.method !== 'GET' && req.method !== 'DELETE') {
+      const warning = podSecurityWarningFor(this.store, type, obj);
+      if (warning) res.setHeader('Warning', `299 - "${warning.replace(/"/g, '\\"')}"`);
+    }
     if (wantsTable(req.headers.accept)) {
       sendJson(
         res,
@@ -601,73 +557,6 @@ export class ApiServer {
     return first !== '' ? first : fallback;
   }
 
-  private updateEntry(
-    manager: string,
-    obj: Record<string, unknown>,
-    apiVersion: string,
-    sub?: string,
-  ): ManagedFieldsEntry {
-    const entry: ManagedFieldsEntry = {
-      manager,
-      operation: 'Update',
-      apiVersion,
-      time: this.store.timestamp(),
-      fieldsType: 'FieldsV1',
-      fieldsV1: fieldSetOf(obj as Json),
-    };
-    if (sub) entry.subresource = sub;
-    return entry;
-  }
-
-  private requireNamespace(t: Target, creating: string): void {
-    if (!t.type.namespaced) return;
-    const ns = this.store.get(NAMESPACES, undefined, t.namespace ?? '');
-    if (!ns)
-      throw new ApiError(404, 'NotFound', `namespaces "${t.namespace}" not found`, {
-        name: t.namespace ?? '',
-        kind: 'namespaces',
-      });
-    if (
-      ns.metadata.deletionTimestamp ||
-      (ns.status as { phase?: string } | undefined)?.phase === 'Terminating'
-    ) {
-      throw new ApiError(
-        403,
-        'Forbidden',
-        `${qualified(t.type)} "${creating}" is forbidden: unable to create new content in namespace ${t.namespace} because it is being terminated`,
-        { name: creating, kind: t.type.plural, ...(t.type.group ? { group: t.type.group } : {}) },
-      );
-    }
-  }
-
-  private checkKind(t: Target, body: Record<string, unknown>): void {
-    const expected = apiVersionOf(t.type);
-    if (body.kind !== undefined && body.kind !== t.type.kind)
-      throw new ApiError(
-        400,
-        'BadRequest',
-        `the API version in the data (${text(body.apiVersion)}) does not match the expected API version (${expected}) or kind ${text(body.kind)} is not ${t.type.kind}`,
-      );
-    if (body.apiVersion !== undefined && body.apiVersion !== expected)
-      throw new ApiError(
-        400,
-        'BadRequest',
-        `the API version in the data (${text(body.apiVersion)}) does not match the expected API version (${expected})`,
-      );
-    const meta = isObject(body.metadata) ? (body.metadata as Record<string, unknown>) : {};
-    if (
-      t.type.namespaced &&
-      meta.namespace !== undefined &&
-      meta.namespace !== '' &&
-      meta.namespace !== t.namespace
-    )
-      throw new ApiError(
-        400,
-        'BadRequest',
-        'the namespace of the provided object does not match the namespace sent on the request',
-      );
-  }
-
   private async create(
     req: IncomingMessage,
     res: ServerResponse,
@@ -680,114 +569,12 @@ export class ApiServer {
     const body = isProtobuf(contentType)
       ? decodeProtobuf(raw)
       : mustObject(parseBody(raw, contentType, true));
-    this.checkKind(t, body);
-    const meta = (isObject(body.metadata) ? body.metadata : {}) as Record<string, unknown>;
-    const displayName = typeof meta.name === 'string' ? meta.name : '';
-    if (t.type.namespaced && !t.namespace)
-      throw new ApiError(
-        404,
-        'NotFound',
-        'the server could not find the requested resource: a namespaced object is created under /namespaces/<ns>/',
-      );
-    this.requireNamespace(t, displayName);
-    for (const k of [
-      'uid',
-      'resourceVersion',
-      'creationTimestamp',
-      'deletionTimestamp',
-      'deletionGracePeriodSeconds',
-      'generation',
-      'managedFields',
-      'selfLink',
-    ])
-      delete meta[k];
-    if (t.type.namespaced) meta.namespace = t.namespace;
-    body.metadata = meta;
-    if (t.type !== NAMESPACES) delete body.status;
-    body.apiVersion = apiVersionOf(t.type);
-    body.kind = t.type.kind;
-    const manager = this.fieldManager(q, req, 'unknown');
-    const prepared = prepareCreate(this.store, t.type, body as unknown as NewObject);
-    if (t.type === PODS) this.options.admitPod?.(this.store, prepared);
-    (prepared.metadata as Record<string, unknown>).managedFields = [
-      this.updateEntry(manager, body, apiVersionOf(t.type)),
-    ];
-    if (dryRun) {
-      const preview = structuredClone(prepared) as unknown as KubeObject;
-      preview.metadata.uid ??= crypto.randomUUID();
-      preview.metadata.creationTimestamp = this.store.timestamp();
-      preview.metadata.name ??= `${String(prepared.metadata.generateName ?? '')}${this.store.randomSuffix()}`;
-      this.respond(req, res, q, t.type, 201, preview);
-      return;
-    }
-    const created = this.store.create(t.type, prepared);
-    this.respond(req, res, q, t.type, 201, created);
-  }
-
-  /** Writes `next` over the live object, keeping what the request may not change, and applies deletion by finalizers. */
-  private write(
-    t: Target,
-    next: Record<string, unknown>,
-    expectRv: string | undefined,
-    dryRun: boolean,
-    onlyStatus: boolean,
-  ): KubeObject {
-    const name = t.name ?? '';
-    const current = this.store.mustGet(t.type, t.namespace, name);
-    if (expectRv && expectRv !== current.metadata.resourceVersion)
-      throw new StoreError(
-        409,
-        'Conflict',
-        `Operation cannot be fulfilled on ${qualified(t.type)} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
-      );
-    const nextMeta = (isObject(next.metadata) ? next.metadata : {}) as Record<string, unknown>;
-    if (nextMeta.name !== undefined && nextMeta.name !== name)
-      throw new ApiError(
-        400,
-        'BadRequest',
-        `the name of the object (${text(nextMeta.name)}) does not match the name on the URL (${name})`,
-      );
-    this.checkKind(t, next);
-    let merged: KubeObject;
-    if (onlyStatus) {
-      merged = structuredClone(current);
-      merged.status = next.status;
-    } else {
-      merged = structuredClone(next) as unknown as KubeObject;
-      merged.metadata = { ...(nextMeta as unknown as KubeObject['metadata']) };
-      for (const k of [
-        'uid',
-        'creationTimestamp',
-        'deletionTimestamp',
-        'deletionGracePeriodSeconds',
-        'generation',
-      ] as const) {
-        if (current.metadata[k] === undefined) delete merged.metadata[k];
-        else (merged.metadata as unknown as Record<string, unknown>)[k] = current.metadata[k];
-      }
-      if (t.type.subresources.includes('status')) merged.status = current.status as unknown;
-      if (!nextMeta.managedFields) merged.metadata.managedFields = current.metadata.managedFields;
-      prepareUpdate(this.store, t.type, merged, current);
-    }
-    if (dryRun) {
-      merged.metadata.name = current.metadata.name;
-      merged.metadata.resourceVersion = current.metadata.resourceVersion;
-      return merged;
-    }
-    dropEmptyMaps(merged);
-    const written = this.store.update(t.type, t.namespace, name, (obj) => {
-      for (const k of Object.keys(obj)) if (k !== 'metadata') delete obj[k];
-      Object.assign(obj, merged, {
-        metadata: { ...merged.metadata, resourceVersion: obj.metadata.resourceVersion },
-      });
+    const created = createObject(this.store, t.type, t.namespace, body, {
+      manager: this.fieldManager(q, req, 'unknown'),
+      dryRun,
+      admitPod: this.options.admitPod,
     });
-    const gone =
-      written.metadata.deletionTimestamp !== undefined &&
-      (written.metadata.finalizers ?? []).length === 0 &&
-      t.type !== PODS &&
-      t.type !== NAMESPACES;
-    if (gone) this.store.remove(t.type, t.namespace, name);
-    return written;
+    this.respond(req, res, q, t.type, 201, created);
   }
 
   private async update(
@@ -800,17 +587,10 @@ export class ApiServer {
     const body = mustObject(
       parseBody(await readBody(req), req.headers['content-type'] ?? '', true),
     );
-    const meta = (isObject(body.metadata) ? body.metadata : {}) as Record<string, unknown>;
-    const rv =
-      typeof meta.resourceVersion === 'string' && meta.resourceVersion !== ''
-        ? meta.resourceVersion
-        : undefined;
-    const current = this.store.mustGet(t.type, t.namespace, t.name ?? '');
-    if (t.type.namespaced) meta.namespace = t.namespace;
-    body.metadata = meta;
-    body.apiVersion ??= current.apiVersion;
-    body.kind ??= current.kind;
-    const written = this.write(t, body, rv, dryRun, t.sub === 'status');
+    const written = updateObject(this.store, t.type, t.namespace, t.name ?? '', body, {
+      dryRun,
+      subresource: t.sub,
+    });
     this.respond(req, res, q, t.type, 200, written);
   }
 
@@ -826,212 +606,52 @@ export class ApiServer {
     const name = t.name ?? '';
     if (contentType === 'application/apply-patch+yaml') {
       const manager = q.get('fieldManager');
-      if (!manager)
-        throw new ApiError(
-          422,
-          'Invalid',
-          'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch',
-          {
-            kind: 'PatchOptions',
-            group: 'meta.k8s.io',
-            causes: [
-              {
-                reason: 'FieldValueRequired',
-                message: 'Required value: is required for apply patch',
-                field: 'fieldManager',
-              },
-            ],
-          },
-        );
+      if (!manager) throw applyNeedsManager();
       const applied = mustObject(parseBody(raw, contentType, true)) as Record<string, Json>;
-      this.checkKind(t, applied);
-      const appliedMeta = (isObject(applied.metadata ?? null) ? applied.metadata : {}) as Record<
-        string,
-        Json
-      >;
-      if (appliedMeta.name !== undefined && appliedMeta.name !== name)
-        throw new ApiError(
-          400,
-          'BadRequest',
-          `the name of the object (${text(appliedMeta.name)}) does not match the name on the URL (${name})`,
-        );
-      const current = this.store.get(t.type, t.namespace, name);
-      if (t.sub === 'status') {
-        if (!current)
-          throw new ApiError(404, 'NotFound', `${qualified(t.type)} "${name}" not found`);
-        const merged = serverSideApply(
-          current as unknown as Record<string, Json>,
-          { status: applied.status ?? {} },
-          manager,
-          this.store.timestamp(),
-        );
-        this.respond(req, res, q, t.type, 200, this.write(t, merged, undefined, dryRun, true));
-        return;
-      }
-      if (!current) {
-        this.requireNamespace(t, name);
-        const merged = serverSideApply(undefined, applied, manager, this.store.timestamp());
-        const meta = merged.metadata as Record<string, Json>;
-        meta.name = name;
-        if (t.type.namespaced) meta.namespace = t.namespace ?? null;
-        merged.apiVersion = apiVersionOf(t.type);
-        merged.kind = t.type.kind;
-        const prepared = prepareCreate(this.store, t.type, merged as unknown as NewObject);
-        if (t.type === PODS) this.options.admitPod?.(this.store, prepared);
-        if (dryRun) {
-          this.respond(req, res, q, t.type, 201, prepared as unknown as KubeObject);
-          return;
-        }
-        this.respond(req, res, q, t.type, 201, this.store.create(t.type, prepared));
-        return;
-      }
-      const merged = serverSideApply(
-        current as unknown as Record<string, Json>,
-        applied,
+      const { object, created } = applyObject(this.store, t.type, t.namespace, name, applied, {
         manager,
-        this.store.timestamp(),
-      );
-      const written = this.write(t, merged, undefined, dryRun, false);
-      this.respond(req, res, q, t.type, 200, written);
+        dryRun,
+        subresource: t.sub,
+        admitPod: this.options.admitPod,
+      });
+      this.respond(req, res, q, t.type, created ? 201 : 200, object);
       return;
     }
-    const current = this.store.mustGet(t.type, t.namespace, name);
+    // A missing object is NotFound whatever its body.
+    this.store.mustGet(t.type, t.namespace, name);
     const patch = parseBody(raw, contentType, false);
-    if (patch === undefined) throw new ApiError(400, 'BadRequest', 'the patch body is empty');
-    const base = (t.sub === 'status' ? current : current) as unknown as Json;
-    let next: Json;
-    switch (contentType) {
-      case 'application/merge-patch+json':
-        next = mergePatch(base, patch as Json);
-        break;
-      case 'application/strategic-merge-patch+json':
-        next = strategicMerge(base, patch as Json);
-        break;
-      case 'application/json-patch+json':
-        next = jsonPatch(base, patch);
-        break;
-      default:
-        throw unsupported(
-          415,
-          `the patch content type "${contentType}" (use application/merge-patch+json, application/strategic-merge-patch+json, application/json-patch+json or application/apply-patch+yaml)`,
-        );
-    }
-    const nextObj = mustObject(next, 'patched object');
-    const nextMeta = (isObject(nextObj.metadata) ? nextObj.metadata : {}) as Record<
-      string,
-      unknown
-    >;
-    const patchMeta =
-      isObject(patch) && isObject((patch as Record<string, Json>).metadata ?? null)
-        ? ((patch as Record<string, Json>).metadata as Record<string, Json>)
-        : {};
-    const rv =
-      typeof patchMeta.resourceVersion === 'string' ? patchMeta.resourceVersion : undefined;
-    nextMeta.resourceVersion = current.metadata.resourceVersion;
-    const written = this.write(t, nextObj, rv, dryRun, t.sub === 'status');
+    const written = patchObject(this.store, t.type, t.namespace, name, contentType, patch, {
+      dryRun,
+      subresource: t.sub,
+    });
     this.respond(req, res, q, t.type, 200, written);
-  }
-
-  private scaleOf(obj: KubeObject): KubeObject {
-    const spec = (obj.spec ?? {}) as {
-      replicas?: number;
-      selector?: { matchLabels?: Record<string, string> };
-    };
-    const status = (obj.status ?? {}) as { replicas?: number };
-    const matchLabels = spec.selector?.matchLabels ?? {};
-    return {
-      kind: 'Scale',
-      apiVersion: 'autoscaling/v1',
-      metadata: {
-        name: obj.metadata.name,
-        namespace: obj.metadata.namespace,
-        uid: obj.metadata.uid,
-        resourceVersion: obj.metadata.resourceVersion,
-        creationTimestamp: obj.metadata.creationTimestamp,
-      },
-      spec: { replicas: spec.replicas ?? 0 },
-      status: {
-        replicas: status.replicas ?? 0,
-        selector: Object.entries(matchLabels)
-          .map(([k, v]) => `${k}=${v}`)
-          .join(','),
-      },
-    };
   }
 
   private async scale(
     req: IncomingMessage,
     res: ServerResponse,
-    q: URLSearchParams,
     t: Target,
     method: string,
     dryRun: boolean,
   ): Promise<void> {
     const name = t.name ?? '';
-    const current = this.store.mustGet(t.type, t.namespace, name);
-    const scale = this.scaleOf(current);
+    const scale = readScale(this.store, t.type, t.namespace, name);
     if (method === 'GET') {
       sendJson(res, 200, scale);
       return;
     }
     const raw = await readBody(req);
     const contentType = (req.headers['content-type'] ?? '').split(';')[0]?.trim() ?? '';
-    let next: Json;
-    if (method === 'PUT') next = parseBody(raw, contentType, true) as Json;
-    else if (method === 'PATCH') {
-      const patch = parseBody(raw, contentType, contentType.includes('yaml')) as Json;
-      if (contentType === 'application/merge-patch+json')
-        next = mergePatch(scale as unknown as Json, patch);
-      else if (
-        contentType === 'application/strategic-merge-patch+json' ||
-        contentType === 'application/apply-patch+yaml'
-      )
-        next = strategicMerge(scale as unknown as Json, patch);
-      else if (contentType === 'application/json-patch+json')
-        next = jsonPatch(scale as unknown as Json, patch);
-      else
-        throw unsupported(415, `the patch content type "${contentType}" on ${t.type.plural}/scale`);
+    const opts = { dryRun };
+    let written: KubeObject;
+    if (method === 'PUT') {
+      const body = parseBody(raw, contentType, true);
+      written = updateScale(this.store, t.type, t.namespace, name, body, opts);
+    } else if (method === 'PATCH') {
+      const patch = parseBody(raw, contentType, contentType.includes('yaml'));
+      written = patchScale(this.store, t.type, t.namespace, name, contentType, patch, opts);
     } else throw unsupported(405, `${method} on ${t.type.plural}/scale`);
-    const nextObj = mustObject(next);
-    const spec = (isObject(nextObj.spec) ? nextObj.spec : {}) as Record<string, unknown>;
-    const replicas = spec.replicas;
-    if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0)
-      throw new ApiError(
-        422,
-        'Invalid',
-        `Scale.autoscaling "${name}" is invalid: spec.replicas: Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`,
-        {
-          name,
-          group: 'autoscaling',
-          kind: 'Scale',
-          causes: [
-            {
-              reason: 'FieldValueInvalid',
-              message: `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`,
-              field: 'spec.replicas',
-            },
-          ],
-        },
-      );
-    const meta = (isObject(nextObj.metadata) ? nextObj.metadata : {}) as Record<string, unknown>;
-    const rv =
-      method === 'PUT' && typeof meta.resourceVersion === 'string' && meta.resourceVersion !== ''
-        ? meta.resourceVersion
-        : undefined;
-    if (rv && rv !== current.metadata.resourceVersion)
-      throw new StoreError(
-        409,
-        'Conflict',
-        `Operation cannot be fulfilled on ${qualified(t.type)} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
-      );
-    if (dryRun) {
-      sendJson(res, 200, { ...scale, spec: { replicas } });
-      return;
-    }
-    const written = this.store.update(t.type, t.namespace, name, (obj) => {
-      obj.spec = { ...(obj.spec as object), replicas };
-    });
-    sendJson(res, 200, this.scaleOf(written));
+    sendJson(res, 200, written);
   }
 
   private async deleteOptions(
@@ -1085,121 +705,12 @@ export class ApiServer {
     dryRunQuery: boolean,
   ): Promise<void> {
     const opts = await this.deleteOptions(req, q);
-    const { code, body } = this.deleteOne(
-      t.type,
-      t.namespace,
-      t.name ?? '',
-      opts,
-      dryRunQuery || opts.dryRun,
-    );
-    if (isObject(body) && (body as { kind?: string }).kind !== 'Status')
-      this.respond(req, res, q, t.type, code, body as KubeObject);
-    else sendJson(res, code, body);
-  }
-
-  /** Deletion semantics: graceful pods, terminating namespaces, finalizers and propagation for the rest. */
-  deleteOne(
-    type: ResourceType,
-    namespace: string | undefined,
-    name: string,
-    opts: {
-      propagationPolicy?: string;
-      gracePeriodSeconds?: number;
-      preconditions?: { uid?: string; resourceVersion?: string };
-    },
-    dryRun: boolean,
-  ): { code: number; body: KubeObject | Status } {
-    const current = this.store.mustGet(type, namespace, name);
-    const pre = opts.preconditions;
-    if (pre?.uid && pre.uid !== current.metadata.uid)
-      throw new StoreError(
-        409,
-        'Conflict',
-        `Operation cannot be fulfilled on ${qualified(type)} "${name}": Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid}`,
-      );
-    if (pre?.resourceVersion && pre.resourceVersion !== current.metadata.resourceVersion)
-      throw new StoreError(
-        409,
-        'Conflict',
-        `Operation cannot be fulfilled on ${qualified(type)} "${name}": Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion}`,
-      );
-    if (dryRun) return { code: 200, body: current };
-    const nowIso = this.store.timestamp();
-
-    if (type === PODS) {
-      const podSpec = (current.spec ?? {}) as {
-        nodeName?: string;
-        terminationGracePeriodSeconds?: number;
-      };
-      const grace = Math.max(
-        0,
-        opts.gracePeriodSeconds ??
-          current.metadata.deletionGracePeriodSeconds ??
-          podSpec.terminationGracePeriodSeconds ??
-          30,
-      );
-      if (grace === 0 || !podSpec.nodeName) {
-        return { code: 200, body: this.store.remove(type, namespace, name) };
-      }
-      const previous = current.metadata.deletionGracePeriodSeconds;
-      if (previous !== undefined && previous <= grace) return { code: 200, body: current };
-      const updated = this.store.update(type, namespace, name, (obj) => {
-        obj.metadata.deletionTimestamp = new Date(Date.parse(nowIso) + grace * 1000)
-          .toISOString()
-          .replace(/\.\d{3}Z$/, 'Z');
-        obj.metadata.deletionGracePeriodSeconds = grace;
-      });
-      return { code: 200, body: updated };
-    }
-
-    if (type === NAMESPACES) {
-      if (SYSTEM_NAMESPACES.has(name))
-        throw new ApiError(
-          403,
-          'Forbidden',
-          `namespaces "${name}" is forbidden: this namespace may not be deleted`,
-          { name, kind: 'namespaces' },
-        );
-      if (current.metadata.deletionTimestamp) return { code: 200, body: current };
-      const updated = this.store.update(type, namespace, name, (obj) => {
-        obj.metadata.deletionTimestamp = nowIso;
-        obj.metadata.deletionGracePeriodSeconds = 0;
-        obj.spec = { ...(obj.spec as object), finalizers: ['kubernetes'] };
-        obj.status = { ...(obj.status as object), phase: 'Terminating' };
-      });
-      return { code: 200, body: updated };
-    }
-
-    const policy = opts.propagationPolicy ?? (type.plural === 'jobs' ? 'Orphan' : 'Background');
-    const finalizers = current.metadata.finalizers ?? [];
-    if (policy === 'Foreground' || finalizers.length > 0) {
-      if (current.metadata.deletionTimestamp) return { code: 200, body: current };
-      const updated = this.store.update(type, namespace, name, (obj) => {
-        obj.metadata.deletionTimestamp = nowIso;
-        obj.metadata.deletionGracePeriodSeconds = 0;
-        if (policy === 'Foreground' && !finalizers.includes('foregroundDeletion'))
-          obj.metadata.finalizers = [...finalizers, 'foregroundDeletion'];
-      });
-      return { code: 200, body: updated };
-    }
-    if (policy === 'Orphan') this.orphanDependents(current);
-    this.store.remove(type, namespace, name);
-    return { code: 200, body: success(type, name, current.metadata.uid) };
-  }
-
-  private orphanDependents(owner: KubeObject): void {
-    const uid = owner.metadata.uid;
-    for (const type of RESOURCE_TYPES) {
-      if (!type.namespaced) continue;
-      for (const dep of this.store.list(type, { namespace: owner.metadata.namespace }).items) {
-        if (!(dep.metadata.ownerReferences ?? []).some((r) => r.uid === uid)) continue;
-        this.store.update(type, dep.metadata.namespace, dep.metadata.name, (obj) => {
-          const rest = (obj.metadata.ownerReferences ?? []).filter((r) => r.uid !== uid);
-          if (rest.length) obj.metadata.ownerReferences = rest;
-          else delete obj.metadata.ownerReferences;
-        });
-      }
-    }
+    const body = deleteObject(this.store, t.type, t.namespace, t.name ?? '', {
+      ...opts,
+      dryRun: dryRunQuery || opts.dryRun,
+    });
+    if (body.kind !== 'Status') this.respond(req, res, q, t.type, 200, body as KubeObject);
+    else sendJson(res, 200, body);
   }
 
   private async deleteCollection(
@@ -1215,21 +726,10 @@ export class ApiServer {
       labelSelector: q.get('labelSelector') ?? undefined,
       fieldSelector: q.get('fieldSelector') ?? undefined,
     });
-    const deleted: unknown[] = [];
-    for (const item of items) {
-      try {
-        const { body } = this.deleteOne(
-          t.type,
-          item.metadata.namespace,
-          item.metadata.name,
-          opts,
-          dryRunQuery || opts.dryRun,
-        );
-        deleted.push((body as { kind?: string }).kind === 'Status' ? item : body);
-      } catch (error) {
-        if (!(error instanceof StoreError && error.code === 404)) throw error;
-      }
-    }
+    const deleted = deleteCollection(this.store, t.type, items, {
+      ...opts,
+      dryRun: dryRunQuery || opts.dryRun,
+    });
     sendJson(res, 200, {
       kind: `${t.type.kind}List`,
       apiVersion: apiVersionOf(t.type),
@@ -1319,21 +819,23 @@ export class ApiServer {
   }
 }
 
-/** The real server leaves out empty label and annotation maps (`omitempty`). */
-function dropEmptyMaps(obj: KubeObject): void {
-  for (const key of ['labels', 'annotations', 'finalizers', 'ownerReferences'] as const) {
-    const v: unknown = obj.metadata[key];
-    if (
-      v !== undefined &&
-      (Array.isArray(v) ? v.length === 0 : Object.keys(v as object).length === 0)
-    )
-      delete obj.metadata[key];
-  }
-}
-
-/** A value of a parsed body as message text. */
-function text(v: unknown): string {
-  return typeof v === 'string' ? v : JSON.stringify(v);
+function applyNeedsManager(): ApiError {
+  return new ApiError(
+    422,
+    'Invalid',
+    'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch',
+    {
+      kind: 'PatchOptions',
+      group: 'meta.k8s.io',
+      causes: [
+        {
+          reason: 'FieldValueRequired',
+          message: 'Required value: is required for apply patch',
+          field: 'fieldManager',
+        },
+      ],
+    },
+  );
 }
 
 function includeParam(q: URLSearchParams): IncludeObject {

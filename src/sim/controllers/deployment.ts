@@ -5,6 +5,7 @@ import {
   DEPLOYMENTS,
   REPLICASETS,
   controllerOf,
+  deleteQuietly,
   ownersToSync,
   keyOf,
   ownedBy,
@@ -386,7 +387,7 @@ export class DeploymentController {
       )
       .sort((a, b) => revisionOf(a) - revisionOf(b));
     for (const rs of empty.slice(0, Math.max(0, empty.length - limit))) {
-      this.store.remove(REPLICASETS, rs.metadata.namespace, rs.metadata.name);
+      deleteQuietly(this.store, REPLICASETS, rs, { propagationPolicy: 'Background' });
     }
   }
 

@@ -6,6 +6,7 @@ import {
   PODS,
   controllerOf,
   deletePod,
+  deleteQuietly,
   isPodActive,
   isPodReady,
   keyOf,
@@ -129,7 +130,7 @@ export class JobController {
           spec.ttlSecondsAfterFinished * 1000;
         if (at <= nowMs) {
           // Background propagation: the garbage collector takes the pods.
-          this.store.remove(JOBS, ns, name);
+          deleteQuietly(this.store, JOBS, job, { propagationPolicy: 'Background' });
           return undefined;
         }
         requeue = at - nowMs;
