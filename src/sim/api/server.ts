@@ -2,10 +2,9 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import { timingSafeEqual } from 'node:crypto';
 import type { Duplex } from 'node:stream';
-import { parse as parseYaml } from 'yaml';
-import { RESOURCE_TYPES, apiVersionOf, resourceByPlural, type ResourceType } from '../resources.js';
+import { RESOURCE_TYPES, apiVersionOf, type ResourceType } from '../resources.js';
 import { SelectorError } from '../selectors.js';
-import { StoreError, type KubeObject, type Store, type WatchEvent } from '../store.js';
+import type { KubeObject, Store } from '../store.js';
 import { qualified, type AdmitPod } from '../registry/common.js';
 import { applyObject, createObject, patchObject, updateObject } from '../registry/objects.js';
 import { patchScale, readScale, updateScale } from '../registry/scale.js';
@@ -20,7 +19,7 @@ import {
   openApiIndex,
   versionInfo,
 } from './discovery.js';
-import { isObject, type Json } from './patch.js';
+import type { Json } from './patch.js';
 import {
   ApiError,
   failure,
@@ -30,34 +29,36 @@ import {
   unsupported,
   type Status,
 } from './status.js';
-import { toTable, wantsTable, type IncludeObject } from './tables.js';
+import { toTable, wantsTable } from './tables.js';
 import { createPortForward, type PodAddressLookup } from './portforward.js';
 import { decodeProtobuf, isProtobuf } from './protobuf.js';
 import type { PodLogs } from '../kubelet/logs.js';
-
-/** The runtime's pod log store, which the API serves as `pods/log`. */
-export type LogSource = PodLogs;
+import {
+  boolParam,
+  contentTypeOf,
+  deleteOptionsOf,
+  fieldManager,
+  includeParam,
+  intParam,
+  mustObject,
+  parseBody,
+  parseResourcePath,
+  readBody,
+  type Target,
+} from './request.js';
+import { servePodLog, serveWatch, type StreamContext } from './streams.js';
 
 export interface ApiServerOptions {
   store: Store;
   token: string;
-  logs?: LogSource;
+  /** The runtime's pod log store, which the API serves as `pods/log`. */
+  logs?: PodLogs;
   /** Pod admission (Pod Security) for pods created through the API. */
   admitPod?: AdmitPod;
   now?: () => number;
   log?: (line: string) => void;
   /** PEM key and certificate: kubectl sends its bearer token only over TLS. Plain HTTP without. */
   tls?: { key: string; cert: string };
-}
-
-const MAX_BODY = 3 * 1024 * 1024;
-
-interface Target {
-  type: ResourceType;
-  namespace: string | undefined;
-  name: string | undefined;
-  sub: string | undefined;
-  watchPath: boolean;
 }
 
 function typeByPlural(plural: string): ResourceType {
@@ -69,121 +70,21 @@ function typeByPlural(plural: string): ResourceType {
 const NAMESPACES = typeByPlural('namespaces');
 const PODS = typeByPlural('pods');
 
-/** `/api/v1/...` or `/apis/<g>/<v>/...` into a resource target; undefined for non-resource paths. */
-export function parseResourcePath(pathname: string): Target | undefined {
-  const parts = pathname
-    .split('/')
-    .filter((p) => p !== '')
-    .map(decodeURIComponent);
-  let group: string;
-  let rest: string[];
-  if (parts[0] === 'api' && parts[1] === 'v1' && parts.length > 2) {
-    group = '';
-    rest = parts.slice(2);
-  } else if (parts[0] === 'apis' && parts.length > 3) {
-    group = parts[1] ?? '';
-    const version = parts[2] ?? '';
-    if (!RESOURCE_TYPES.some((t) => t.group === group && t.version === version)) return undefined;
-    rest = parts.slice(3);
-  } else return undefined;
-  let watchPath = false;
-  if (rest[0] === 'watch') {
-    watchPath = true;
-    rest = rest.slice(1);
-  }
-  let namespace: string | undefined;
-  if (
-    rest[0] === 'namespaces' &&
-    rest.length >= 3 &&
-    !(group === '' && rest.length === 3 && ['status', 'finalize'].includes(rest[2] ?? ''))
-  ) {
-    namespace = rest[1];
-    rest = rest.slice(2);
-  }
-  const [plural, name, sub, ...extra] = rest;
-  if (!plural || extra.length > 0) return undefined;
-  const type = resourceByPlural(group, plural);
-  if (!type) return undefined;
-  if (namespace !== undefined && !type.namespaced) return undefined;
-  return { type, namespace, name, sub, watchPath };
-}
-
-function boolParam(q: URLSearchParams, key: string): boolean {
-  const v = q.get(key);
-  return v === 'true' || v === '1';
-}
-
-function intParam(q: URLSearchParams, key: string): number | undefined {
-  const v = q.get(key);
-  if (v === null || v === '') return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n))
-    throw new ApiError(400, 'BadRequest', `invalid value for ${key}: "${v}"`);
-  return n;
-}
-
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY) {
-        reject(new ApiError(413, 'BadRequest', 'the request body is too large'));
-        req.destroy();
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
-function parseBody(raw: Buffer, contentType: string, allowYaml: boolean): unknown {
-  if (/protobuf|cbor/.test(contentType))
-    throw unsupported(
-      415,
-      `request bodies in "${contentType}" (only JSON and YAML; kubectl create and kubectl run send protobuf: write a manifest and use kubectl apply -f)`,
-    );
-  const text = raw.toString('utf8');
-  if (text.trim() === '') return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    if (allowYaml || /yaml/.test(contentType)) {
-      try {
-        return parseYaml(text) as unknown;
-      } catch (e) {
-        throw new ApiError(400, 'BadRequest', `error decoding YAML: ${(e as Error).message}`);
-      }
-    }
-    throw new ApiError(
-      400,
-      'BadRequest',
-      'the body of the request was in an unknown format - accepted media types include: application/json, application/yaml',
-    );
-  }
-}
-
-function mustObject(v: unknown, what = 'request body'): Record<string, unknown> {
-  if (!isObject(v)) throw new ApiError(400, 'BadRequest', `the ${what} must be a JSON object`);
-  return v;
-}
-
 export class ApiServer {
   readonly server: http.Server | https.Server;
   private readonly store: Store;
   private readonly token: Buffer;
   private readonly now: () => number;
   private readonly log: (line: string) => void;
-  private readonly openStreams = new Set<() => void>();
+  /** What watches and followed logs need; they end when the server closes. */
+  private readonly streams: StreamContext;
 
   constructor(private readonly options: ApiServerOptions) {
     this.store = options.store;
     this.token = Buffer.from(options.token);
     this.now = options.now ?? Date.now;
     this.log = options.log ?? (() => undefined);
+    this.streams = { store: this.store, now: this.now, logs: options.logs, streams: new Set() };
     const handler = (req: IncomingMessage, res: ServerResponse) => {
       this.handle(req, res).catch((error: unknown) => this.fail(res, error));
     };
@@ -244,7 +145,7 @@ export class ApiServer {
   }
 
   async close(): Promise<void> {
-    for (const stop of this.openStreams) stop();
+    for (const stop of this.streams.streams) stop();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
@@ -379,7 +280,7 @@ export class ApiServer {
       throw unsupported(404, `the ${type.plural}/${sub} subresource`);
     if (t.watchPath || (method === 'GET' && !name && boolParam(q, 'watch'))) {
       if (method !== 'GET') throw unsupported(405, `${method} on a watch path`);
-      this.watch(req, res, q, t);
+      serveWatch(this.streams, req, res, q, t);
       return;
     }
     if (name === undefined) {
@@ -390,7 +291,8 @@ export class ApiServer {
     }
     if (sub === 'log') {
       if (method !== 'GET') throw unsupported(405, `${method} on pods/log`);
-      return this.podLog(req, res, q, t);
+      servePodLog(this.streams, req, res, q, t);
+      return;
     }
     if (sub === 'portforward') {
       throw new ApiError(
@@ -485,78 +387,6 @@ export class ApiServer {
     });
   }
 
-  private watch(req: IncomingMessage, res: ServerResponse, q: URLSearchParams, t: Target): void {
-    const fieldSelectors = [q.get('fieldSelector') ?? ''];
-    if (t.name) fieldSelectors.push(`metadata.name=${t.name}`);
-    const fieldSelector = fieldSelectors.filter((f) => f !== '').join(',') || undefined;
-    const table = wantsTable(req.headers.accept);
-    const include = includeParam(q);
-    const rv = q.get('resourceVersion') ?? undefined;
-    const timeout = intParam(q, 'timeoutSeconds') ?? 1800;
-    const send = (e: WatchEvent | { type: 'ERROR'; object: Status }) => {
-      const object =
-        table && e.type !== 'ERROR'
-          ? toTable(
-              t.type,
-              [e.object],
-              { resourceVersion: e.object.metadata.resourceVersion },
-              include,
-              this.now(),
-            )
-          : e.object;
-      res.write(`${JSON.stringify({ type: e.type, object })}\n`);
-    };
-    let stop: () => void = () => undefined;
-    const pending: WatchEvent[] = [];
-    let started = false;
-    try {
-      stop = this.store.watch(
-        t.type,
-        {
-          namespace: t.namespace,
-          labelSelector: q.get('labelSelector') ?? undefined,
-          fieldSelector,
-          resourceVersion: rv,
-        },
-        (e) => (started ? send(e) : pending.push(e)),
-      );
-    } catch (error) {
-      if (error instanceof StoreError && error.code === 410) {
-        res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
-        send({ type: 'ERROR', object: failure(410, 'Expired', error.message) });
-        res.end();
-        return;
-      }
-      throw error;
-    }
-    res.writeHead(200, {
-      'Content-Type': 'application/json',
-      'Transfer-Encoding': 'chunked',
-      'Cache-Control': 'no-cache, private',
-    });
-    res.flushHeaders();
-    started = true;
-    for (const e of pending.splice(0)) send(e);
-    const timer = setTimeout(() => finish(), Math.max(1, timeout) * 1000);
-    const finish = () => {
-      clearTimeout(timer);
-      stop();
-      this.openStreams.delete(finish);
-      if (!res.writableEnded) res.end();
-    };
-    this.openStreams.add(finish);
-    req.on('close', finish);
-    res.on('close', finish);
-  }
-
-  private fieldManager(q: URLSearchParams, req: IncomingMessage, fallback: string): string {
-    const fm = q.get('fieldManager');
-    if (fm) return fm;
-    const agent = req.headers['user-agent'] ?? '';
-    const first = agent.split('/')[0] ?? '';
-    return first !== '' ? first : fallback;
-  }
-
   private async create(
     req: IncomingMessage,
     res: ServerResponse,
@@ -570,7 +400,7 @@ export class ApiServer {
       ? decodeProtobuf(raw)
       : mustObject(parseBody(raw, contentType, true));
     const created = createObject(this.store, t.type, t.namespace, body, {
-      manager: this.fieldManager(q, req, 'unknown'),
+      manager: fieldManager(q, req, 'unknown'),
       dryRun,
       admitPod: this.options.admitPod,
     });
@@ -601,7 +431,7 @@ export class ApiServer {
     t: Target,
     dryRun: boolean,
   ): Promise<void> {
-    const contentType = (req.headers['content-type'] ?? '').split(';')[0]?.trim() ?? '';
+    const contentType = contentTypeOf(req);
     const raw = await readBody(req);
     const name = t.name ?? '';
     if (contentType === 'application/apply-patch+yaml') {
@@ -641,7 +471,7 @@ export class ApiServer {
       return;
     }
     const raw = await readBody(req);
-    const contentType = (req.headers['content-type'] ?? '').split(';')[0]?.trim() ?? '';
+    const contentType = contentTypeOf(req);
     const opts = { dryRun };
     let written: KubeObject;
     if (method === 'PUT') {
@@ -654,49 +484,6 @@ export class ApiServer {
     sendJson(res, 200, written);
   }
 
-  private async deleteOptions(
-    req: IncomingMessage,
-    q: URLSearchParams,
-  ): Promise<{
-    propagationPolicy?: string;
-    gracePeriodSeconds?: number;
-    preconditions?: { uid?: string; resourceVersion?: string };
-    dryRun: boolean;
-  }> {
-    const body = parseBody(await readBody(req), req.headers['content-type'] ?? '', false);
-    const opts = (isObject(body ?? null) ? body : {}) as Record<string, unknown>;
-    let propagationPolicy = (q.get('propagationPolicy') ?? opts.propagationPolicy) as
-      string | undefined;
-    const orphan = q.get('orphanDependents') ?? opts.orphanDependents;
-    if (propagationPolicy === undefined && orphan !== undefined)
-      propagationPolicy = orphan === true || orphan === 'true' ? 'Orphan' : 'Background';
-    if (
-      propagationPolicy !== undefined &&
-      !['Orphan', 'Background', 'Foreground'].includes(propagationPolicy)
-    )
-      throw new ApiError(
-        422,
-        'Invalid',
-        `DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "${propagationPolicy}": supported values: "Foreground", "Background", "Orphan", "nil"`,
-      );
-    const graceRaw = q.get('gracePeriodSeconds') ?? opts.gracePeriodSeconds;
-    const gracePeriodSeconds =
-      graceRaw === undefined || graceRaw === null ? undefined : Number(graceRaw);
-    if (gracePeriodSeconds !== undefined && !Number.isInteger(gracePeriodSeconds))
-      throw new ApiError(400, 'BadRequest', `invalid gracePeriodSeconds "${String(graceRaw)}"`);
-    const dryRunBody = Array.isArray(opts.dryRun) ? (opts.dryRun as string[]) : [];
-    if (dryRunBody.some((d) => d !== 'All'))
-      throw new ApiError(400, 'BadRequest', `unsupported dry run option "${dryRunBody.join(',')}"`);
-    return {
-      propagationPolicy,
-      gracePeriodSeconds,
-      preconditions: isObject(opts.preconditions ?? null)
-        ? (opts.preconditions as { uid?: string; resourceVersion?: string })
-        : undefined,
-      dryRun: dryRunBody.length > 0,
-    };
-  }
-
   private async delete(
     req: IncomingMessage,
     res: ServerResponse,
@@ -704,7 +491,7 @@ export class ApiServer {
     t: Target,
     dryRunQuery: boolean,
   ): Promise<void> {
-    const opts = await this.deleteOptions(req, q);
+    const opts = await deleteOptionsOf(req, q);
     const body = deleteObject(this.store, t.type, t.namespace, t.name ?? '', {
       ...opts,
       dryRun: dryRunQuery || opts.dryRun,
@@ -720,7 +507,7 @@ export class ApiServer {
     t: Target,
     dryRunQuery: boolean,
   ): Promise<void> {
-    const opts = await this.deleteOptions(req, q);
+    const opts = await deleteOptionsOf(req, q);
     const { items } = this.store.list(t.type, {
       namespace: t.namespace,
       labelSelector: q.get('labelSelector') ?? undefined,
@@ -736,86 +523,6 @@ export class ApiServer {
       metadata: { resourceVersion: this.store.resourceVersion },
       items: deleted,
     });
-  }
-
-  private podLog(req: IncomingMessage, res: ServerResponse, q: URLSearchParams, t: Target): void {
-    const ns = t.namespace ?? 'default';
-    const name = t.name ?? '';
-    const pod = this.store.mustGet(PODS, ns, name);
-    const logs = this.options.logs;
-    if (!logs) throw unsupported(404, 'pod logs without a running kubelet');
-    let container = q.get('container') ?? undefined;
-    const containers = (
-      ((pod.spec ?? {}) as { containers?: { name: string }[] }).containers ?? []
-    ).map((c) => c.name);
-    if (container === undefined) {
-      if (containers.length > 1)
-        throw new ApiError(
-          400,
-          'BadRequest',
-          `a container name must be specified for pod ${name}, choose one of: [${containers.join(' ')}]`,
-        );
-      container = containers[0];
-    } else if (!containers.includes(container)) {
-      throw new ApiError(400, 'BadRequest', `container ${container} is not valid for pod ${name}`);
-    }
-    const tailLines = intParam(q, 'tailLines');
-    const sinceSeconds = intParam(q, 'sinceSeconds');
-    const limitBytes = intParam(q, 'limitBytes');
-    const timestamps = boolParam(q, 'timestamps');
-    const previous = boolParam(q, 'previous');
-    if (!boolParam(q, 'follow') || previous) {
-      const opts: Parameters<LogSource['read']>[3] = { previous, timestamps };
-      if (tailLines !== undefined) opts.tailLines = tailLines;
-      if (sinceSeconds !== undefined) opts.sinceSeconds = sinceSeconds;
-      if (limitBytes !== undefined) opts.limitBytes = limitBytes;
-      let text = logs.read(ns, name, container, opts);
-      if (limitBytes !== undefined && Buffer.byteLength(text) > limitBytes)
-        text = Buffer.from(text).subarray(0, limitBytes).toString('utf8');
-      res.writeHead(200, {
-        'Content-Type': 'text/plain',
-        'Content-Length': Buffer.byteLength(text),
-      });
-      res.end(text);
-      return;
-    }
-    // Checks the pod can be read before committing to a 200 stream.
-    const initial: Parameters<LogSource['read']>[3] = { timestamps, tailLines: 0 };
-    logs.read(ns, name, container, initial);
-    res.writeHead(200, {
-      'Content-Type': 'text/plain',
-      'Transfer-Encoding': 'chunked',
-      'Cache-Control': 'no-cache, private',
-    });
-    res.flushHeaders();
-    let sent = 0;
-    const followOpts: { tailLines?: number; timestamps?: boolean } = { timestamps };
-    if (tailLines !== undefined) followOpts.tailLines = tailLines;
-    let finished = false;
-    const handle = logs.follow(ns, name, container, followOpts, (chunk) => {
-      if (finished) return;
-      let out = chunk;
-      if (limitBytes !== undefined) {
-        const room = limitBytes - sent;
-        if (room <= 0) return;
-        if (Buffer.byteLength(out) > room)
-          out = Buffer.from(out).subarray(0, room).toString('utf8');
-      }
-      sent += Buffer.byteLength(out);
-      res.write(out);
-      if (limitBytes !== undefined && sent >= limitBytes) finish();
-    });
-    const finish = () => {
-      if (finished) return;
-      finished = true;
-      handle.stop();
-      this.openStreams.delete(finish);
-      if (!res.writableEnded) res.end();
-    };
-    this.openStreams.add(finish);
-    handle.done.then(finish, finish);
-    req.on('close', finish);
-    res.on('close', finish);
   }
 }
 
@@ -836,9 +543,4 @@ function applyNeedsManager(): ApiError {
       ],
     },
   );
-}
-
-function includeParam(q: URLSearchParams): IncludeObject {
-  const v = q.get('includeObject');
-  return v === 'None' || v === 'Object' ? v : 'Metadata';
 }
