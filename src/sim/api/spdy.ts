@@ -1,6 +1,6 @@
 import net from 'node:net';
-import { createRequire } from 'node:module';
 import { constants as zlibConstants, deflateSync, inflateSync } from 'node:zlib';
+import { SPDY3_DICTIONARY } from './spdy-dictionary.js';
 
 /**
  * kubectl port-forward (1.31+) over a websocket whose binary messages carry a SPDY/3.1
@@ -10,12 +10,6 @@ import { constants as zlibConstants, deflateSync, inflateSync } from 'node:zlib'
  * Only what that protocol needs is here: SYN_STREAM/SYN_REPLY, DATA, RST_STREAM, PING and
  * GOAWAY; SETTINGS, HEADERS and WINDOW_UPDATE are read and ignored, as spdystream does.
  */
-
-// The SPDY/3 header-compression dictionary, as data from the SPDY library on npm.
-const dictionaries = createRequire(import.meta.url)(
-  'spdy-transport/lib/spdy-transport/protocol/spdy/dictionary.js',
-) as Record<number, Buffer>;
-const DICTIONARY = dictionaries[3] as Buffer;
 
 const FLAG_FIN = 0x01;
 const TYPE = {
@@ -102,7 +96,7 @@ export function createSpdyPortForward(
   const inflateHeaders = (block: Buffer): Buffer => {
     compressedIn = Buffer.concat([compressedIn, block]);
     const all = inflateSync(compressedIn, {
-      dictionary: DICTIONARY,
+      dictionary: SPDY3_DICTIONARY,
       finishFlush: zlibConstants.Z_SYNC_FLUSH,
     });
     const fresh = all.subarray(inflatedLength);
@@ -124,7 +118,7 @@ export function createSpdyPortForward(
     if (!zlibHeaderSent) {
       zlibHeaderSent = true;
       // The zlib header that names the dictionary (FDICT + its Adler-32).
-      parts.unshift(deflateSync(Buffer.alloc(0), { dictionary: DICTIONARY }).subarray(0, 6));
+      parts.unshift(deflateSync(Buffer.alloc(0), { dictionary: SPDY3_DICTIONARY }).subarray(0, 6));
     }
     return Buffer.concat(parts);
   };
