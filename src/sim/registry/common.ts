@@ -126,6 +126,7 @@ export function finalized(type: ResourceType, obj: KubeObject): boolean {
 }
 
 export const PATCH_STRATEGIC = 'application/strategic-merge-patch+json';
+/** The patch content types PATCH takes besides apply, each with how it applies. */
 export const PATCHES: Record<string, (base: Json, patch: Json) => Json> = {
   'application/merge-patch+json': mergePatch,
   [PATCH_STRATEGIC]: strategicMerge,

@@ -3,6 +3,11 @@ import { StoreError, type KubeObject, type Store } from '../store.js';
 import { ApiError, success, type Status } from '../api/status.js';
 import { FOREGROUND, NAMESPACES, PODS, finalized, qualified } from './common.js';
 
+/**
+ * Deletion as the API server does it, for the HTTP handlers and the controllers alike:
+ * preconditions, graceful pods, terminating namespaces, finalizers and propagation.
+ */
+
 export interface DeleteOptions {
   propagationPolicy?: string | undefined;
   gracePeriodSeconds?: number | undefined;
