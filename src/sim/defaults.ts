@@ -255,145 +255,169 @@ function defaultAndValidate(
   causes: Cause[],
   current: KubeObject | undefined,
 ): void {
+  // Every kind has metadata, made here when the body has none.
   const meta = objAt(obj, 'metadata');
   switch (type.plural) {
-    case 'namespaces': {
-      const labels = objAt(meta, 'labels');
-      labels['kubernetes.io/metadata.name'] = nameOf(meta, current);
-      const spec = objAt(obj, 'spec');
-      setDefault(spec, 'finalizers', ['kubernetes']);
-      const status = objAt(obj, 'status');
-      setDefault(status, 'phase', 'Active');
+    case 'namespaces':
+      defaultNamespace(obj, meta, current);
       break;
-    }
-    case 'pods': {
-      const spec = obj.spec;
-      validatePodSpec(spec, 'spec', causes);
-      if (isObj(spec)) defaultPodSpec(spec);
-      const status = objAt(obj, 'status');
-      if (!current) {
-        setDefault(status, 'phase', 'Pending');
-        setDefault(status, 'qosClass', 'BestEffort');
-      }
+    case 'pods':
+      defaultPod(obj, causes, current);
       break;
-    }
     case 'deployments':
-    case 'replicasets': {
-      const spec = objAt(obj, 'spec');
-      setDefault(spec, 'replicas', 1);
-      if (type.plural === 'deployments') {
-        setDefault(spec, 'strategy', {
-          type: 'RollingUpdate',
-          rollingUpdate: { maxUnavailable: '25%', maxSurge: '25%' },
-        });
-        setDefault(spec, 'revisionHistoryLimit', 10);
-        setDefault(spec, 'progressDeadlineSeconds', 600);
-      }
-      const template = objAt(spec, 'template');
-      const tmeta = objAt(template, 'metadata');
-      if (!isObj(spec.selector))
-        causes.push({
-          reason: 'FieldValueRequired',
-          field: 'spec.selector',
-          message: 'Required value',
-        });
-      else if (!labelsMatch(spec.selector, tmeta.labels))
-        causes.push({
-          reason: 'FieldValueInvalid',
-          field: 'spec.template.metadata.labels',
-          message: `Invalid value: ${JSON.stringify(tmeta.labels ?? {})}: \`selector\` does not match template \`labels\``,
-        });
-      validatePodSpec(template.spec, 'spec.template.spec', causes);
-      if (isObj(template.spec)) defaultPodSpec(template.spec);
-      if (typeof spec.replicas === 'number' && spec.replicas < 0)
-        causes.push({
-          reason: 'FieldValueInvalid',
-          field: 'spec.replicas',
-          message: `Invalid value: ${spec.replicas}: must be greater than or equal to 0`,
-        });
+    case 'replicasets':
+      defaultWorkload(type, obj, causes);
       break;
-    }
-    case 'services': {
-      const spec = objAt(obj, 'spec');
-      setDefault(spec, 'type', 'ClusterIP');
-      setDefault(spec, 'sessionAffinity', 'None');
-      setDefault(spec, 'internalTrafficPolicy', 'Cluster');
-      setDefault(spec, 'ipFamilyPolicy', 'SingleStack');
-      setDefault(spec, 'ipFamilies', ['IPv4']);
-      if (spec.type !== 'ClusterIP')
-        causes.push({
-          reason: 'FieldValueNotSupported',
-          field: 'spec.type',
-          message: `Unsupported value: "${String(spec.type)}": the embedded cluster supports only "ClusterIP"`,
-        });
-      const currentIp = isObj(current?.spec) ? current.spec.clusterIP : undefined;
-      if (typeof currentIp === 'string') spec.clusterIP = currentIp;
-      else if (spec.clusterIP === undefined || spec.clusterIP === '')
-        spec.clusterIP = nextClusterIp(store, type);
-      spec.clusterIPs = [spec.clusterIP];
-      if (spec.sessionAffinity === 'ClientIP')
-        setDefault(spec, 'sessionAffinityConfig', { clientIP: { timeoutSeconds: 10800 } });
-      const ports = spec.ports;
-      if (!Array.isArray(ports) || ports.length === 0)
-        causes.push({
-          reason: 'FieldValueRequired',
-          field: 'spec.ports',
-          message: 'Required value',
-        });
-      else
-        for (const p of ports)
-          if (isObj(p)) {
-            setDefault(p, 'protocol', 'TCP');
-            setDefault(p, 'targetPort', p.port);
-          }
-      objAt(obj, 'status').loadBalancer ??= {};
+    case 'services':
+      defaultService(store, type, obj, causes, current);
       break;
-    }
-    case 'jobs': {
-      const spec = objAt(obj, 'spec');
-      setDefault(spec, 'backoffLimit', 6);
-      setDefault(spec, 'completions', 1);
-      setDefault(spec, 'parallelism', 1);
-      setDefault(spec, 'completionMode', 'NonIndexed');
-      setDefault(spec, 'suspend', false);
-      setDefault(spec, 'manualSelector', false);
-      const template = objAt(spec, 'template');
-      const tmeta = objAt(template, 'metadata');
-      const tspec = template.spec;
-      validatePodSpec(tspec, 'spec.template.spec', causes);
-      if (isObj(tspec)) {
-        const rp = tspec.restartPolicy;
-        if (rp !== 'Never' && rp !== 'OnFailure')
-          causes.push({
-            reason: 'FieldValueNotSupported',
-            field: 'spec.template.spec.restartPolicy',
-            message: `Unsupported value: "${typeof rp === 'string' ? rp : 'Always'}": supported values: "OnFailure", "Never"`,
-          });
-        defaultPodSpec(tspec, 'Never');
-      }
-      const uid =
-        current?.metadata.uid ??
-        (typeof meta.uid === 'string' ? meta.uid : undefined) ??
-        crypto.randomUUID();
-      meta.uid = uid;
-      const jobName = nameOf(meta, current);
-      if (!isObj(spec.selector))
-        spec.selector = { matchLabels: { 'batch.kubernetes.io/controller-uid': uid } };
-      const labels = objAt(tmeta, 'labels');
-      setDefault(labels, 'batch.kubernetes.io/controller-uid', uid);
-      setDefault(labels, 'batch.kubernetes.io/job-name', jobName);
-      setDefault(labels, 'controller-uid', uid);
-      setDefault(labels, 'job-name', jobName);
-      const jlabels = objAt(meta, 'labels');
-      setDefault(jlabels, 'batch.kubernetes.io/controller-uid', uid);
-      setDefault(jlabels, 'batch.kubernetes.io/job-name', jobName);
-      setDefault(jlabels, 'controller-uid', uid);
-      setDefault(jlabels, 'job-name', jobName);
+    case 'jobs':
+      defaultJob(obj, meta, causes, current);
       break;
-    }
     default:
       break;
   }
+}
+
+function defaultNamespace(obj: Obj, meta: Obj, current: KubeObject | undefined): void {
+  const labels = objAt(meta, 'labels');
+  labels['kubernetes.io/metadata.name'] = nameOf(meta, current);
+  const spec = objAt(obj, 'spec');
+  setDefault(spec, 'finalizers', ['kubernetes']);
+  const status = objAt(obj, 'status');
+  setDefault(status, 'phase', 'Active');
+}
+
+function defaultPod(obj: Obj, causes: Cause[], current: KubeObject | undefined): void {
+  const spec = obj.spec;
+  validatePodSpec(spec, 'spec', causes);
+  if (isObj(spec)) defaultPodSpec(spec);
+  const status = objAt(obj, 'status');
+  if (!current) {
+    setDefault(status, 'phase', 'Pending');
+    setDefault(status, 'qosClass', 'BestEffort');
+  }
+}
+
+/** Deployments and ReplicaSets: replicas, a selector that matches the template, the template's pod. */
+function defaultWorkload(type: ResourceType, obj: Obj, causes: Cause[]): void {
+  const spec = objAt(obj, 'spec');
+  setDefault(spec, 'replicas', 1);
+  if (type.plural === 'deployments') {
+    setDefault(spec, 'strategy', {
+      type: 'RollingUpdate',
+      rollingUpdate: { maxUnavailable: '25%', maxSurge: '25%' },
+    });
+    setDefault(spec, 'revisionHistoryLimit', 10);
+    setDefault(spec, 'progressDeadlineSeconds', 600);
+  }
+  const template = objAt(spec, 'template');
+  const tmeta = objAt(template, 'metadata');
+  if (!isObj(spec.selector))
+    causes.push({
+      reason: 'FieldValueRequired',
+      field: 'spec.selector',
+      message: 'Required value',
+    });
+  else if (!labelsMatch(spec.selector, tmeta.labels))
+    causes.push({
+      reason: 'FieldValueInvalid',
+      field: 'spec.template.metadata.labels',
+      message: `Invalid value: ${JSON.stringify(tmeta.labels ?? {})}: \`selector\` does not match template \`labels\``,
+    });
+  validatePodSpec(template.spec, 'spec.template.spec', causes);
+  if (isObj(template.spec)) defaultPodSpec(template.spec);
+  if (typeof spec.replicas === 'number' && spec.replicas < 0)
+    causes.push({
+      reason: 'FieldValueInvalid',
+      field: 'spec.replicas',
+      message: `Invalid value: ${spec.replicas}: must be greater than or equal to 0`,
+    });
+}
+
+function defaultService(
+  store: Store,
+  type: ResourceType,
+  obj: Obj,
+  causes: Cause[],
+  current: KubeObject | undefined,
+): void {
+  const spec = objAt(obj, 'spec');
+  setDefault(spec, 'type', 'ClusterIP');
+  setDefault(spec, 'sessionAffinity', 'None');
+  setDefault(spec, 'internalTrafficPolicy', 'Cluster');
+  setDefault(spec, 'ipFamilyPolicy', 'SingleStack');
+  setDefault(spec, 'ipFamilies', ['IPv4']);
+  if (spec.type !== 'ClusterIP')
+    causes.push({
+      reason: 'FieldValueNotSupported',
+      field: 'spec.type',
+      message: `Unsupported value: "${String(spec.type)}": the embedded cluster supports only "ClusterIP"`,
+    });
+  const currentIp = isObj(current?.spec) ? current.spec.clusterIP : undefined;
+  if (typeof currentIp === 'string') spec.clusterIP = currentIp;
+  else if (spec.clusterIP === undefined || spec.clusterIP === '')
+    spec.clusterIP = nextClusterIp(store, type);
+  spec.clusterIPs = [spec.clusterIP];
+  if (spec.sessionAffinity === 'ClientIP')
+    setDefault(spec, 'sessionAffinityConfig', { clientIP: { timeoutSeconds: 10800 } });
+  const ports = spec.ports;
+  if (!Array.isArray(ports) || ports.length === 0)
+    causes.push({
+      reason: 'FieldValueRequired',
+      field: 'spec.ports',
+      message: 'Required value',
+    });
+  else
+    for (const p of ports)
+      if (isObj(p)) {
+        setDefault(p, 'protocol', 'TCP');
+        setDefault(p, 'targetPort', p.port);
+      }
+  objAt(obj, 'status').loadBalancer ??= {};
+}
+
+/** Jobs: completions and back-off, a Never/OnFailure pod, and the selector by the Job's uid. */
+function defaultJob(obj: Obj, meta: Obj, causes: Cause[], current: KubeObject | undefined): void {
+  const spec = objAt(obj, 'spec');
+  setDefault(spec, 'backoffLimit', 6);
+  setDefault(spec, 'completions', 1);
+  setDefault(spec, 'parallelism', 1);
+  setDefault(spec, 'completionMode', 'NonIndexed');
+  setDefault(spec, 'suspend', false);
+  setDefault(spec, 'manualSelector', false);
+  const template = objAt(spec, 'template');
+  const tmeta = objAt(template, 'metadata');
+  const tspec = template.spec;
+  validatePodSpec(tspec, 'spec.template.spec', causes);
+  if (isObj(tspec)) {
+    const rp = tspec.restartPolicy;
+    if (rp !== 'Never' && rp !== 'OnFailure')
+      causes.push({
+        reason: 'FieldValueNotSupported',
+        field: 'spec.template.spec.restartPolicy',
+        message: `Unsupported value: "${typeof rp === 'string' ? rp : 'Always'}": supported values: "OnFailure", "Never"`,
+      });
+    defaultPodSpec(tspec, 'Never');
+  }
+  const uid =
+    current?.metadata.uid ??
+    (typeof meta.uid === 'string' ? meta.uid : undefined) ??
+    crypto.randomUUID();
+  meta.uid = uid;
+  const jobName = nameOf(meta, current);
+  if (!isObj(spec.selector))
+    spec.selector = { matchLabels: { 'batch.kubernetes.io/controller-uid': uid } };
+  const labels = objAt(tmeta, 'labels');
+  setDefault(labels, 'batch.kubernetes.io/controller-uid', uid);
+  setDefault(labels, 'batch.kubernetes.io/job-name', jobName);
+  setDefault(labels, 'controller-uid', uid);
+  setDefault(labels, 'job-name', jobName);
+  const jlabels = objAt(meta, 'labels');
+  setDefault(jlabels, 'batch.kubernetes.io/controller-uid', uid);
+  setDefault(jlabels, 'batch.kubernetes.io/job-name', jobName);
+  setDefault(jlabels, 'controller-uid', uid);
+  setDefault(jlabels, 'job-name', jobName);
 }
 
 /** The namespaces every cluster starts with. */

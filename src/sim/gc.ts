@@ -5,13 +5,12 @@ import {
   JOBS,
   PODS,
   REPLICASETS,
-  deletePod,
-  removeQuietly,
+  deleteQuietly,
   splitKey,
 } from './controllers/common.js';
 import { WorkQueue, type SyncResult } from './controllers/queue.js';
-
-export const FOREGROUND = 'foregroundDeletion';
+import { FOREGROUND } from './registry/common.js';
+import { removeFinalizer } from './registry/delete.js';
 
 /** The kinds that own things here, and the kinds that can be owned. */
 const OWNER_TYPES: readonly ResourceType[] = [DEPLOYMENTS, REPLICASETS, JOBS];
@@ -117,21 +116,14 @@ export class GarbageCollector {
     this.deleteObject(type, obj, false);
   }
 
+  /**
+   * Deleted through the registry, as the real collector deletes through the API: pods
+   * gracefully, and in the foreground while the owner waits for its dependents.
+   */
   private deleteObject(type: ResourceType, obj: KubeObject, foreground: boolean): void {
-    const ns = obj.metadata.namespace ?? '';
-    if (type === PODS) {
-      deletePod(this.store, obj);
-      return;
-    }
-    if (foreground && OWNER_TYPES.includes(type) && this.dependents(obj).length > 0) {
-      this.store.update(type, ns, obj.metadata.name, (o) => {
-        o.metadata.deletionTimestamp ??= this.store.timestamp();
-        o.metadata.deletionGracePeriodSeconds ??= 0;
-        o.metadata.finalizers = [...new Set([...(o.metadata.finalizers ?? []), FOREGROUND])];
-      });
-      return;
-    }
-    removeQuietly(this.store, type, ns, obj.metadata.name);
+    deleteQuietly(this.store, type, obj, {
+      propagationPolicy: foreground ? 'Foreground' : 'Background',
+    });
   }
 
   private foreground(type: ResourceType, owner: KubeObject): void {
@@ -144,11 +136,6 @@ export class GarbageCollector {
       }
       return;
     }
-    const ns = owner.metadata.namespace ?? '';
-    const updated = this.store.update(type, ns, owner.metadata.name, (o) => {
-      o.metadata.finalizers = (o.metadata.finalizers ?? []).filter((f) => f !== FOREGROUND);
-    });
-    if ((updated.metadata.finalizers ?? []).length === 0)
-      removeQuietly(this.store, type, ns, owner.metadata.name);
+    removeFinalizer(this.store, type, owner.metadata.namespace, owner.metadata.name, FOREGROUND);
   }
 }

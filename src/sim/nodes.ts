@@ -4,6 +4,7 @@ import type { KubeObject, Store } from './store.js';
 import { NODES } from './controllers/common.js';
 import { specOf, type PodSpec } from './controllers/types.js';
 import { DEFAULT_ADDRESS_OCTET } from './address-block.js';
+import type { INodeStatus } from 'kubernetes-models/v1';
 
 /** The Kubernetes version the simulated kubelets report, matching the kubectl we test with. */
 export const KUBELET_VERSION = 'v1.32.2';
@@ -35,8 +36,6 @@ export function nodeObject(
   addressOctet = DEFAULT_ADDRESS_OCTET,
 ): KubeObject {
   const controlPlane = index === 0;
-  const cpu = String(Math.max(1, cpus().length));
-  const memory = `${Math.floor(totalmem() / 1024)}Ki`;
   const labels: Record<string, string> = {
     'beta.kubernetes.io/arch': 'amd64',
     'beta.kubernetes.io/os': 'linux',
@@ -48,22 +47,6 @@ export function nodeObject(
     labels[CONTROL_PLANE_TAINT] = '';
     labels['node.kubernetes.io/exclude-from-external-load-balancers'] = '';
   }
-  const resources = {
-    cpu,
-    'ephemeral-storage': '102400000Ki',
-    'hugepages-1Gi': '0',
-    'hugepages-2Mi': '0',
-    memory,
-    pods: '110',
-  };
-  const condition = (type: string, status: string, reason: string, message: string) => ({
-    type,
-    status,
-    lastHeartbeatTime: now,
-    lastTransitionTime: now,
-    reason,
-    message,
-  });
   return {
     apiVersion: 'v1',
     kind: 'Node',
@@ -86,47 +69,70 @@ export function nodeObject(
         ? { taints: [{ key: CONTROL_PLANE_TAINT, effect: 'NoSchedule' }] }
         : {}),
     },
-    status: {
-      addresses: [
-        { type: 'InternalIP', address: nodeInternalIP(index) },
-        { type: 'Hostname', address: name },
-      ],
-      allocatable: resources,
-      capacity: resources,
-      conditions: [
-        condition(
-          'MemoryPressure',
-          'False',
-          'KubeletHasSufficientMemory',
-          'kubelet has sufficient memory available',
-        ),
-        condition(
-          'DiskPressure',
-          'False',
-          'KubeletHasNoDiskPressure',
-          'kubelet has no disk pressure',
-        ),
-        condition(
-          'PIDPressure',
-          'False',
-          'KubeletHasSufficientPID',
-          'kubelet has sufficient PID available',
-        ),
-        condition('Ready', 'True', 'KubeletReady', 'kubelet is posting ready status'),
-      ],
-      daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
-      nodeInfo: {
-        architecture: 'amd64',
-        bootID: randomUUID(),
-        containerRuntimeVersion: 'replica-demo-sim://0.1.0',
-        kernelVersion: release(),
-        kubeProxyVersion: KUBELET_VERSION,
-        kubeletVersion: KUBELET_VERSION,
-        machineID: randomUUID().replace(/-/g, ''),
-        operatingSystem: 'linux',
-        osImage: 'replica-demo embedded cluster',
-        systemUUID: randomUUID(),
-      },
+    status: nodeStatus(name, index, now),
+  };
+}
+
+/** What a kubelet reports of its node: addresses, capacity, healthy conditions and versions. */
+function nodeStatus(name: string, index: number, now: string): INodeStatus {
+  const cpu = String(Math.max(1, cpus().length));
+  const memory = `${Math.floor(totalmem() / 1024)}Ki`;
+  const resources = {
+    cpu,
+    'ephemeral-storage': '102400000Ki',
+    'hugepages-1Gi': '0',
+    'hugepages-2Mi': '0',
+    memory,
+    pods: '110',
+  };
+  const condition = (type: string, status: string, reason: string, message: string) => ({
+    type,
+    status,
+    lastHeartbeatTime: now,
+    lastTransitionTime: now,
+    reason,
+    message,
+  });
+  return {
+    addresses: [
+      { type: 'InternalIP', address: nodeInternalIP(index) },
+      { type: 'Hostname', address: name },
+    ],
+    allocatable: resources,
+    capacity: resources,
+    conditions: [
+      condition(
+        'MemoryPressure',
+        'False',
+        'KubeletHasSufficientMemory',
+        'kubelet has sufficient memory available',
+      ),
+      condition(
+        'DiskPressure',
+        'False',
+        'KubeletHasNoDiskPressure',
+        'kubelet has no disk pressure',
+      ),
+      condition(
+        'PIDPressure',
+        'False',
+        'KubeletHasSufficientPID',
+        'kubelet has sufficient PID available',
+      ),
+      condition('Ready', 'True', 'KubeletReady', 'kubelet is posting ready status'),
+    ],
+    daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
+    nodeInfo: {
+      architecture: 'amd64',
+      bootID: randomUUID(),
+      containerRuntimeVersion: 'replica-demo-sim://0.1.0',
+      kernelVersion: release(),
+      kubeProxyVersion: KUBELET_VERSION,
+      kubeletVersion: KUBELET_VERSION,
+      machineID: randomUUID().replace(/-/g, ''),
+      operatingSystem: 'linux',
+      osImage: 'replica-demo embedded cluster',
+      systemUUID: randomUUID(),
     },
   };
 }

@@ -1,4 +1,8 @@
+import jsonPatchLibrary, { type Operation } from 'fast-json-patch';
 import { ApiError } from './status.js';
+
+// CommonJS: Node hands its exports to an ES module as the default export only.
+const { applyPatch, JsonPatchError } = jsonPatchLibrary;
 
 /**
  * The patch flavours the real API server accepts, on plain JSON: JSON merge patch
@@ -100,83 +104,45 @@ export function strategicMerge(target: Json | undefined, patch: Json): Json {
   return out;
 }
 
-interface JsonPatchOp {
-  op: string;
-  path: string;
-  from?: string;
-  value?: Json;
-}
+/** The operations that carry a value; one sent without gets null, as the API server adds. */
+const WITH_VALUE: readonly Json[] = ['add', 'replace', 'test'];
 
-function pointer(path: string): string[] {
-  if (path === '') return [];
-  if (!path.startsWith('/')) throw badPatch(`invalid JSON pointer "${path}"`);
-  return path
-    .slice(1)
-    .split('/')
-    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
-}
-
-function badPatch(message: string): ApiError {
-  return new ApiError(422, 'Invalid', message);
-}
-
-function parentOf(doc: Json, parts: string[]): { parent: Json; last: string } {
-  let cur: Json = doc;
-  for (const p of parts.slice(0, -1)) {
-    if (Array.isArray(cur)) cur = cur[Number(p)] ?? null;
-    else if (isObject(cur)) cur = cur[p] ?? null;
-    else cur = null;
-    if (cur === null) throw badPatch(`doc is missing path: "/${parts.join('/')}"`);
+/** What went wrong, worded like the API server's JSON patch errors. */
+function jsonPatchMessage(error: unknown): string {
+  // The library refuses these paths with a TypeError of its own wording.
+  if (error instanceof TypeError && /__proto__/.test(error.message))
+    return 'a JSON patch may not change __proto__ or constructor.prototype';
+  if (!(error instanceof JsonPatchError))
+    return error instanceof Error ? error.message : String(error);
+  const op = (isObject(error.operation) ? error.operation : {}) as Partial<Operation>;
+  const path = String(op.path);
+  switch (error.name) {
+    case 'OPERATION_NOT_AN_OBJECT':
+    case 'OPERATION_OP_INVALID':
+      return `Unexpected kind: ${String(op.op)}`;
+    case 'OPERATION_PATH_INVALID':
+      return `invalid JSON pointer "${path}"`;
+    case 'OPERATION_FROM_REQUIRED':
+    case 'OPERATION_FROM_UNRESOLVABLE':
+      return `doc is missing key: "${String((op as { from?: unknown }).from)}"`;
+    case 'OPERATION_PATH_UNRESOLVABLE':
+      if (op.op === 'remove') return `unable to remove nonexistent key: ${path}`;
+      if (op.op === 'replace')
+        return `replace operation does not apply: doc is missing key: ${path}`;
+      return `doc is missing path: "${path}"`;
+    case 'OPERATION_PATH_CANNOT_ADD':
+      return `doc is missing path: "${path}"`;
+    case 'OPERATION_PATH_ILLEGAL_ARRAY_INDEX':
+    case 'OPERATION_VALUE_OUT_OF_BOUNDS':
+      return `index out of range: ${path}`;
+    case 'TEST_OPERATION_FAILED':
+      return `testing value ${path} failed`;
+    default:
+      return error.message;
   }
-  return { parent: cur, last: parts[parts.length - 1] ?? '' };
 }
 
-function getAt(doc: Json, path: string): Json {
-  const parts = pointer(path);
-  if (parts.length === 0) return doc;
-  const { parent, last } = parentOf(doc, parts);
-  const v = Array.isArray(parent)
-    ? parent[Number(last)]
-    : isObject(parent)
-      ? parent[last]
-      : undefined;
-  if (v === undefined) throw badPatch(`doc is missing key: "${path}"`);
-  return v;
-}
-
-function removeAt(doc: Json, path: string): Json {
-  const parts = pointer(path);
-  const { parent, last } = parentOf(doc, parts);
-  if (Array.isArray(parent)) {
-    const i = Number(last);
-    if (!(i >= 0 && i < parent.length)) throw badPatch(`unable to remove nonexistent key: ${path}`);
-    return parent.splice(i, 1)[0] ?? null;
-  }
-  if (isObject(parent) && last in parent) {
-    const v = parent[last] ?? null;
-    delete parent[last];
-    return v;
-  }
-  throw badPatch(`unable to remove nonexistent key: ${last}: missing value`);
-}
-
-function addAt(doc: Json, path: string, value: Json, replace: boolean): Json {
-  const parts = pointer(path);
-  if (parts.length === 0) return clone(value);
-  const { parent, last } = parentOf(doc, parts);
-  if (Array.isArray(parent)) {
-    const i = last === '-' ? parent.length : Number(last);
-    if (!(i >= 0 && i <= parent.length)) throw badPatch(`index out of range: ${path}`);
-    if (replace) parent[i] = clone(value);
-    else parent.splice(i, 0, clone(value));
-  } else if (isObject(parent)) {
-    if (replace && !(last in parent))
-      throw badPatch(`replace operation does not apply: doc is missing key: ${path}`);
-    parent[last] = clone(value);
-  } else throw badPatch(`doc is missing path: ${path}`);
-  return doc;
-}
-
+/** JSON patch (RFC 6902) of `doc`, which is left as it is; a patch that does not apply is 422. */
 export function jsonPatch(doc: Json, ops: unknown): Json {
   if (!Array.isArray(ops))
     throw new ApiError(
@@ -184,35 +150,16 @@ export function jsonPatch(doc: Json, ops: unknown): Json {
       'BadRequest',
       'json: cannot unmarshal object into Go value of type jsonpatch.Patch',
     );
-  let out = clone(doc);
-  for (const raw of ops as JsonPatchOp[]) {
-    switch (raw.op) {
-      case 'add':
-        out = addAt(out, raw.path, raw.value ?? null, false);
-        break;
-      case 'replace':
-        out = addAt(out, raw.path, raw.value ?? null, true);
-        break;
-      case 'remove':
-        removeAt(out, raw.path);
-        break;
-      case 'move': {
-        const v = removeAt(out, raw.from ?? '');
-        out = addAt(out, raw.path, v, false);
-        break;
-      }
-      case 'copy':
-        out = addAt(out, raw.path, getAt(out, raw.from ?? ''), false);
-        break;
-      case 'test':
-        if (JSON.stringify(getAt(out, raw.path)) !== JSON.stringify(raw.value ?? null))
-          throw badPatch(`testing value ${raw.path} failed`);
-        break;
-      default:
-        throw badPatch(`Unexpected kind: ${String(raw.op)}`);
-    }
+  const operations = ops.map((o: unknown) =>
+    isObject(o) && WITH_VALUE.includes(o.op ?? null) && o.value === undefined
+      ? { ...o, value: null }
+      : o,
+  ) as Operation[];
+  try {
+    return applyPatch(clone(doc), operations, true, true).newDocument;
+  } catch (error) {
+    throw new ApiError(422, 'Invalid', jsonPatchMessage(error));
   }
-  return out;
 }
 
 // ---- server-side apply -------------------------------------------------------------

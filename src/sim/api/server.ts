@@ -2,17 +2,14 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import { timingSafeEqual } from 'node:crypto';
 import type { Duplex } from 'node:stream';
-import { parse as parseYaml } from 'yaml';
-import { RESOURCE_TYPES, apiVersionOf, resourceByPlural, type ResourceType } from '../resources.js';
+import { RESOURCE_TYPES, apiVersionOf, type ResourceType } from '../resources.js';
 import { SelectorError } from '../selectors.js';
-import {
-  StoreError,
-  type KubeObject,
-  type NewObject,
-  type Store,
-  type WatchEvent,
-} from '../store.js';
-import { prepareCreate, prepareUpdate } from '../defaults.js';
+import type { KubeObject, Store } from '../store.js';
+import { qualified, type AdmitPod } from '../registry/common.js';
+import { applyObject, createObject, patchObject, updateObject } from '../registry/objects.js';
+import { patchScale, readScale, updateScale } from '../registry/scale.js';
+import { deleteCollection, deleteObject } from '../registry/delete.js';
+import { podSecurityWarningFor } from '../admission.js';
 import {
   apiGroup,
   apiGroupList,
@@ -22,56 +19,46 @@ import {
   openApiIndex,
   versionInfo,
 } from './discovery.js';
-import {
-  fieldSetOf,
-  isObject,
-  jsonPatch,
-  mergePatch,
-  serverSideApply,
-  strategicMerge,
-  type Json,
-  type ManagedFieldsEntry,
-} from './patch.js';
+import type { Json } from './patch.js';
 import {
   ApiError,
   failure,
   sendJson,
   sendStatus,
   statusFromError,
-  success,
   unsupported,
   type Status,
 } from './status.js';
-import { toTable, wantsTable, type IncludeObject } from './tables.js';
-import { evaluatePodSecurity, podSecurityFromLabels, podSecurityWarning } from '../pod-security.js';
+import { toTable, wantsTable } from './tables.js';
 import { createPortForward, type PodAddressLookup } from './portforward.js';
 import { decodeProtobuf, isProtobuf } from './protobuf.js';
 import type { PodLogs } from '../kubelet/logs.js';
-
-/** The runtime's pod log store, which the API serves as `pods/log`. */
-export type LogSource = PodLogs;
+import {
+  boolParam,
+  contentTypeOf,
+  deleteOptionsOf,
+  fieldManager,
+  includeParam,
+  intParam,
+  mustObject,
+  parseBody,
+  parseResourcePath,
+  readBody,
+  type Target,
+} from './request.js';
+import { servePodLog, serveWatch, type StreamContext } from './streams.js';
 
 export interface ApiServerOptions {
   store: Store;
   token: string;
-  logs?: LogSource;
+  /** The runtime's pod log store, which the API serves as `pods/log`. */
+  logs?: PodLogs;
   /** Pod admission (Pod Security) for pods created through the API. */
-  admitPod?: (store: Store, pod: NewObject | KubeObject) => void;
+  admitPod?: AdmitPod;
   now?: () => number;
   log?: (line: string) => void;
   /** PEM key and certificate: kubectl sends its bearer token only over TLS. Plain HTTP without. */
   tls?: { key: string; cert: string };
-}
-
-const MAX_BODY = 3 * 1024 * 1024;
-const SYSTEM_NAMESPACES = new Set(['default', 'kube-system', 'kube-public', 'kube-node-lease']);
-
-interface Target {
-  type: ResourceType;
-  namespace: string | undefined;
-  name: string | undefined;
-  sub: string | undefined;
-  watchPath: boolean;
 }
 
 function typeByPlural(plural: string): ResourceType {
@@ -83,125 +70,21 @@ function typeByPlural(plural: string): ResourceType {
 const NAMESPACES = typeByPlural('namespaces');
 const PODS = typeByPlural('pods');
 
-/** `/api/v1/...` or `/apis/<g>/<v>/...` into a resource target; undefined for non-resource paths. */
-export function parseResourcePath(pathname: string): Target | undefined {
-  const parts = pathname
-    .split('/')
-    .filter((p) => p !== '')
-    .map(decodeURIComponent);
-  let group: string;
-  let rest: string[];
-  if (parts[0] === 'api' && parts[1] === 'v1' && parts.length > 2) {
-    group = '';
-    rest = parts.slice(2);
-  } else if (parts[0] === 'apis' && parts.length > 3) {
-    group = parts[1] ?? '';
-    const version = parts[2] ?? '';
-    if (!RESOURCE_TYPES.some((t) => t.group === group && t.version === version)) return undefined;
-    rest = parts.slice(3);
-  } else return undefined;
-  let watchPath = false;
-  if (rest[0] === 'watch') {
-    watchPath = true;
-    rest = rest.slice(1);
-  }
-  let namespace: string | undefined;
-  if (
-    rest[0] === 'namespaces' &&
-    rest.length >= 3 &&
-    !(group === '' && rest.length === 3 && ['status', 'finalize'].includes(rest[2] ?? ''))
-  ) {
-    namespace = rest[1];
-    rest = rest.slice(2);
-  }
-  const [plural, name, sub, ...extra] = rest;
-  if (!plural || extra.length > 0) return undefined;
-  const type = resourceByPlural(group, plural);
-  if (!type) return undefined;
-  if (namespace !== undefined && !type.namespaced) return undefined;
-  return { type, namespace, name, sub, watchPath };
-}
-
-function qualified(type: ResourceType): string {
-  return type.group ? `${type.plural}.${type.group}` : type.plural;
-}
-
-function boolParam(q: URLSearchParams, key: string): boolean {
-  const v = q.get(key);
-  return v === 'true' || v === '1';
-}
-
-function intParam(q: URLSearchParams, key: string): number | undefined {
-  const v = q.get(key);
-  if (v === null || v === '') return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n))
-    throw new ApiError(400, 'BadRequest', `invalid value for ${key}: "${v}"`);
-  return n;
-}
-
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY) {
-        reject(new ApiError(413, 'BadRequest', 'the request body is too large'));
-        req.destroy();
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
-function parseBody(raw: Buffer, contentType: string, allowYaml: boolean): unknown {
-  if (/protobuf|cbor/.test(contentType))
-    throw unsupported(
-      415,
-      `request bodies in "${contentType}" (only JSON and YAML; kubectl create and kubectl run send protobuf: write a manifest and use kubectl apply -f)`,
-    );
-  const text = raw.toString('utf8');
-  if (text.trim() === '') return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    if (allowYaml || /yaml/.test(contentType)) {
-      try {
-        return parseYaml(text) as unknown;
-      } catch (e) {
-        throw new ApiError(400, 'BadRequest', `error decoding YAML: ${(e as Error).message}`);
-      }
-    }
-    throw new ApiError(
-      400,
-      'BadRequest',
-      'the body of the request was in an unknown format - accepted media types include: application/json, application/yaml',
-    );
-  }
-}
-
-function mustObject(v: unknown, what = 'request body'): Record<string, unknown> {
-  if (!isObject(v)) throw new ApiError(400, 'BadRequest', `the ${what} must be a JSON object`);
-  return v;
-}
-
 export class ApiServer {
   readonly server: http.Server | https.Server;
   private readonly store: Store;
   private readonly token: Buffer;
   private readonly now: () => number;
   private readonly log: (line: string) => void;
-  private readonly openStreams = new Set<() => void>();
+  /** What watches and followed logs need; they end when the server closes. */
+  private readonly streams: StreamContext;
 
   constructor(private readonly options: ApiServerOptions) {
     this.store = options.store;
     this.token = Buffer.from(options.token);
     this.now = options.now ?? Date.now;
     this.log = options.log ?? (() => undefined);
+    this.streams = { store: this.store, now: this.now, logs: options.logs, streams: new Set() };
     const handler = (req: IncomingMessage, res: ServerResponse) => {
       this.handle(req, res).catch((error: unknown) => this.fail(res, error));
     };
@@ -262,7 +145,7 @@ export class ApiServer {
   }
 
   async close(): Promise<void> {
-    for (const stop of this.openStreams) stop();
+    for (const stop of this.streams.streams) stop();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
@@ -397,7 +280,7 @@ export class ApiServer {
       throw unsupported(404, `the ${type.plural}/${sub} subresource`);
     if (t.watchPath || (method === 'GET' && !name && boolParam(q, 'watch'))) {
       if (method !== 'GET') throw unsupported(405, `${method} on a watch path`);
-      this.watch(req, res, q, t);
+      serveWatch(this.streams, req, res, q, t);
       return;
     }
     if (name === undefined) {
@@ -408,7 +291,8 @@ export class ApiServer {
     }
     if (sub === 'log') {
       if (method !== 'GET') throw unsupported(405, `${method} on pods/log`);
-      return this.podLog(req, res, q, t);
+      servePodLog(this.streams, req, res, q, t);
+      return;
     }
     if (sub === 'portforward') {
       throw new ApiError(
@@ -417,7 +301,7 @@ export class ApiServer {
         'the embedded cluster serves pods/portforward only over a websocket upgrade: v4.channel.k8s.io (client-node PortForward) or SPDY/3.1+portforward.k8s.io (kubectl 1.31 and newer)',
       );
     }
-    if (sub === 'scale') return this.scale(req, res, q, t, method, isDryRun);
+    if (sub === 'scale') return this.scale(req, res, t, method, isDryRun);
     switch (method) {
       case 'GET':
         return this.get(req, res, q, t);
@@ -433,35 +317,6 @@ export class ApiServer {
     }
   }
 
-  /**
-   * Pod Security warnings as the admission plugin sends them (`Warning` headers kubectl
-   * prints): a workload whose pod template the namespace's `enforce` level would refuse,
-   * or a pod or template its `warn` level complains about.
-   */
-  private podSecurityWarnings(res: ServerResponse, type: ResourceType, obj: KubeObject): void {
-    const workload = ['deployments', 'replicasets', 'jobs'].includes(type.plural);
-    if (type !== PODS && !workload) return;
-    const ns = this.store.get(NAMESPACES, undefined, obj.metadata.namespace ?? '');
-    const policies = podSecurityFromLabels(ns?.metadata.labels);
-    const template =
-      (workload
-        ? ((obj.spec ?? {}) as { template?: { spec?: unknown; metadata?: unknown } }).template
-        : obj) ?? {};
-    const spec: unknown = workload ? (template as { spec?: unknown }).spec : obj.spec;
-    const metadata: unknown = workload
-      ? (template as { metadata?: unknown }).metadata
-      : obj.metadata;
-    const candidates = workload ? [policies.enforce, policies.warn] : [policies.warn];
-    for (const policy of candidates) {
-      if (policy.level === 'privileged') continue;
-      const violations = evaluatePodSecurity(policy.level, spec, metadata);
-      if (violations.length === 0) continue;
-      const text = podSecurityWarning(policy, violations).replace(/"/g, '\\"');
-      res.setHeader('Warning', `299 - "${text}"`);
-      return;
-    }
-  }
-
   private respond(
     req: IncomingMessage,
     res: ServerResponse,
@@ -470,7 +325,10 @@ export class ApiServer {
     code: number,
     obj: KubeObject,
   ): void {
-    if (req.method !== 'GET' && req.method !== 'DELETE') this.podSecurityWarnings(res, type, obj);
+    if (req.method !== 'GET' && req.method !== 'DELETE') {
+      const warning = podSecurityWarningFor(this.store, type, obj);
+      if (warning) res.setHeader('Warning', `299 - "${warning.replace(/"/g, '\\"')}"`);
+    }
     if (wantsTable(req.headers.accept)) {
       sendJson(
         res,
@@ -529,145 +387,6 @@ export class ApiServer {
     });
   }
 
-  private watch(req: IncomingMessage, res: ServerResponse, q: URLSearchParams, t: Target): void {
-    const fieldSelectors = [q.get('fieldSelector') ?? ''];
-    if (t.name) fieldSelectors.push(`metadata.name=${t.name}`);
-    const fieldSelector = fieldSelectors.filter((f) => f !== '').join(',') || undefined;
-    const table = wantsTable(req.headers.accept);
-    const include = includeParam(q);
-    const rv = q.get('resourceVersion') ?? undefined;
-    const timeout = intParam(q, 'timeoutSeconds') ?? 1800;
-    const send = (e: WatchEvent | { type: 'ERROR'; object: Status }) => {
-      const object =
-        table && e.type !== 'ERROR'
-          ? toTable(
-              t.type,
-              [e.object],
-              { resourceVersion: e.object.metadata.resourceVersion },
-              include,
-              this.now(),
-            )
-          : e.object;
-      res.write(`${JSON.stringify({ type: e.type, object })}\n`);
-    };
-    let stop: () => void = () => undefined;
-    const pending: WatchEvent[] = [];
-    let started = false;
-    try {
-      stop = this.store.watch(
-        t.type,
-        {
-          namespace: t.namespace,
-          labelSelector: q.get('labelSelector') ?? undefined,
-          fieldSelector,
-          resourceVersion: rv,
-        },
-        (e) => (started ? send(e) : pending.push(e)),
-      );
-    } catch (error) {
-      if (error instanceof StoreError && error.code === 410) {
-        res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
-        send({ type: 'ERROR', object: failure(410, 'Expired', error.message) });
-        res.end();
-        return;
-      }
-      throw error;
-    }
-    res.writeHead(200, {
-      'Content-Type': 'application/json',
-      'Transfer-Encoding': 'chunked',
-      'Cache-Control': 'no-cache, private',
-    });
-    res.flushHeaders();
-    started = true;
-    for (const e of pending.splice(0)) send(e);
-    const timer = setTimeout(() => finish(), Math.max(1, timeout) * 1000);
-    const finish = () => {
-      clearTimeout(timer);
-      stop();
-      this.openStreams.delete(finish);
-      if (!res.writableEnded) res.end();
-    };
-    this.openStreams.add(finish);
-    req.on('close', finish);
-    res.on('close', finish);
-  }
-
-  private fieldManager(q: URLSearchParams, req: IncomingMessage, fallback: string): string {
-    const fm = q.get('fieldManager');
-    if (fm) return fm;
-    const agent = req.headers['user-agent'] ?? '';
-    const first = agent.split('/')[0] ?? '';
-    return first !== '' ? first : fallback;
-  }
-
-  private updateEntry(
-    manager: string,
-    obj: Record<string, unknown>,
-    apiVersion: string,
-    sub?: string,
-  ): ManagedFieldsEntry {
-    const entry: ManagedFieldsEntry = {
-      manager,
-      operation: 'Update',
-      apiVersion,
-      time: this.store.timestamp(),
-      fieldsType: 'FieldsV1',
-      fieldsV1: fieldSetOf(obj as Json),
-    };
-    if (sub) entry.subresource = sub;
-    return entry;
-  }
-
-  private requireNamespace(t: Target, creating: string): void {
-    if (!t.type.namespaced) return;
-    const ns = this.store.get(NAMESPACES, undefined, t.namespace ?? '');
-    if (!ns)
-      throw new ApiError(404, 'NotFound', `namespaces "${t.namespace}" not found`, {
-        name: t.namespace ?? '',
-        kind: 'namespaces',
-      });
-    if (
-      ns.metadata.deletionTimestamp ||
-      (ns.status as { phase?: string } | undefined)?.phase === 'Terminating'
-    ) {
-      throw new ApiError(
-        403,
-        'Forbidden',
-        `${qualified(t.type)} "${creating}" is forbidden: unable to create new content in namespace ${t.namespace} because it is being terminated`,
-        { name: creating, kind: t.type.plural, ...(t.type.group ? { group: t.type.group } : {}) },
-      );
-    }
-  }
-
-  private checkKind(t: Target, body: Record<string, unknown>): void {
-    const expected = apiVersionOf(t.type);
-    if (body.kind !== undefined && body.kind !== t.type.kind)
-      throw new ApiError(
-        400,
-        'BadRequest',
-        `the API version in the data (${text(body.apiVersion)}) does not match the expected API version (${expected}) or kind ${text(body.kind)} is not ${t.type.kind}`,
-      );
-    if (body.apiVersion !== undefined && body.apiVersion !== expected)
-      throw new ApiError(
-        400,
-        'BadRequest',
-        `the API version in the data (${text(body.apiVersion)}) does not match the expected API version (${expected})`,
-      );
-    const meta = isObject(body.metadata) ? (body.metadata as Record<string, unknown>) : {};
-    if (
-      t.type.namespaced &&
-      meta.namespace !== undefined &&
-      meta.namespace !== '' &&
-      meta.namespace !== t.namespace
-    )
-      throw new ApiError(
-        400,
-        'BadRequest',
-        'the namespace of the provided object does not match the namespace sent on the request',
-      );
-  }
-
   private async create(
     req: IncomingMessage,
     res: ServerResponse,
@@ -680,114 +399,12 @@ export class ApiServer {
     const body = isProtobuf(contentType)
       ? decodeProtobuf(raw)
       : mustObject(parseBody(raw, contentType, true));
-    this.checkKind(t, body);
-    const meta = (isObject(body.metadata) ? body.metadata : {}) as Record<string, unknown>;
-    const displayName = typeof meta.name === 'string' ? meta.name : '';
-    if (t.type.namespaced && !t.namespace)
-      throw new ApiError(
-        404,
-        'NotFound',
-        'the server could not find the requested resource: a namespaced object is created under /namespaces/<ns>/',
-      );
-    this.requireNamespace(t, displayName);
-    for (const k of [
-      'uid',
-      'resourceVersion',
-      'creationTimestamp',
-      'deletionTimestamp',
-      'deletionGracePeriodSeconds',
-      'generation',
-      'managedFields',
-      'selfLink',
-    ])
-      delete meta[k];
-    if (t.type.namespaced) meta.namespace = t.namespace;
-    body.metadata = meta;
-    if (t.type !== NAMESPACES) delete body.status;
-    body.apiVersion = apiVersionOf(t.type);
-    body.kind = t.type.kind;
-    const manager = this.fieldManager(q, req, 'unknown');
-    const prepared = prepareCreate(this.store, t.type, body as unknown as NewObject);
-    if (t.type === PODS) this.options.admitPod?.(this.store, prepared);
-    (prepared.metadata as Record<string, unknown>).managedFields = [
-      this.updateEntry(manager, body, apiVersionOf(t.type)),
-    ];
-    if (dryRun) {
-      const preview = structuredClone(prepared) as unknown as KubeObject;
-      preview.metadata.uid ??= crypto.randomUUID();
-      preview.metadata.creationTimestamp = this.store.timestamp();
-      preview.metadata.name ??= `${String(prepared.metadata.generateName ?? '')}${this.store.randomSuffix()}`;
-      this.respond(req, res, q, t.type, 201, preview);
-      return;
-    }
-    const created = this.store.create(t.type, prepared);
-    this.respond(req, res, q, t.type, 201, created);
-  }
-
-  /** Writes `next` over the live object, keeping what the request may not change, and applies deletion by finalizers. */
-  private write(
-    t: Target,
-    next: Record<string, unknown>,
-    expectRv: string | undefined,
-    dryRun: boolean,
-    onlyStatus: boolean,
-  ): KubeObject {
-    const name = t.name ?? '';
-    const current = this.store.mustGet(t.type, t.namespace, name);
-    if (expectRv && expectRv !== current.metadata.resourceVersion)
-      throw new StoreError(
-        409,
-        'Conflict',
-        `Operation cannot be fulfilled on ${qualified(t.type)} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
-      );
-    const nextMeta = (isObject(next.metadata) ? next.metadata : {}) as Record<string, unknown>;
-    if (nextMeta.name !== undefined && nextMeta.name !== name)
-      throw new ApiError(
-        400,
-        'BadRequest',
-        `the name of the object (${text(nextMeta.name)}) does not match the name on the URL (${name})`,
-      );
-    this.checkKind(t, next);
-    let merged: KubeObject;
-    if (onlyStatus) {
-      merged = structuredClone(current);
-      merged.status = next.status;
-    } else {
-      merged = structuredClone(next) as unknown as KubeObject;
-      merged.metadata = { ...(nextMeta as unknown as KubeObject['metadata']) };
-      for (const k of [
-        'uid',
-        'creationTimestamp',
-        'deletionTimestamp',
-        'deletionGracePeriodSeconds',
-        'generation',
-      ] as const) {
-        if (current.metadata[k] === undefined) delete merged.metadata[k];
-        else (merged.metadata as unknown as Record<string, unknown>)[k] = current.metadata[k];
-      }
-      if (t.type.subresources.includes('status')) merged.status = current.status as unknown;
-      if (!nextMeta.managedFields) merged.metadata.managedFields = current.metadata.managedFields;
-      prepareUpdate(this.store, t.type, merged, current);
-    }
-    if (dryRun) {
-      merged.metadata.name = current.metadata.name;
-      merged.metadata.resourceVersion = current.metadata.resourceVersion;
-      return merged;
-    }
-    dropEmptyMaps(merged);
-    const written = this.store.update(t.type, t.namespace, name, (obj) => {
-      for (const k of Object.keys(obj)) if (k !== 'metadata') delete obj[k];
-      Object.assign(obj, merged, {
-        metadata: { ...merged.metadata, resourceVersion: obj.metadata.resourceVersion },
-      });
+    const created = createObject(this.store, t.type, t.namespace, body, {
+      manager: fieldManager(q, req, 'unknown'),
+      dryRun,
+      admitPod: this.options.admitPod,
     });
-    const gone =
-      written.metadata.deletionTimestamp !== undefined &&
-      (written.metadata.finalizers ?? []).length === 0 &&
-      t.type !== PODS &&
-      t.type !== NAMESPACES;
-    if (gone) this.store.remove(t.type, t.namespace, name);
-    return written;
+    this.respond(req, res, q, t.type, 201, created);
   }
 
   private async update(
@@ -800,17 +417,10 @@ export class ApiServer {
     const body = mustObject(
       parseBody(await readBody(req), req.headers['content-type'] ?? '', true),
     );
-    const meta = (isObject(body.metadata) ? body.metadata : {}) as Record<string, unknown>;
-    const rv =
-      typeof meta.resourceVersion === 'string' && meta.resourceVersion !== ''
-        ? meta.resourceVersion
-        : undefined;
-    const current = this.store.mustGet(t.type, t.namespace, t.name ?? '');
-    if (t.type.namespaced) meta.namespace = t.namespace;
-    body.metadata = meta;
-    body.apiVersion ??= current.apiVersion;
-    body.kind ??= current.kind;
-    const written = this.write(t, body, rv, dryRun, t.sub === 'status');
+    const written = updateObject(this.store, t.type, t.namespace, t.name ?? '', body, {
+      dryRun,
+      subresource: t.sub,
+    });
     this.respond(req, res, q, t.type, 200, written);
   }
 
@@ -821,260 +431,57 @@ export class ApiServer {
     t: Target,
     dryRun: boolean,
   ): Promise<void> {
-    const contentType = (req.headers['content-type'] ?? '').split(';')[0]?.trim() ?? '';
+    const contentType = contentTypeOf(req);
     const raw = await readBody(req);
     const name = t.name ?? '';
     if (contentType === 'application/apply-patch+yaml') {
       const manager = q.get('fieldManager');
-      if (!manager)
-        throw new ApiError(
-          422,
-          'Invalid',
-          'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch',
-          {
-            kind: 'PatchOptions',
-            group: 'meta.k8s.io',
-            causes: [
-              {
-                reason: 'FieldValueRequired',
-                message: 'Required value: is required for apply patch',
-                field: 'fieldManager',
-              },
-            ],
-          },
-        );
+      if (!manager) throw applyNeedsManager();
       const applied = mustObject(parseBody(raw, contentType, true)) as Record<string, Json>;
-      this.checkKind(t, applied);
-      const appliedMeta = (isObject(applied.metadata ?? null) ? applied.metadata : {}) as Record<
-        string,
-        Json
-      >;
-      if (appliedMeta.name !== undefined && appliedMeta.name !== name)
-        throw new ApiError(
-          400,
-          'BadRequest',
-          `the name of the object (${text(appliedMeta.name)}) does not match the name on the URL (${name})`,
-        );
-      const current = this.store.get(t.type, t.namespace, name);
-      if (t.sub === 'status') {
-        if (!current)
-          throw new ApiError(404, 'NotFound', `${qualified(t.type)} "${name}" not found`);
-        const merged = serverSideApply(
-          current as unknown as Record<string, Json>,
-          { status: applied.status ?? {} },
-          manager,
-          this.store.timestamp(),
-        );
-        this.respond(req, res, q, t.type, 200, this.write(t, merged, undefined, dryRun, true));
-        return;
-      }
-      if (!current) {
-        this.requireNamespace(t, name);
-        const merged = serverSideApply(undefined, applied, manager, this.store.timestamp());
-        const meta = merged.metadata as Record<string, Json>;
-        meta.name = name;
-        if (t.type.namespaced) meta.namespace = t.namespace ?? null;
-        merged.apiVersion = apiVersionOf(t.type);
-        merged.kind = t.type.kind;
-        const prepared = prepareCreate(this.store, t.type, merged as unknown as NewObject);
-        if (t.type === PODS) this.options.admitPod?.(this.store, prepared);
-        if (dryRun) {
-          this.respond(req, res, q, t.type, 201, prepared as unknown as KubeObject);
-          return;
-        }
-        this.respond(req, res, q, t.type, 201, this.store.create(t.type, prepared));
-        return;
-      }
-      const merged = serverSideApply(
-        current as unknown as Record<string, Json>,
-        applied,
+      const { object, created } = applyObject(this.store, t.type, t.namespace, name, applied, {
         manager,
-        this.store.timestamp(),
-      );
-      const written = this.write(t, merged, undefined, dryRun, false);
-      this.respond(req, res, q, t.type, 200, written);
+        dryRun,
+        subresource: t.sub,
+        admitPod: this.options.admitPod,
+      });
+      this.respond(req, res, q, t.type, created ? 201 : 200, object);
       return;
     }
-    const current = this.store.mustGet(t.type, t.namespace, name);
+    // A missing object is NotFound whatever its body.
+    this.store.mustGet(t.type, t.namespace, name);
     const patch = parseBody(raw, contentType, false);
-    if (patch === undefined) throw new ApiError(400, 'BadRequest', 'the patch body is empty');
-    const base = (t.sub === 'status' ? current : current) as unknown as Json;
-    let next: Json;
-    switch (contentType) {
-      case 'application/merge-patch+json':
-        next = mergePatch(base, patch as Json);
-        break;
-      case 'application/strategic-merge-patch+json':
-        next = strategicMerge(base, patch as Json);
-        break;
-      case 'application/json-patch+json':
-        next = jsonPatch(base, patch);
-        break;
-      default:
-        throw unsupported(
-          415,
-          `the patch content type "${contentType}" (use application/merge-patch+json, application/strategic-merge-patch+json, application/json-patch+json or application/apply-patch+yaml)`,
-        );
-    }
-    const nextObj = mustObject(next, 'patched object');
-    const nextMeta = (isObject(nextObj.metadata) ? nextObj.metadata : {}) as Record<
-      string,
-      unknown
-    >;
-    const patchMeta =
-      isObject(patch) && isObject((patch as Record<string, Json>).metadata ?? null)
-        ? ((patch as Record<string, Json>).metadata as Record<string, Json>)
-        : {};
-    const rv =
-      typeof patchMeta.resourceVersion === 'string' ? patchMeta.resourceVersion : undefined;
-    nextMeta.resourceVersion = current.metadata.resourceVersion;
-    const written = this.write(t, nextObj, rv, dryRun, t.sub === 'status');
+    const written = patchObject(this.store, t.type, t.namespace, name, contentType, patch, {
+      dryRun,
+      subresource: t.sub,
+    });
     this.respond(req, res, q, t.type, 200, written);
-  }
-
-  private scaleOf(obj: KubeObject): KubeObject {
-    const spec = (obj.spec ?? {}) as {
-      replicas?: number;
-      selector?: { matchLabels?: Record<string, string> };
-    };
-    const status = (obj.status ?? {}) as { replicas?: number };
-    const matchLabels = spec.selector?.matchLabels ?? {};
-    return {
-      kind: 'Scale',
-      apiVersion: 'autoscaling/v1',
-      metadata: {
-        name: obj.metadata.name,
-        namespace: obj.metadata.namespace,
-        uid: obj.metadata.uid,
-        resourceVersion: obj.metadata.resourceVersion,
-        creationTimestamp: obj.metadata.creationTimestamp,
-      },
-      spec: { replicas: spec.replicas ?? 0 },
-      status: {
-        replicas: status.replicas ?? 0,
-        selector: Object.entries(matchLabels)
-          .map(([k, v]) => `${k}=${v}`)
-          .join(','),
-      },
-    };
   }
 
   private async scale(
     req: IncomingMessage,
     res: ServerResponse,
-    q: URLSearchParams,
     t: Target,
     method: string,
     dryRun: boolean,
   ): Promise<void> {
     const name = t.name ?? '';
-    const current = this.store.mustGet(t.type, t.namespace, name);
-    const scale = this.scaleOf(current);
+    const scale = readScale(this.store, t.type, t.namespace, name);
     if (method === 'GET') {
       sendJson(res, 200, scale);
       return;
     }
     const raw = await readBody(req);
-    const contentType = (req.headers['content-type'] ?? '').split(';')[0]?.trim() ?? '';
-    let next: Json;
-    if (method === 'PUT') next = parseBody(raw, contentType, true) as Json;
-    else if (method === 'PATCH') {
-      const patch = parseBody(raw, contentType, contentType.includes('yaml')) as Json;
-      if (contentType === 'application/merge-patch+json')
-        next = mergePatch(scale as unknown as Json, patch);
-      else if (
-        contentType === 'application/strategic-merge-patch+json' ||
-        contentType === 'application/apply-patch+yaml'
-      )
-        next = strategicMerge(scale as unknown as Json, patch);
-      else if (contentType === 'application/json-patch+json')
-        next = jsonPatch(scale as unknown as Json, patch);
-      else
-        throw unsupported(415, `the patch content type "${contentType}" on ${t.type.plural}/scale`);
+    const contentType = contentTypeOf(req);
+    const opts = { dryRun };
+    let written: KubeObject;
+    if (method === 'PUT') {
+      const body = parseBody(raw, contentType, true);
+      written = updateScale(this.store, t.type, t.namespace, name, body, opts);
+    } else if (method === 'PATCH') {
+      const patch = parseBody(raw, contentType, contentType.includes('yaml'));
+      written = patchScale(this.store, t.type, t.namespace, name, contentType, patch, opts);
     } else throw unsupported(405, `${method} on ${t.type.plural}/scale`);
-    const nextObj = mustObject(next);
-    const spec = (isObject(nextObj.spec) ? nextObj.spec : {}) as Record<string, unknown>;
-    const replicas = spec.replicas;
-    if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0)
-      throw new ApiError(
-        422,
-        'Invalid',
-        `Scale.autoscaling "${name}" is invalid: spec.replicas: Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`,
-        {
-          name,
-          group: 'autoscaling',
-          kind: 'Scale',
-          causes: [
-            {
-              reason: 'FieldValueInvalid',
-              message: `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`,
-              field: 'spec.replicas',
-            },
-          ],
-        },
-      );
-    const meta = (isObject(nextObj.metadata) ? nextObj.metadata : {}) as Record<string, unknown>;
-    const rv =
-      method === 'PUT' && typeof meta.resourceVersion === 'string' && meta.resourceVersion !== ''
-        ? meta.resourceVersion
-        : undefined;
-    if (rv && rv !== current.metadata.resourceVersion)
-      throw new StoreError(
-        409,
-        'Conflict',
-        `Operation cannot be fulfilled on ${qualified(t.type)} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
-      );
-    if (dryRun) {
-      sendJson(res, 200, { ...scale, spec: { replicas } });
-      return;
-    }
-    const written = this.store.update(t.type, t.namespace, name, (obj) => {
-      obj.spec = { ...(obj.spec as object), replicas };
-    });
-    sendJson(res, 200, this.scaleOf(written));
-  }
-
-  private async deleteOptions(
-    req: IncomingMessage,
-    q: URLSearchParams,
-  ): Promise<{
-    propagationPolicy?: string;
-    gracePeriodSeconds?: number;
-    preconditions?: { uid?: string; resourceVersion?: string };
-    dryRun: boolean;
-  }> {
-    const body = parseBody(await readBody(req), req.headers['content-type'] ?? '', false);
-    const opts = (isObject(body ?? null) ? body : {}) as Record<string, unknown>;
-    let propagationPolicy = (q.get('propagationPolicy') ?? opts.propagationPolicy) as
-      string | undefined;
-    const orphan = q.get('orphanDependents') ?? opts.orphanDependents;
-    if (propagationPolicy === undefined && orphan !== undefined)
-      propagationPolicy = orphan === true || orphan === 'true' ? 'Orphan' : 'Background';
-    if (
-      propagationPolicy !== undefined &&
-      !['Orphan', 'Background', 'Foreground'].includes(propagationPolicy)
-    )
-      throw new ApiError(
-        422,
-        'Invalid',
-        `DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "${propagationPolicy}": supported values: "Foreground", "Background", "Orphan", "nil"`,
-      );
-    const graceRaw = q.get('gracePeriodSeconds') ?? opts.gracePeriodSeconds;
-    const gracePeriodSeconds =
-      graceRaw === undefined || graceRaw === null ? undefined : Number(graceRaw);
-    if (gracePeriodSeconds !== undefined && !Number.isInteger(gracePeriodSeconds))
-      throw new ApiError(400, 'BadRequest', `invalid gracePeriodSeconds "${String(graceRaw)}"`);
-    const dryRunBody = Array.isArray(opts.dryRun) ? (opts.dryRun as string[]) : [];
-    if (dryRunBody.some((d) => d !== 'All'))
-      throw new ApiError(400, 'BadRequest', `unsupported dry run option "${dryRunBody.join(',')}"`);
-    return {
-      propagationPolicy,
-      gracePeriodSeconds,
-      preconditions: isObject(opts.preconditions ?? null)
-        ? (opts.preconditions as { uid?: string; resourceVersion?: string })
-        : undefined,
-      dryRun: dryRunBody.length > 0,
-    };
+    sendJson(res, 200, written);
   }
 
   private async delete(
@@ -1084,122 +491,13 @@ export class ApiServer {
     t: Target,
     dryRunQuery: boolean,
   ): Promise<void> {
-    const opts = await this.deleteOptions(req, q);
-    const { code, body } = this.deleteOne(
-      t.type,
-      t.namespace,
-      t.name ?? '',
-      opts,
-      dryRunQuery || opts.dryRun,
-    );
-    if (isObject(body) && (body as { kind?: string }).kind !== 'Status')
-      this.respond(req, res, q, t.type, code, body as KubeObject);
-    else sendJson(res, code, body);
-  }
-
-  /** Deletion semantics: graceful pods, terminating namespaces, finalizers and propagation for the rest. */
-  deleteOne(
-    type: ResourceType,
-    namespace: string | undefined,
-    name: string,
-    opts: {
-      propagationPolicy?: string;
-      gracePeriodSeconds?: number;
-      preconditions?: { uid?: string; resourceVersion?: string };
-    },
-    dryRun: boolean,
-  ): { code: number; body: KubeObject | Status } {
-    const current = this.store.mustGet(type, namespace, name);
-    const pre = opts.preconditions;
-    if (pre?.uid && pre.uid !== current.metadata.uid)
-      throw new StoreError(
-        409,
-        'Conflict',
-        `Operation cannot be fulfilled on ${qualified(type)} "${name}": Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid}`,
-      );
-    if (pre?.resourceVersion && pre.resourceVersion !== current.metadata.resourceVersion)
-      throw new StoreError(
-        409,
-        'Conflict',
-        `Operation cannot be fulfilled on ${qualified(type)} "${name}": Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion}`,
-      );
-    if (dryRun) return { code: 200, body: current };
-    const nowIso = this.store.timestamp();
-
-    if (type === PODS) {
-      const podSpec = (current.spec ?? {}) as {
-        nodeName?: string;
-        terminationGracePeriodSeconds?: number;
-      };
-      const grace = Math.max(
-        0,
-        opts.gracePeriodSeconds ??
-          current.metadata.deletionGracePeriodSeconds ??
-          podSpec.terminationGracePeriodSeconds ??
-          30,
-      );
-      if (grace === 0 || !podSpec.nodeName) {
-        return { code: 200, body: this.store.remove(type, namespace, name) };
-      }
-      const previous = current.metadata.deletionGracePeriodSeconds;
-      if (previous !== undefined && previous <= grace) return { code: 200, body: current };
-      const updated = this.store.update(type, namespace, name, (obj) => {
-        obj.metadata.deletionTimestamp = new Date(Date.parse(nowIso) + grace * 1000)
-          .toISOString()
-          .replace(/\.\d{3}Z$/, 'Z');
-        obj.metadata.deletionGracePeriodSeconds = grace;
-      });
-      return { code: 200, body: updated };
-    }
-
-    if (type === NAMESPACES) {
-      if (SYSTEM_NAMESPACES.has(name))
-        throw new ApiError(
-          403,
-          'Forbidden',
-          `namespaces "${name}" is forbidden: this namespace may not be deleted`,
-          { name, kind: 'namespaces' },
-        );
-      if (current.metadata.deletionTimestamp) return { code: 200, body: current };
-      const updated = this.store.update(type, namespace, name, (obj) => {
-        obj.metadata.deletionTimestamp = nowIso;
-        obj.metadata.deletionGracePeriodSeconds = 0;
-        obj.spec = { ...(obj.spec as object), finalizers: ['kubernetes'] };
-        obj.status = { ...(obj.status as object), phase: 'Terminating' };
-      });
-      return { code: 200, body: updated };
-    }
-
-    const policy = opts.propagationPolicy ?? (type.plural === 'jobs' ? 'Orphan' : 'Background');
-    const finalizers = current.metadata.finalizers ?? [];
-    if (policy === 'Foreground' || finalizers.length > 0) {
-      if (current.metadata.deletionTimestamp) return { code: 200, body: current };
-      const updated = this.store.update(type, namespace, name, (obj) => {
-        obj.metadata.deletionTimestamp = nowIso;
-        obj.metadata.deletionGracePeriodSeconds = 0;
-        if (policy === 'Foreground' && !finalizers.includes('foregroundDeletion'))
-          obj.metadata.finalizers = [...finalizers, 'foregroundDeletion'];
-      });
-      return { code: 200, body: updated };
-    }
-    if (policy === 'Orphan') this.orphanDependents(current);
-    this.store.remove(type, namespace, name);
-    return { code: 200, body: success(type, name, current.metadata.uid) };
-  }
-
-  private orphanDependents(owner: KubeObject): void {
-    const uid = owner.metadata.uid;
-    for (const type of RESOURCE_TYPES) {
-      if (!type.namespaced) continue;
-      for (const dep of this.store.list(type, { namespace: owner.metadata.namespace }).items) {
-        if (!(dep.metadata.ownerReferences ?? []).some((r) => r.uid === uid)) continue;
-        this.store.update(type, dep.metadata.namespace, dep.metadata.name, (obj) => {
-          const rest = (obj.metadata.ownerReferences ?? []).filter((r) => r.uid !== uid);
-          if (rest.length) obj.metadata.ownerReferences = rest;
-          else delete obj.metadata.ownerReferences;
-        });
-      }
-    }
+    const opts = await deleteOptionsOf(req, q);
+    const body = deleteObject(this.store, t.type, t.namespace, t.name ?? '', {
+      ...opts,
+      dryRun: dryRunQuery || opts.dryRun,
+    });
+    if (body.kind !== 'Status') this.respond(req, res, q, t.type, 200, body as KubeObject);
+    else sendJson(res, 200, body);
   }
 
   private async deleteCollection(
@@ -1209,27 +507,16 @@ export class ApiServer {
     t: Target,
     dryRunQuery: boolean,
   ): Promise<void> {
-    const opts = await this.deleteOptions(req, q);
+    const opts = await deleteOptionsOf(req, q);
     const { items } = this.store.list(t.type, {
       namespace: t.namespace,
       labelSelector: q.get('labelSelector') ?? undefined,
       fieldSelector: q.get('fieldSelector') ?? undefined,
     });
-    const deleted: unknown[] = [];
-    for (const item of items) {
-      try {
-        const { body } = this.deleteOne(
-          t.type,
-          item.metadata.namespace,
-          item.metadata.name,
-          opts,
-          dryRunQuery || opts.dryRun,
-        );
-        deleted.push((body as { kind?: string }).kind === 'Status' ? item : body);
-      } catch (error) {
-        if (!(error instanceof StoreError && error.code === 404)) throw error;
-      }
-    }
+    const deleted = deleteCollection(this.store, t.type, items, {
+      ...opts,
+      dryRun: dryRunQuery || opts.dryRun,
+    });
     sendJson(res, 200, {
       kind: `${t.type.kind}List`,
       apiVersion: apiVersionOf(t.type),
@@ -1237,106 +524,23 @@ export class ApiServer {
       items: deleted,
     });
   }
-
-  private podLog(req: IncomingMessage, res: ServerResponse, q: URLSearchParams, t: Target): void {
-    const ns = t.namespace ?? 'default';
-    const name = t.name ?? '';
-    const pod = this.store.mustGet(PODS, ns, name);
-    const logs = this.options.logs;
-    if (!logs) throw unsupported(404, 'pod logs without a running kubelet');
-    let container = q.get('container') ?? undefined;
-    const containers = (
-      ((pod.spec ?? {}) as { containers?: { name: string }[] }).containers ?? []
-    ).map((c) => c.name);
-    if (container === undefined) {
-      if (containers.length > 1)
-        throw new ApiError(
-          400,
-          'BadRequest',
-          `a container name must be specified for pod ${name}, choose one of: [${containers.join(' ')}]`,
-        );
-      container = containers[0];
-    } else if (!containers.includes(container)) {
-      throw new ApiError(400, 'BadRequest', `container ${container} is not valid for pod ${name}`);
-    }
-    const tailLines = intParam(q, 'tailLines');
-    const sinceSeconds = intParam(q, 'sinceSeconds');
-    const limitBytes = intParam(q, 'limitBytes');
-    const timestamps = boolParam(q, 'timestamps');
-    const previous = boolParam(q, 'previous');
-    if (!boolParam(q, 'follow') || previous) {
-      const opts: Parameters<LogSource['read']>[3] = { previous, timestamps };
-      if (tailLines !== undefined) opts.tailLines = tailLines;
-      if (sinceSeconds !== undefined) opts.sinceSeconds = sinceSeconds;
-      if (limitBytes !== undefined) opts.limitBytes = limitBytes;
-      let text = logs.read(ns, name, container, opts);
-      if (limitBytes !== undefined && Buffer.byteLength(text) > limitBytes)
-        text = Buffer.from(text).subarray(0, limitBytes).toString('utf8');
-      res.writeHead(200, {
-        'Content-Type': 'text/plain',
-        'Content-Length': Buffer.byteLength(text),
-      });
-      res.end(text);
-      return;
-    }
-    // Checks the pod can be read before committing to a 200 stream.
-    const initial: Parameters<LogSource['read']>[3] = { timestamps, tailLines: 0 };
-    logs.read(ns, name, container, initial);
-    res.writeHead(200, {
-      'Content-Type': 'text/plain',
-      'Transfer-Encoding': 'chunked',
-      'Cache-Control': 'no-cache, private',
-    });
-    res.flushHeaders();
-    let sent = 0;
-    const followOpts: { tailLines?: number; timestamps?: boolean } = { timestamps };
-    if (tailLines !== undefined) followOpts.tailLines = tailLines;
-    let finished = false;
-    const handle = logs.follow(ns, name, container, followOpts, (chunk) => {
-      if (finished) return;
-      let out = chunk;
-      if (limitBytes !== undefined) {
-        const room = limitBytes - sent;
-        if (room <= 0) return;
-        if (Buffer.byteLength(out) > room)
-          out = Buffer.from(out).subarray(0, room).toString('utf8');
-      }
-      sent += Buffer.byteLength(out);
-      res.write(out);
-      if (limitBytes !== undefined && sent >= limitBytes) finish();
-    });
-    const finish = () => {
-      if (finished) return;
-      finished = true;
-      handle.stop();
-      this.openStreams.delete(finish);
-      if (!res.writableEnded) res.end();
-    };
-    this.openStreams.add(finish);
-    handle.done.then(finish, finish);
-    req.on('close', finish);
-    res.on('close', finish);
-  }
 }
 
-/** The real server leaves out empty label and annotation maps (`omitempty`). */
-function dropEmptyMaps(obj: KubeObject): void {
-  for (const key of ['labels', 'annotations', 'finalizers', 'ownerReferences'] as const) {
-    const v: unknown = obj.metadata[key];
-    if (
-      v !== undefined &&
-      (Array.isArray(v) ? v.length === 0 : Object.keys(v as object).length === 0)
-    )
-      delete obj.metadata[key];
-  }
-}
-
-/** A value of a parsed body as message text. */
-function text(v: unknown): string {
-  return typeof v === 'string' ? v : JSON.stringify(v);
-}
-
-function includeParam(q: URLSearchParams): IncludeObject {
-  const v = q.get('includeObject');
-  return v === 'None' || v === 'Object' ? v : 'Metadata';
+function applyNeedsManager(): ApiError {
+  return new ApiError(
+    422,
+    'Invalid',
+    'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch',
+    {
+      kind: 'PatchOptions',
+      group: 'meta.k8s.io',
+      causes: [
+        {
+          reason: 'FieldValueRequired',
+          message: 'Required value: is required for apply patch',
+          field: 'fieldManager',
+        },
+      ],
+    },
+  );
 }

@@ -1,6 +1,6 @@
 import net from 'node:net';
-import { createRequire } from 'node:module';
 import { constants as zlibConstants, deflateSync, inflateSync } from 'node:zlib';
+import { SPDY3_DICTIONARY } from './spdy-dictionary.js';
 
 /**
  * kubectl port-forward (1.31+) over a websocket whose binary messages carry a SPDY/3.1
@@ -10,12 +10,6 @@ import { constants as zlibConstants, deflateSync, inflateSync } from 'node:zlib'
  * Only what that protocol needs is here: SYN_STREAM/SYN_REPLY, DATA, RST_STREAM, PING and
  * GOAWAY; SETTINGS, HEADERS and WINDOW_UPDATE are read and ignored, as spdystream does.
  */
-
-// The SPDY/3 header-compression dictionary, as data from the SPDY library on npm.
-const dictionaries = createRequire(import.meta.url)(
-  'spdy-transport/lib/spdy-transport/protocol/spdy/dictionary.js',
-) as Record<number, Buffer>;
-const DICTIONARY = dictionaries[3] as Buffer;
 
 const FLAG_FIN = 0x01;
 const TYPE = {
@@ -83,35 +77,29 @@ function parseHeaderBlock(block: Buffer): Map<string, string> {
   return headers;
 }
 
-export function createSpdyPortForward(
-  podIp: string,
-  podName: string,
-  send: (frame: Buffer) => void,
-  closeSession: () => void,
-  log: (line: string) => void,
-): SpdySession {
-  let pending: Buffer = Buffer.alloc(0);
-  // Header blocks share one zlib stream per direction for the whole session.
-  let compressedIn = Buffer.alloc(0);
-  let inflatedLength = 0;
-  let zlibHeaderSent = false;
-  const streams = new Map<number, Stream>();
-  const pairs = new Map<string, Pair>();
-  let closed = false;
+/**
+ * Header blocks share one zlib stream per direction for the whole session: what comes in is
+ * inflated as one growing stream, and what goes out continues our own.
+ */
+class HeaderZlib {
+  private compressedIn = Buffer.alloc(0);
+  private inflatedLength = 0;
+  private headerSent = false;
 
-  const inflateHeaders = (block: Buffer): Buffer => {
-    compressedIn = Buffer.concat([compressedIn, block]);
-    const all = inflateSync(compressedIn, {
-      dictionary: DICTIONARY,
+  /** The next header block from the peer, decompressed. */
+  inflate(block: Buffer): Buffer {
+    this.compressedIn = Buffer.concat([this.compressedIn, block]);
+    const all = inflateSync(this.compressedIn, {
+      dictionary: SPDY3_DICTIONARY,
       finishFlush: zlibConstants.Z_SYNC_FLUSH,
     });
-    const fresh = all.subarray(inflatedLength);
-    inflatedLength = all.length;
+    const fresh = all.subarray(this.inflatedLength);
+    this.inflatedLength = all.length;
     return fresh;
-  };
+  }
 
   /** An empty header block as a stored (uncompressed) deflate block of our zlib stream. */
-  const emptyHeaderBlock = (): Buffer => {
+  emptyBlock(): Buffer {
     const payload = Buffer.alloc(4);
     const stored = Buffer.alloc(5);
     stored.writeUInt8(0, 0);
@@ -121,155 +109,182 @@ export function createSpdyPortForward(
     // is complete, so it returns the headers instead of reading on into the next frame.
     const syncFlush = Buffer.from([0x00, 0x00, 0x00, 0xff, 0xff]);
     const parts = [stored, payload, syncFlush];
-    if (!zlibHeaderSent) {
-      zlibHeaderSent = true;
+    if (!this.headerSent) {
+      this.headerSent = true;
       // The zlib header that names the dictionary (FDICT + its Adler-32).
-      parts.unshift(deflateSync(Buffer.alloc(0), { dictionary: DICTIONARY }).subarray(0, 6));
+      parts.unshift(deflateSync(Buffer.alloc(0), { dictionary: SPDY3_DICTIONARY }).subarray(0, 6));
     }
     return Buffer.concat(parts);
-  };
+  }
+}
 
-  const reply = (id: number) => {
-    const body = Buffer.alloc(4);
-    body.writeUInt32BE(id & 0x7fffffff, 0);
-    send(controlFrame(TYPE.SYN_REPLY, 0, Buffer.concat([body, emptyHeaderBlock()])));
-  };
+export function createSpdyPortForward(
+  podIp: string,
+  podName: string,
+  send: (frame: Buffer) => void,
+  closeSession: () => void,
+  log: (line: string) => void,
+): SpdySession {
+  return new SpdyPortForward(podIp, podName, send, closeSession, log);
+}
 
-  const reset = (id: number) => {
-    const body = Buffer.alloc(8);
-    body.writeUInt32BE(id & 0x7fffffff, 0);
-    body.writeUInt32BE(RST_CANCEL, 4);
-    send(controlFrame(TYPE.RST_STREAM, 0, body));
-  };
+class SpdyPortForward implements SpdySession {
+  private pending: Buffer = Buffer.alloc(0);
+  private readonly zlib = new HeaderZlib();
+  private readonly streams = new Map<number, Stream>();
+  /** The data and error streams of one local connection, by requestID. */
+  private readonly pairs = new Map<string, Pair>();
+  private closed = false;
 
-  const finish = (pair: Pair) => {
-    for (const s of [pair.data, pair.error]) {
-      if (!s || !streams.has(s.id)) continue;
-      streams.delete(s.id);
-      send(dataFrame(s.id, FLAG_FIN, Buffer.alloc(0)));
+  constructor(
+    private readonly podIp: string,
+    private readonly podName: string,
+    private readonly send: (frame: Buffer) => void,
+    private readonly closeSession: () => void,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  receive(chunk: Buffer): void {
+    if (this.closed) return;
+    this.pending = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
+    while (this.pending.length >= 8) {
+      const length = this.pending.readUIntBE(5, 3);
+      if (this.pending.length < 8 + length) break;
+      const frame = this.pending.subarray(0, 8 + length);
+      this.pending = this.pending.subarray(8 + length);
+      try {
+        this.onFrame(frame);
+      } catch (error) {
+        this.log(`portforward ${this.podName}: bad SPDY frame: ${(error as Error).message}`);
+        this.close();
+        this.closeSession();
+        return;
+      }
     }
-  };
+  }
 
-  const start = (requestId: string, pair: Pair) => {
-    const data = pair.data;
-    const error = pair.error;
-    if (!data || !error || pair.tcp) return;
-    const tcp = net.connect({ host: podIp, port: data.port });
-    pair.tcp = tcp;
-    tcp.on('data', (chunk: Buffer) => {
-      for (let at = 0; at < chunk.length; at += MAX_DATA)
-        send(dataFrame(data.id, 0, chunk.subarray(at, at + MAX_DATA)));
-    });
-    tcp.on('error', (err) => {
-      const message = `error forwarding port ${data.port} to pod ${podName}: ${err.message}`;
-      log(`portforward ${message}`);
-      if (streams.has(error.id)) send(dataFrame(error.id, 0, Buffer.from(message)));
-    });
-    tcp.on('close', () => {
-      finish(pair);
-      pairs.delete(requestId);
-    });
-  };
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const pair of this.pairs.values()) pair.tcp?.destroy();
+    this.pairs.clear();
+    this.streams.clear();
+  }
 
-  const onSynStream = (frame: Buffer, flags: number) => {
+  private onFrame(frame: Buffer): void {
+    const control = (frame[0] ?? 0) & 0x80;
+    const flags = frame[4] ?? 0;
+    if (!control) {
+      this.onData(frame.readUInt32BE(0) & 0x7fffffff, flags, frame.subarray(8));
+      return;
+    }
+    const type = frame.readUInt16BE(2);
+    switch (type) {
+      case TYPE.SYN_STREAM:
+        this.onSynStream(frame, flags);
+        break;
+      case TYPE.RST_STREAM: {
+        const id = frame.readUInt32BE(8) & 0x7fffffff;
+        const pair = this.pairOf(id);
+        this.streams.delete(id);
+        pair?.tcp?.destroy();
+        break;
+      }
+      case TYPE.PING:
+        this.send(frame);
+        break;
+      case TYPE.GOAWAY:
+        this.close();
+        this.closeSession();
+        break;
+      case TYPE.HEADERS:
+        // Keeps the header zlib stream in step; the values are not needed.
+        this.zlib.inflate(frame.subarray(12));
+        break;
+      default:
+        break; // SETTINGS, WINDOW_UPDATE, NOOP
+    }
+  }
+
+  private onSynStream(frame: Buffer, flags: number): void {
     const id = frame.readUInt32BE(8) & 0x7fffffff;
-    const headers = parseHeaderBlock(inflateHeaders(frame.subarray(18)));
+    const headers = parseHeaderBlock(this.zlib.inflate(frame.subarray(18)));
     const stream: Stream = {
       id,
       type: headers.get('streamtype') ?? '',
       port: Number(headers.get('port') ?? 'NaN'),
       requestId: headers.get('requestid') ?? '',
     };
-    streams.set(id, stream);
-    reply(id);
+    this.streams.set(id, stream);
+    this.reply(id);
     if ((stream.type !== 'data' && stream.type !== 'error') || !Number.isInteger(stream.port)) {
-      reset(id);
-      streams.delete(id);
+      this.reset(id);
+      this.streams.delete(id);
       return;
     }
-    const pair = pairs.get(stream.requestId) ?? {};
+    const pair = this.pairs.get(stream.requestId) ?? {};
     if (stream.type === 'data') pair.data = stream;
     else pair.error = stream;
-    pairs.set(stream.requestId, pair);
-    start(stream.requestId, pair);
+    this.pairs.set(stream.requestId, pair);
+    this.start(stream.requestId, pair);
     if (flags & FLAG_FIN && stream.type === 'data') pair.tcp?.end();
-  };
+  }
 
-  const pairOf = (id: number): Pair | undefined => {
-    const s = streams.get(id);
-    return s ? pairs.get(s.requestId) : undefined;
-  };
-
-  const onData = (id: number, flags: number, data: Buffer) => {
-    const stream = streams.get(id);
+  private onData(id: number, flags: number, data: Buffer): void {
+    const stream = this.streams.get(id);
     if (!stream) return;
-    const pair = pairOf(id);
+    const pair = this.pairOf(id);
     if (stream.type === 'data' && pair?.tcp) {
       if (data.length > 0) pair.tcp.write(data);
       if (flags & FLAG_FIN) pair.tcp.end();
     }
-  };
+  }
 
-  const onFrame = (frame: Buffer) => {
-    const control = (frame[0] ?? 0) & 0x80;
-    const flags = frame[4] ?? 0;
-    if (!control) {
-      onData(frame.readUInt32BE(0) & 0x7fffffff, flags, frame.subarray(8));
-      return;
-    }
-    const type = frame.readUInt16BE(2);
-    switch (type) {
-      case TYPE.SYN_STREAM:
-        onSynStream(frame, flags);
-        break;
-      case TYPE.RST_STREAM: {
-        const pair = pairOf(frame.readUInt32BE(8) & 0x7fffffff);
-        streams.delete(frame.readUInt32BE(8) & 0x7fffffff);
-        pair?.tcp?.destroy();
-        break;
-      }
-      case TYPE.PING:
-        send(frame);
-        break;
-      case TYPE.GOAWAY:
-        session.close();
-        closeSession();
-        break;
-      case TYPE.HEADERS:
-        // Keeps the header zlib stream in step; the values are not needed.
-        inflateHeaders(frame.subarray(12));
-        break;
-      default:
-        break; // SETTINGS, WINDOW_UPDATE, NOOP
-    }
-  };
+  private pairOf(id: number): Pair | undefined {
+    const s = this.streams.get(id);
+    return s ? this.pairs.get(s.requestId) : undefined;
+  }
 
-  const session: SpdySession = {
-    receive(chunk: Buffer) {
-      if (closed) return;
-      pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
-      while (pending.length >= 8) {
-        const length = pending.readUIntBE(5, 3);
-        if (pending.length < 8 + length) break;
-        const frame = pending.subarray(0, 8 + length);
-        pending = pending.subarray(8 + length);
-        try {
-          onFrame(frame);
-        } catch (error) {
-          log(`portforward ${podName}: bad SPDY frame: ${(error as Error).message}`);
-          session.close();
-          closeSession();
-          return;
-        }
-      }
-    },
-    close() {
-      if (closed) return;
-      closed = true;
-      for (const pair of pairs.values()) pair.tcp?.destroy();
-      pairs.clear();
-      streams.clear();
-    },
-  };
-  return session;
+  private reply(id: number): void {
+    const body = Buffer.alloc(4);
+    body.writeUInt32BE(id & 0x7fffffff, 0);
+    this.send(controlFrame(TYPE.SYN_REPLY, 0, Buffer.concat([body, this.zlib.emptyBlock()])));
+  }
+
+  private reset(id: number): void {
+    const body = Buffer.alloc(8);
+    body.writeUInt32BE(id & 0x7fffffff, 0);
+    body.writeUInt32BE(RST_CANCEL, 4);
+    this.send(controlFrame(TYPE.RST_STREAM, 0, body));
+  }
+
+  /** Both streams of a connection are open: connect to the pod and relay. */
+  private start(requestId: string, pair: Pair): void {
+    const { data, error } = pair;
+    if (!data || !error || pair.tcp) return;
+    const tcp = net.connect({ host: this.podIp, port: data.port });
+    pair.tcp = tcp;
+    tcp.on('data', (chunk: Buffer) => {
+      for (let at = 0; at < chunk.length; at += MAX_DATA)
+        this.send(dataFrame(data.id, 0, chunk.subarray(at, at + MAX_DATA)));
+    });
+    tcp.on('error', (err) => {
+      const message = `error forwarding port ${data.port} to pod ${this.podName}: ${err.message}`;
+      this.log(`portforward ${message}`);
+      if (this.streams.has(error.id)) this.send(dataFrame(error.id, 0, Buffer.from(message)));
+    });
+    tcp.on('close', () => {
+      this.finish(pair);
+      this.pairs.delete(requestId);
+    });
+  }
+
+  /** The pod connection ended: FIN on both streams still open. */
+  private finish(pair: Pair): void {
+    for (const s of [pair.data, pair.error]) {
+      if (!s || !this.streams.has(s.id)) continue;
+      this.streams.delete(s.id);
+      this.send(dataFrame(s.id, FLAG_FIN, Buffer.alloc(0)));
+    }
+  }
 }

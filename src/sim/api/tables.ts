@@ -1,3 +1,15 @@
+import type { IDeployment, IReplicaSet } from 'kubernetes-models/apps/v1';
+import type { IJob } from 'kubernetes-models/batch/v1';
+import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1';
+import type {
+  IEndpoints,
+  IEvent,
+  INamespace,
+  INode,
+  IPod,
+  IPodSpec,
+  IService,
+} from 'kubernetes-models/v1';
 import type { KubeObject } from '../store.js';
 import type { ResourceType } from '../resources.js';
 
@@ -16,9 +28,19 @@ interface Column {
 }
 
 type Cell = string | number;
-/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-return --
-   printers read the loosely typed JSON of every kind, as the real printers read any object */
-type Printer = (o: any, now: number) => Cell[];
+
+/** A served object of a kind as kubernetes-models types it, with the metadata we always fill. */
+type Served<T> = Omit<T, 'metadata'> & { metadata: KubeObject['metadata'] };
+
+interface Printer {
+  columns: Column[];
+  cells: (o: KubeObject, now: number) => Cell[];
+}
+
+/** A printer for kind `T`: the store keeps every kind as plain JSON, read here with T's shape. */
+function printer<T>(columns: Column[], cells: (o: Served<T>, now: number) => Cell[]): Printer {
+  return { columns, cells: (o, now) => cells(o as unknown as Served<T>, now) };
+}
 
 function col(name: string, priority = 0, type: Column['type'] = 'string', format = ''): Column {
   return { name, type, format: name === 'Name' ? 'name' : format, description: name, priority };
@@ -37,44 +59,47 @@ export function age(timestamp: string | undefined, now: number): string {
   return `${Math.floor(hours / 24)}d`;
 }
 
-function containerNames(spec: any): string {
-  return ((spec?.containers ?? []) as any[]).map((c) => String(c.name)).join(',');
+function containerNames(spec: IPodSpec | undefined): string {
+  return (spec?.containers ?? []).map((c) => String(c.name)).join(',');
 }
 
-function images(spec: any): string {
-  return ((spec?.containers ?? []) as any[]).map((c) => String(c.image)).join(',');
+function images(spec: IPodSpec | undefined): string {
+  return (spec?.containers ?? []).map((c) => String(c.image)).join(',');
 }
 
-function selectorText(selector: any): string {
+type LabelSelector = NonNullable<NonNullable<IDeployment['spec']>['selector']>;
+
+/** A label selector, or a Service's plain label map. */
+function selectorText(selector: LabelSelector | Record<string, string> | undefined): string {
   if (!selector) return '<none>';
-  const parts = Object.entries((selector.matchLabels ?? selector) as Record<string, string>).map(
+  const structured = selector as LabelSelector;
+  const parts = Object.entries((structured.matchLabels ?? selector) as Record<string, string>).map(
     ([k, v]) => `${k}=${v}`,
   );
-  for (const e of (selector.matchExpressions ?? []) as any[])
-    parts.push(
-      `${e.key} ${String(e.operator).toLowerCase()} (${((e.values ?? []) as string[]).join(',')})`,
-    );
+  for (const e of structured.matchExpressions ?? [])
+    parts.push(`${e.key} ${e.operator.toLowerCase()} (${(e.values ?? []).join(',')})`);
   return parts.length ? parts.join(',') : '<none>';
 }
 
-function podStatusReason(pod: any): string {
+/** The STATUS column, as kubectl's printer works it out from the container states. */
+function podStatusReason(pod: Served<IPod>): string {
   let reason: string = pod.status?.reason ?? pod.status?.phase ?? 'Unknown';
-  for (const c of (pod.status?.initContainerStatuses ?? []) as any[]) {
+  for (const c of pod.status?.initContainerStatuses ?? []) {
     if (c.state?.terminated && c.state.terminated.exitCode !== 0)
       return `Init:${c.state.terminated.reason ?? 'Error'}`;
     if (c.state?.waiting?.reason && c.state.waiting.reason !== 'PodInitializing')
       return `Init:${c.state.waiting.reason}`;
   }
   let hasRunning = false;
-  const statuses = (pod.status?.containerStatuses ?? []) as any[];
-  for (let i = statuses.length - 1; i >= 0; i -= 1) {
-    const c = statuses[i];
+  const statuses = pod.status?.containerStatuses ?? [];
+  for (const c of [...statuses].reverse()) {
+    const terminated = c.state?.terminated;
     if (c.state?.waiting?.reason) reason = c.state.waiting.reason;
-    else if (c.state?.terminated?.reason) reason = c.state.terminated.reason;
-    else if (c.state?.terminated)
-      reason = c.state.terminated.signal
-        ? `Signal:${c.state.terminated.signal}`
-        : `ExitCode:${c.state.terminated.exitCode}`;
+    else if (terminated?.reason) reason = terminated.reason;
+    else if (terminated)
+      reason = terminated.signal
+        ? `Signal:${terminated.signal}`
+        : `ExitCode:${terminated.exitCode}`;
     else if (c.ready && c.state?.running) hasRunning = true;
   }
   if (reason === 'Completed' && hasRunning) reason = 'Running';
@@ -82,29 +107,30 @@ function podStatusReason(pod: any): string {
   return reason;
 }
 
-function podRestarts(pod: any, now: number): string {
+function podRestarts(pod: Served<IPod>, now: number): string {
   let restarts = 0;
   let last: string | undefined;
-  for (const c of (pod.status?.containerStatuses ?? []) as any[]) {
+  for (const c of pod.status?.containerStatuses ?? []) {
     restarts += Number(c.restartCount ?? 0);
-    const finished = c.lastState?.terminated?.finishedAt as string | undefined;
+    const finished = c.lastState?.terminated?.finishedAt;
     if (finished && (!last || finished > last)) last = finished;
   }
   return restarts > 0 && last ? `${restarts} (${age(last, now)} ago)` : String(restarts);
 }
 
-function servicePorts(svc: any): string {
-  const ports = (svc.spec?.ports ?? []) as any[];
+function servicePorts(svc: Served<IService>): string {
+  const ports = svc.spec?.ports ?? [];
   if (ports.length === 0) return '<none>';
   return ports.map((p) => `${p.port}/${p.protocol ?? 'TCP'}`).join(',');
 }
 
-function endpointsText(ep: any): string {
+function endpointsText(ep: Served<IEndpoints>): string {
   const out: string[] = [];
   let total = 0;
-  for (const subset of (ep.subsets ?? []) as any[]) {
-    for (const port of (subset.ports ?? [{ port: undefined }]) as any[]) {
-      for (const a of (subset.addresses ?? []) as any[]) {
+  for (const subset of ep.subsets ?? []) {
+    const ports: { port?: number }[] = subset.ports ?? [{ port: undefined }];
+    for (const port of ports) {
+      for (const a of subset.addresses ?? []) {
         total += 1;
         if (out.length < 3) out.push(port.port === undefined ? a.ip : `${a.ip}:${port.port}`);
       }
@@ -114,8 +140,8 @@ function endpointsText(ep: any): string {
   return total > 3 ? `${out.join(',')} + ${total - 3} more...` : out.join(',');
 }
 
-function jobStatus(job: any): string {
-  const conds = (job.status?.conditions ?? []) as any[];
+function jobStatus(job: Served<IJob>): string {
+  const conds = job.status?.conditions ?? [];
   const has = (t: string) => conds.some((c) => c.type === t && c.status === 'True');
   if (has('Complete')) return 'Complete';
   if (has('Failed')) return 'Failed';
@@ -126,16 +152,74 @@ function jobStatus(job: any): string {
   return 'Running';
 }
 
-function jobDuration(job: any, now: number): string {
-  const start = job.status?.startTime as string | undefined;
+function jobDuration(job: Served<IJob>, now: number): string {
+  const start = job.status?.startTime;
   if (!start) return '';
-  const end = (job.status?.completionTime as string | undefined) ?? new Date(now).toISOString();
+  const end = job.status?.completionTime ?? new Date(now).toISOString();
   return age(start, Date.parse(end));
 }
 
-const TABLES: Record<string, { columns: Column[]; cells: Printer }> = {
-  pods: {
-    columns: [
+function podCells(p: Served<IPod>, now: number): Cell[] {
+  const ready = (p.status?.containerStatuses ?? []).filter((c) => c.ready).length;
+  return [
+    p.metadata.name,
+    `${ready}/${(p.spec?.containers ?? []).length}`,
+    podStatusReason(p),
+    podRestarts(p, now),
+    age(p.metadata.creationTimestamp, now),
+    p.status?.podIP ?? '<none>',
+    p.spec?.nodeName ?? '<none>',
+    p.status?.nominatedNodeName ?? '<none>',
+    '<none>',
+  ];
+}
+
+function eventCells(e: Served<IEvent>, now: number): Cell[] {
+  const last = e.lastTimestamp ?? e.eventTime ?? e.metadata.creationTimestamp;
+  const first = e.firstTimestamp ?? e.eventTime ?? e.metadata.creationTimestamp;
+  const involved = e.involvedObject as IEvent['involvedObject'] | undefined;
+  const obj = `${(involved?.kind ?? '').toLowerCase()}/${involved?.name ?? ''}`;
+  const source = [e.source?.component, e.source?.host].filter(Boolean).join(', ');
+  return [
+    age(last, now),
+    e.type ?? '',
+    e.reason ?? '',
+    obj,
+    involved?.fieldPath ?? '',
+    source,
+    e.message ?? '',
+    age(first, now),
+    e.count ?? 1,
+    e.metadata.name,
+  ];
+}
+
+function nodeCells(n: Served<INode>, now: number): Cell[] {
+  const ready = (n.status?.conditions ?? []).find((c) => c.type === 'Ready');
+  const roles = Object.keys(n.metadata.labels ?? {})
+    .filter((k) => k.startsWith('node-role.kubernetes.io/'))
+    .map((k) => k.slice('node-role.kubernetes.io/'.length));
+  const ip = (n.status?.addresses ?? []).find((a) => a.type === 'InternalIP')?.address ?? '<none>';
+  const info = n.status?.nodeInfo;
+  return [
+    n.metadata.name,
+    ready?.status === 'True' ? 'Ready' : 'NotReady',
+    roles.length ? roles.join(',') : '<none>',
+    age(n.metadata.creationTimestamp, now),
+    info?.kubeletVersion ?? '',
+    ip,
+    '<none>',
+    info?.osImage ?? '<unknown>',
+    info?.kernelVersion ?? '<unknown>',
+    info?.containerRuntimeVersion ?? '<unknown>',
+  ];
+}
+
+const WORKLOAD_COLUMNS = [col('Containers', 1), col('Images', 1), col('Selector', 1)];
+
+const TABLES: Record<string, Printer> = {
+  pods: printer<IPod>(
+    [
       col('Name'),
       col('Ready'),
       col('Status'),
@@ -146,35 +230,18 @@ const TABLES: Record<string, { columns: Column[]; cells: Printer }> = {
       col('Nominated Node', 1),
       col('Readiness Gates', 1),
     ],
-    cells: (p, now) => {
-      const statuses = (p.status?.containerStatuses ?? []) as any[];
-      const total = (p.spec?.containers ?? []).length as number;
-      const ready = statuses.filter((c) => c.ready).length;
-      return [
-        p.metadata.name,
-        `${ready}/${total}`,
-        podStatusReason(p),
-        podRestarts(p, now),
-        age(p.metadata.creationTimestamp, now),
-        p.status?.podIP ?? '<none>',
-        p.spec?.nodeName ?? '<none>',
-        p.status?.nominatedNodeName ?? '<none>',
-        '<none>',
-      ];
-    },
-  },
-  deployments: {
-    columns: [
+    podCells,
+  ),
+  deployments: printer<IDeployment>(
+    [
       col('Name'),
       col('Ready'),
       col('Up-to-date', 0, 'integer'),
       col('Available', 0, 'integer'),
       col('Age'),
-      col('Containers', 1),
-      col('Images', 1),
-      col('Selector', 1),
+      ...WORKLOAD_COLUMNS,
     ],
-    cells: (d, now) => [
+    (d, now) => [
       d.metadata.name,
       `${d.status?.readyReplicas ?? 0}/${d.spec?.replicas ?? 0}`,
       d.status?.updatedReplicas ?? 0,
@@ -184,19 +251,17 @@ const TABLES: Record<string, { columns: Column[]; cells: Printer }> = {
       images(d.spec?.template?.spec),
       selectorText(d.spec?.selector),
     ],
-  },
-  replicasets: {
-    columns: [
+  ),
+  replicasets: printer<IReplicaSet>(
+    [
       col('Name'),
       col('Desired', 0, 'integer'),
       col('Current', 0, 'integer'),
       col('Ready', 0, 'integer'),
       col('Age'),
-      col('Containers', 1),
-      col('Images', 1),
-      col('Selector', 1),
+      ...WORKLOAD_COLUMNS,
     ],
-    cells: (r, now) => [
+    (r, now) => [
       r.metadata.name,
       r.spec?.replicas ?? 0,
       r.status?.replicas ?? 0,
@@ -206,9 +271,9 @@ const TABLES: Record<string, { columns: Column[]; cells: Printer }> = {
       images(r.spec?.template?.spec),
       selectorText(r.spec?.selector),
     ],
-  },
-  services: {
-    columns: [
+  ),
+  services: printer<IService>(
+    [
       col('Name'),
       col('Type'),
       col('Cluster-IP'),
@@ -217,7 +282,7 @@ const TABLES: Record<string, { columns: Column[]; cells: Printer }> = {
       col('Age'),
       col('Selector', 1),
     ],
-    cells: (s, now) => [
+    (s, now) => [
       s.metadata.name,
       s.spec?.type ?? 'ClusterIP',
       s.spec?.clusterIP ?? '<none>',
@@ -226,13 +291,14 @@ const TABLES: Record<string, { columns: Column[]; cells: Printer }> = {
       age(s.metadata.creationTimestamp, now),
       selectorText(s.spec?.selector),
     ],
-  },
-  endpoints: {
-    columns: [col('Name'), col('Endpoints'), col('Age')],
-    cells: (e, now) => [e.metadata.name, endpointsText(e), age(e.metadata.creationTimestamp, now)],
-  },
-  events: {
-    columns: [
+  ),
+  endpoints: printer<IEndpoints>([col('Name'), col('Endpoints'), col('Age')], (e, now) => [
+    e.metadata.name,
+    endpointsText(e),
+    age(e.metadata.creationTimestamp, now),
+  ]),
+  events: printer<IEvent>(
+    [
       col('Last Seen'),
       col('Type'),
       col('Reason'),
@@ -244,37 +310,18 @@ const TABLES: Record<string, { columns: Column[]; cells: Printer }> = {
       col('Count', 1, 'integer'),
       col('Name', 1),
     ],
-    cells: (e, now) => {
-      const last = e.lastTimestamp ?? e.eventTime ?? e.metadata.creationTimestamp;
-      const first = e.firstTimestamp ?? e.eventTime ?? e.metadata.creationTimestamp;
-      const obj = `${String(e.involvedObject?.kind ?? '').toLowerCase()}/${e.involvedObject?.name ?? ''}`;
-      const source = [e.source?.component, e.source?.host].filter(Boolean).join(', ');
-      return [
-        age(last, now),
-        e.type ?? '',
-        e.reason ?? '',
-        obj,
-        e.involvedObject?.fieldPath ?? '',
-        source,
-        e.message ?? '',
-        age(first, now),
-        e.count ?? 1,
-        e.metadata.name,
-      ];
-    },
-  },
-  jobs: {
-    columns: [
+    eventCells,
+  ),
+  jobs: printer<IJob>(
+    [
       col('Name'),
       col('Status'),
       col('Completions'),
       col('Duration'),
       col('Age'),
-      col('Containers', 1),
-      col('Images', 1),
-      col('Selector', 1),
+      ...WORKLOAD_COLUMNS,
     ],
-    cells: (j, now) => [
+    (j, now) => [
       j.metadata.name,
       jobStatus(j),
       `${j.status?.succeeded ?? 0}/${j.spec?.completions ?? 1}`,
@@ -284,17 +331,14 @@ const TABLES: Record<string, { columns: Column[]; cells: Printer }> = {
       images(j.spec?.template?.spec),
       selectorText(j.spec?.selector),
     ],
-  },
-  namespaces: {
-    columns: [col('Name'), col('Status'), col('Age')],
-    cells: (n, now) => [
-      n.metadata.name,
-      n.status?.phase ?? 'Active',
-      age(n.metadata.creationTimestamp, now),
-    ],
-  },
-  nodes: {
-    columns: [
+  ),
+  namespaces: printer<INamespace>([col('Name'), col('Status'), col('Age')], (n, now) => [
+    n.metadata.name,
+    n.status?.phase ?? 'Active',
+    age(n.metadata.creationTimestamp, now),
+  ]),
+  nodes: printer<INode>(
+    [
       col('Name'),
       col('Status'),
       col('Roles'),
@@ -306,47 +350,25 @@ const TABLES: Record<string, { columns: Column[]; cells: Printer }> = {
       col('Kernel-Version', 1),
       col('Container-Runtime', 1),
     ],
-    cells: (n, now) => {
-      const ready = ((n.status?.conditions ?? []) as any[]).find((c) => c.type === 'Ready');
-      const roles = Object.keys((n.metadata.labels ?? {}) as Record<string, string>)
-        .filter((k) => k.startsWith('node-role.kubernetes.io/'))
-        .map((k) => k.slice('node-role.kubernetes.io/'.length));
-      const ip =
-        ((n.status?.addresses ?? []) as any[]).find((a) => a.type === 'InternalIP')?.address ??
-        '<none>';
-      const info = n.status?.nodeInfo ?? {};
-      return [
-        n.metadata.name,
-        ready?.status === 'True' ? 'Ready' : 'NotReady',
-        roles.length ? roles.join(',') : '<none>',
-        age(n.metadata.creationTimestamp, now),
-        info.kubeletVersion ?? '',
-        ip,
-        '<none>',
-        info.osImage ?? '<unknown>',
-        info.kernelVersion ?? '<unknown>',
-        info.containerRuntimeVersion ?? '<unknown>',
-      ];
-    },
-  },
-  poddisruptionbudgets: {
-    columns: [
+    nodeCells,
+  ),
+  poddisruptionbudgets: printer<IPodDisruptionBudget>(
+    [
       col('Name'),
       col('Min Available'),
       col('Max Unavailable'),
       col('Allowed Disruptions', 0, 'integer'),
       col('Age'),
     ],
-    cells: (p, now) => [
+    (p, now) => [
       p.metadata.name,
       String(p.spec?.minAvailable ?? 'N/A'),
       String(p.spec?.maxUnavailable ?? 'N/A'),
       p.status?.disruptionsAllowed ?? 0,
       age(p.metadata.creationTimestamp, now),
     ],
-  },
+  ),
 };
-/* eslint-enable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-return */
 
 /** Whether the Accept header asks for a meta.k8s.io Table first. */
 export function wantsTable(accept: string | undefined): boolean {

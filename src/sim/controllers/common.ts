@@ -1,7 +1,8 @@
 import type { KubeObject, OwnerReference, Store, WatchEvent } from '../store.js';
 import { matchesLabels, requirementsFromLabelSelector } from '../selectors.js';
 import { RESOURCE_TYPES, type ResourceType } from '../resources.js';
-import { specOf, statusOf, type Condition, type PodSpec } from './types.js';
+import { deleteObject, type DeleteOptions } from '../registry/delete.js';
+import { specOf, statusOf, type Condition } from './types.js';
 
 function resource(plural: string): ResourceType {
   const t = RESOURCE_TYPES.find((r) => r.plural === plural);
@@ -78,26 +79,23 @@ export function isPodActive(pod: KubeObject): boolean {
 }
 
 /**
- * A graceful pod delete as the API does it: mark it and let the kubelet stop it. A pod
- * no kubelet has taken (no node) or that already finished is removed at once.
+ * Delete `pod` as the API does (gracefully, see registry/delete.ts), if it is still there
+ * and still the same pod; one already gone or replaced under its name is left alone.
  */
 export function deletePod(store: Store, pod: KubeObject, gracePeriodSeconds?: number): void {
-  const ns = pod.metadata.namespace;
-  const current = store.get(PODS, ns, pod.metadata.name);
-  if (!current || current.metadata.uid !== pod.metadata.uid) return;
-  if (!specOf<PodSpec>(current).nodeName) {
-    store.remove(PODS, ns, pod.metadata.name);
-    return;
-  }
-  const grace = gracePeriodSeconds ?? specOf<PodSpec>(current).terminationGracePeriodSeconds ?? 30;
-  store.update(PODS, ns, pod.metadata.name, (o) => {
-    if (o.metadata.deletionTimestamp) {
-      if ((o.metadata.deletionGracePeriodSeconds ?? grace) <= grace) return false;
-    } else {
-      o.metadata.deletionTimestamp = store.timestamp();
-    }
-    o.metadata.deletionGracePeriodSeconds = grace;
-  });
+  deleteQuietly(store, PODS, pod, { gracePeriodSeconds });
+}
+
+/** `deleteObject` for a controller: nothing happens to an object that is gone or replaced. */
+export function deleteQuietly(
+  store: Store,
+  type: ResourceType,
+  obj: KubeObject,
+  opts: DeleteOptions,
+): void {
+  const { namespace, name, uid } = obj.metadata;
+  if (store.get(type, namespace, name)?.metadata.uid !== uid) return;
+  deleteObject(store, type, namespace, name, { ...opts, preconditions: { uid } });
 }
 
 /** Remove any object, ignoring one that is already gone. */

@@ -5,6 +5,7 @@ import {
   DEPLOYMENTS,
   REPLICASETS,
   controllerOf,
+  deleteQuietly,
   ownersToSync,
   keyOf,
   ownedBy,
@@ -12,6 +13,7 @@ import {
   splitKey,
 } from './common.js';
 import { WorkQueue, type SyncResult } from './queue.js';
+import { deploymentStatus, replicasOf, rsStatus, stripTimes } from './deployment-status.js';
 import {
   specOf,
   statusOf,
@@ -27,12 +29,6 @@ const DESIRED = 'deployment.kubernetes.io/desired-replicas';
 const MAX = 'deployment.kubernetes.io/max-replicas';
 const COMPONENT = 'deployment-controller';
 const SAFE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
-
-interface RSStatus {
-  replicas: number;
-  readyReplicas: number;
-  availableReplicas: number;
-}
 
 /** JSON with sorted keys, so two equal templates print the same whatever their key order. */
 export function stableJson(value: unknown): string {
@@ -92,19 +88,6 @@ export function resolveIntOrPercent(
 
 function revisionOf(rs: KubeObject): number {
   return Number(rs.metadata.annotations?.[REVISION] ?? '0') || 0;
-}
-
-function replicasOf(rs: KubeObject): number {
-  return specOf<ReplicaSetSpec>(rs).replicas ?? 0;
-}
-
-function rsStatus(rs: KubeObject): RSStatus {
-  const s = statusOf<RSStatus>(rs);
-  return {
-    replicas: s.replicas ?? 0,
-    readyReplicas: s.readyReplicas ?? 0,
-    availableReplicas: s.availableReplicas ?? 0,
-  };
 }
 
 function byAge(a: KubeObject, b: KubeObject): number {
@@ -386,7 +369,7 @@ export class DeploymentController {
       )
       .sort((a, b) => revisionOf(a) - revisionOf(b));
     for (const rs of empty.slice(0, Math.max(0, empty.length - limit))) {
-      this.store.remove(REPLICASETS, rs.metadata.namespace, rs.metadata.name);
+      deleteQuietly(this.store, REPLICASETS, rs, { propagationPolicy: 'Background' });
     }
   }
 
@@ -398,159 +381,25 @@ export class DeploymentController {
     createdName: string | undefined,
   ): SyncResult {
     const all = this.ownedNow(d);
-    const fresh = newRS ? all.find((rs) => rs.metadata.uid === newRS.metadata.uid) : undefined;
-    const sum = (f: (rs: KubeObject) => number) => all.reduce((n, rs) => n + f(rs), 0);
-    const replicas = sum((rs) => rsStatus(rs).replicas);
-    const updatedReplicas = fresh ? rsStatus(fresh).replicas : 0;
-    const readyReplicas = sum((rs) => rsStatus(rs).readyReplicas);
-    const availableReplicas = sum((rs) => rsStatus(rs).availableReplicas);
-    const unavailableReplicas = Math.max(0, sum(replicasOf) - availableReplicas);
     const maxUnavailable =
       (spec.strategy?.type ?? 'RollingUpdate') === 'Recreate'
         ? 0
         : resolveIntOrPercent(spec.strategy?.rollingUpdate?.maxUnavailable, desired, false, '25%');
-    const now = this.store.timestamp();
-    const prev = statusOf<{
-      conditions: Condition[];
-      updatedReplicas: number;
-      readyReplicas: number;
-      availableReplicas: number;
-      replicas: number;
-    }>(d);
-    const conditions = structuredClone(prev.conditions ?? []);
-    const setCondition = (c: Condition, touch: boolean): void => {
-      const i = conditions.findIndex((x) => x.type === c.type);
-      const before = conditions[i];
-      const same = before?.status === c.status;
-      const next: Condition = {
-        type: c.type,
-        status: c.status,
-        lastUpdateTime:
-          same && before?.reason === c.reason && !touch ? (before.lastUpdateTime ?? now) : now,
-        lastTransitionTime: same ? (before.lastTransitionTime ?? now) : now,
-        reason: c.reason,
-        message: c.message,
-      };
-      if (i >= 0) conditions[i] = next;
-      else conditions.push(next);
-    };
-    const minimum = availableReplicas >= desired - maxUnavailable;
-    setCondition(
-      minimum
-        ? {
-            type: 'Available',
-            status: 'True',
-            reason: 'MinimumReplicasAvailable',
-            message: 'Deployment has minimum availability.',
-          }
-        : {
-            type: 'Available',
-            status: 'False',
-            reason: 'MinimumReplicasUnavailable',
-            message: 'Deployment does not have minimum availability.',
-          },
-      false,
-    );
-    const rsName = fresh?.metadata.name ?? '';
-    const complete =
-      updatedReplicas === desired &&
-      replicas === desired &&
-      availableReplicas === desired &&
-      fresh !== undefined &&
-      replicasOf(fresh) === desired;
-    const progressing = conditions.find((c) => c.type === 'Progressing');
-    let requeue: number | undefined;
-    if (spec.paused) {
-      setCondition(
-        {
-          type: 'Progressing',
-          status: 'Unknown',
-          reason: 'DeploymentPaused',
-          message: 'Deployment is paused',
-        },
-        false,
-      );
-    } else if (createdName) {
-      setCondition(
-        {
-          type: 'Progressing',
-          status: 'True',
-          reason: 'NewReplicaSetCreated',
-          message: `Created new replica set "${createdName}"`,
-        },
-        true,
-      );
-    } else if (complete) {
-      setCondition(
-        {
-          type: 'Progressing',
-          status: 'True',
-          reason: 'NewReplicaSetAvailable',
-          message: `ReplicaSet "${rsName}" has successfully progressed.`,
-        },
-        progressing?.reason !== 'NewReplicaSetAvailable',
-      );
-    } else {
-      const moved =
-        updatedReplicas > (prev.updatedReplicas ?? 0) ||
-        readyReplicas > (prev.readyReplicas ?? 0) ||
-        availableReplicas > (prev.availableReplicas ?? 0) ||
-        replicas - updatedReplicas < (prev.replicas ?? 0) - (prev.updatedReplicas ?? 0) ||
-        progressing === undefined ||
-        progressing.reason === 'NewReplicaSetAvailable';
-      const deadline = (spec.progressDeadlineSeconds ?? 600) * 1000;
-      const last = Date.parse(progressing?.lastUpdateTime ?? now);
-      if (moved) {
-        setCondition(
-          {
-            type: 'Progressing',
-            status: 'True',
-            reason: 'ReplicaSetUpdated',
-            message: `ReplicaSet "${rsName}" is progressing.`,
-          },
-          true,
-        );
-        requeue = deadline + 1000;
-      } else if (progressing?.reason !== 'ProgressDeadlineExceeded') {
-        const left = last + deadline - this.now().getTime();
-        if (left <= 0) {
-          setCondition(
-            {
-              type: 'Progressing',
-              status: 'False',
-              reason: 'ProgressDeadlineExceeded',
-              message: `ReplicaSet "${rsName}" has timed out progressing.`,
-            },
-            true,
-          );
-        } else requeue = left + 1000;
-      }
-    }
-    // Available before Progressing, as the real controller lists them.
-    conditions.sort((a, b) => order(a.type) - order(b.type));
-    const status: Record<string, unknown> = {
-      observedGeneration: d.metadata.generation ?? 1,
-      replicas,
-      updatedReplicas,
-      readyReplicas,
-      availableReplicas,
-      unavailableReplicas,
-      conditions,
-    };
-    for (const k of [
-      'replicas',
-      'updatedReplicas',
-      'readyReplicas',
-      'availableReplicas',
-      'unavailableReplicas',
-    ]) {
-      if (status[k] === 0) delete status[k];
-    }
-    const collisionCount = statusOf<{ collisionCount: number }>(d).collisionCount;
-    if (collisionCount !== undefined) status.collisionCount = collisionCount;
+    const { status, requeue } = deploymentStatus({
+      deployment: d,
+      spec,
+      desired,
+      maxUnavailable,
+      replicaSets: all,
+      current: newRS ? all.find((rs) => rs.metadata.uid === newRS.metadata.uid) : undefined,
+      createdName,
+      now: this.store.timestamp(),
+      nowMs: this.now().getTime(),
+    });
     if (this.store.get(DEPLOYMENTS, d.metadata.namespace, d.metadata.name)) {
       this.store.update(DEPLOYMENTS, d.metadata.namespace, d.metadata.name, (o) => {
         const before = statusOf<{ conditions: Condition[] }>(o);
+        const conditions = (status.conditions ?? []) as Condition[];
         // Only the timestamps would differ: not a change worth a new resourceVersion.
         if (
           stableJson({ ...status, conditions: stripTimes(conditions) }) ===
@@ -563,14 +412,4 @@ export class DeploymentController {
     }
     return requeue;
   }
-}
-
-function order(type: string): number {
-  return type === 'Available' ? 0 : type === 'Progressing' ? 1 : 2;
-}
-
-function stripTimes(
-  conditions: Condition[],
-): Omit<Condition, 'lastUpdateTime' | 'lastTransitionTime'>[] {
-  return conditions.map(({ lastUpdateTime: _u, lastTransitionTime: _t, ...rest }) => rest);
 }

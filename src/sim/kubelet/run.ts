@@ -1,0 +1,212 @@
+import type { ChildProcess } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { errorMessage } from '../controllers/common.js';
+import type { ContainerState } from '../controllers/types.js';
+import { buildCommand, type Command } from './command.js';
+import type { ContainerRun } from './container.js';
+import { UNKNOWN_IMAGE_MESSAGE } from './images.js';
+import { startProbes } from './prober.js';
+import { exitCodeOf, spawnContainer } from './process.js';
+import type { PodWorker } from './pod-worker.js';
+
+/**
+ * Running a container and restarting it: start its process, record how it ended, and start
+ * it again after a back-off when the pod's restart policy says so.
+ */
+
+/** The real kubelet backs off 10 s doubling to 5 min; a teaching stand-in caps it at 10 s. */
+const BACKOFF_BASE_MS = 1000;
+const BACKOFF_CAP_MS = 10_000;
+/** After running this long, a container's crash count starts over (the real one uses 10 min). */
+const BACKOFF_RESET_MS = 2 * BACKOFF_CAP_MS;
+
+/** Start (or restart) `c`, unless the pod is going; an image it cannot run leaves it Waiting. */
+export function startContainer(w: PodWorker, c: ContainerRun): void {
+  if (w.terminating || w.gone) return;
+  const name = c.spec.name;
+  if (c.kind === 'unknown') {
+    imageNotRunnable(w, c);
+    return;
+  }
+  let cmd: Command;
+  try {
+    cmd = buildCommand(w.store, w.kubelet.options, w, c);
+  } catch (err) {
+    const message = errorMessage(err);
+    c.state = { waiting: { reason: 'CreateContainerConfigError', message } };
+    w.event('Warning', 'Failed', `Error: ${message}`, name);
+    w.publish();
+    return;
+  }
+  pullEvents(w, c);
+  w.event('Normal', 'Created', `Created container: ${name}`, name);
+  let proc: ChildProcess;
+  try {
+    proc = spawnContainer(cmd.file, cmd.args, cmd.env, tmpdir());
+  } catch (err) {
+    startFailed(w, c, errorMessage(err));
+    return;
+  }
+  const runId = track(w, c, proc);
+  w.event('Normal', 'Started', `Started container ${name}`, name);
+  w.publish();
+  if (!c.init) startProbes(w, c, runId);
+}
+
+function imageNotRunnable(w: PodWorker, c: ContainerRun): void {
+  const name = c.spec.name;
+  const image = c.spec.image ?? '';
+  c.state = { waiting: { reason: 'ErrImagePull', message: UNKNOWN_IMAGE_MESSAGE } };
+  w.event('Normal', 'Pulling', `Pulling image "${image}"`, name);
+  w.event('Warning', 'Failed', `Failed to pull image "${image}": ${UNKNOWN_IMAGE_MESSAGE}`, name);
+  w.event('Warning', 'Failed', 'Error: ErrImagePull', name);
+  w.publish();
+}
+
+/** The image events the real kubelet records: a pull on the first start with `Always`. */
+function pullEvents(w: PodWorker, c: ContainerRun): void {
+  const name = c.spec.name;
+  const image = c.spec.image ?? '';
+  const pullPolicy = (c.spec as { imagePullPolicy?: string }).imagePullPolicy;
+  if (!c.everStarted && pullPolicy === 'Always') {
+    w.event('Normal', 'Pulling', `Pulling image "${image}"`, name);
+    w.event(
+      'Normal',
+      'Pulled',
+      `Successfully pulled image "${image}" in 0s (0s including waiting). Image size: 0 bytes.`,
+      name,
+    );
+    return;
+  }
+  w.event('Normal', 'Pulled', `Container image "${image}" already present on machine`, name);
+}
+
+/** Record a fresh run of `c` and follow its output and exit; returns the run's id. */
+function track(w: PodWorker, c: ContainerRun, proc: ChildProcess): number {
+  c.runId += 1;
+  const runId = c.runId;
+  if (c.everStarted) c.restartCount += 1;
+  c.everStarted = true;
+  c.proc = proc;
+  c.stopping = undefined;
+  c.ready = false;
+  c.started = false;
+  c.startedAtMs = w.clock.now();
+  c.containerID = `sim://${Math.floor(w.kubelet.options.random() * 2 ** 52)
+    .toString(16)
+    .padStart(13, '0')}${w.clock.now().toString(16)}`;
+  c.state = { running: { startedAt: w.clock.timestamp() } };
+  c.log = w.kubelet.logs.start(w.pod.metadata.uid, c.spec.name);
+  c.armExit();
+  const log = c.log;
+  proc.stdout?.setEncoding('utf8');
+  proc.stderr?.setEncoding('utf8');
+  proc.stdout?.on('data', (chunk: string) => log.write('stdout', chunk));
+  proc.stderr?.on('data', (chunk: string) => log.write('stderr', chunk));
+  let spawnError: Error | undefined;
+  proc.once('error', (err) => {
+    spawnError = err;
+    // A process that never started emits no 'close' of its own on every Node version.
+    if (proc.pid === undefined) onExit(w, c, runId, null, null, err);
+  });
+  // 'close' (not 'exit'): the output is complete only once the pipes have closed.
+  proc.once('close', (code, signal) => onExit(w, c, runId, code, signal, spawnError));
+  return runId;
+}
+
+function startFailed(w: PodWorker, c: ContainerRun, message: string): void {
+  c.state = { waiting: { reason: 'RunContainerError', message } };
+  w.event('Warning', 'Failed', `Error: ${message}`, c.spec.name);
+  w.publish();
+}
+
+function terminatedState(
+  w: PodWorker,
+  c: ContainerRun,
+  code: number | null,
+  signal: NodeJS.Signals | null,
+  error: Error | undefined,
+): ContainerState {
+  const exitCode = error && code === null && signal === null ? 128 : exitCodeOf(code, signal);
+  const startedAt = c.state.running?.startedAt;
+  return {
+    terminated: {
+      exitCode,
+      reason: error ? 'StartError' : exitCode === 0 ? 'Completed' : 'Error',
+      ...(error ? { message: error.message } : {}),
+      ...(startedAt ? { startedAt } : {}),
+      finishedAt: w.clock.timestamp(),
+      ...(c.containerID ? { containerID: c.containerID } : {}),
+    },
+  };
+}
+
+function onExit(
+  w: PodWorker,
+  c: ContainerRun,
+  runId: number,
+  code: number | null,
+  signal: NodeJS.Signals | null,
+  error: Error | undefined,
+): void {
+  if (c.runId !== runId || !c.proc) return;
+  c.proc = undefined;
+  c.clearTimers();
+  if (c.killTimer) clearTimeout(c.killTimer);
+  c.killTimer = undefined;
+  c.killAt = Infinity;
+  c.log?.end();
+  const terminated = terminatedState(w, c, code, signal, error);
+  const exitCode = terminated.terminated?.exitCode ?? 0;
+  c.ready = false;
+  c.started = false;
+  c.markExited();
+  if (w.terminating || w.gone) {
+    c.state = terminated;
+    if (!w.gone) w.publish();
+    return;
+  }
+  const policy = w.spec.restartPolicy ?? 'Always';
+  // A failed init container is retried unless the pod never restarts anything.
+  const restart = c.init
+    ? exitCode !== 0 && policy !== 'Never'
+    : policy === 'Always' || (policy === 'OnFailure' && exitCode !== 0);
+  if (!restart) {
+    c.state = terminated;
+    if (c.init && exitCode === 0) c.ready = true;
+    w.publish();
+    if (c.init && exitCode === 0) w.initSucceeded(c);
+    else w.releaseAddressIfDone();
+    return;
+  }
+  c.lastState = terminated;
+  restartAfterBackOff(w, c, terminated);
+}
+
+/** The first crash restarts at once; then 1 s doubling to BACKOFF_CAP_MS, in CrashLoopBackOff. */
+function restartAfterBackOff(w: PodWorker, c: ContainerRun, terminated: ContainerState): void {
+  if (w.clock.now() - c.startedAtMs >= BACKOFF_RESET_MS) c.crashes = 0;
+  c.crashes += 1;
+  const delay =
+    c.crashes <= 1 ? 0 : Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (c.crashes - 2));
+  if (delay === 0) {
+    c.state = terminated;
+    startContainer(w, c);
+    return;
+  }
+  const podRef = w.podRef();
+  c.state = {
+    waiting: {
+      reason: 'CrashLoopBackOff',
+      message: `back-off ${Math.round(delay / 1000)}s restarting failed container=${c.spec.name} pod=${podRef}`,
+    },
+  };
+  w.event(
+    'Warning',
+    'BackOff',
+    `Back-off restarting failed container ${c.spec.name} in pod ${podRef}`,
+    c.spec.name,
+  );
+  w.publish();
+  c.after(delay, () => startContainer(w, c));
+}
