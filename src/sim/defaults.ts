@@ -1,4 +1,4 @@
-import { RESOURCE_TYPES, resourceByPlural, type ResourceType } from './resources.js';
+import { RESOURCE_TYPES, type ResourceType } from './resources.js';
 import type { KubeObject, NewObject, Store } from './store.js';
 import { ApiError } from './api/status.js';
 import { DEFAULT_ADDRESS_OCTET, SERVICE_THIRD_OCTET } from './address-block.js';
@@ -431,10 +431,4 @@ export function ensureSystemNamespaces(store: Store): void {
         prepareCreate(store, type, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }),
       );
   }
-}
-
-export function namespaceType(): ResourceType {
-  const t = resourceByPlural('', 'namespaces');
-  if (!t) throw new Error('namespaces type missing');
-  return t;
 }
