@@ -92,6 +92,22 @@ export default tseslint.config(
     },
   },
   {
+    files: ['src/common/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/cli/**', '**/sim/**', '**/server/**'],
+              message: 'common/ is shared by the CLI and the embedded cluster; it imports neither',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['src/server/**/*.ts'],
     rules: {
       'no-restricted-imports': [

@@ -1,3 +1,4 @@
+import { randomSuffix } from '../common/names.js';
 import { randomUUID } from 'node:crypto';
 import type { ResourceType } from './resources.js';
 import {
@@ -116,8 +117,6 @@ function keyOf(namespace: string | undefined, name: string): string {
   return `${namespace ?? ''}/${name}`;
 }
 
-const NAME_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
-
 export class Store {
   private readonly objects = new Map<string, Map<string, KubeObject>>();
   private readonly history: { rv: number; plural: string; event: WatchEvent }[] = [];
@@ -135,10 +134,7 @@ export class Store {
 
   /** Five characters as the real name generator makes them (`-aaaaa` suffixes). */
   randomSuffix(length = 5): string {
-    let s = '';
-    for (let i = 0; i < length; i += 1)
-      s += NAME_CHARS[Math.floor(this.random() * NAME_CHARS.length)];
-    return s;
+    return randomSuffix(this.random, length);
   }
 
   private bucket(plural: string): Map<string, KubeObject> {

@@ -1,3 +1,4 @@
+import { randomSuffix } from '../../common/names.js';
 import type { V1Job } from '@kubernetes/client-node';
 import {
   CURL_IMAGE,
@@ -44,12 +45,7 @@ export function blastJobName(runId: string): string {
 
 /** A short lower-case id, valid in a label value and a Job name. */
 export function newRunId(random: () => number, length = 6): string {
-  const alphabet = 'bcdfghjklmnpqrstvwxz2456789';
-  let id = '';
-  for (let i = 0; i < length; i += 1) {
-    id += alphabet[Math.floor(random() * alphabet.length) % alphabet.length];
-  }
-  return id;
+  return randomSuffix(random, length);
 }
 
 export function blastUrl(count: number, service = SERVICE, port = SERVICE_PORT): string {

@@ -1,3 +1,4 @@
+import { SAFE_ALPHABET } from '../../common/names.js';
 import type { KubeObject, Store } from '../store.js';
 import { recordEvent } from '../events.js';
 import { matchesLabels, requirementsFromLabelSelector } from '../selectors.js';
@@ -28,7 +29,6 @@ const REVISION = 'deployment.kubernetes.io/revision';
 const DESIRED = 'deployment.kubernetes.io/desired-replicas';
 const MAX = 'deployment.kubernetes.io/max-replicas';
 const COMPONENT = 'deployment-controller';
-const SAFE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 
 /** JSON with sorted keys, so two equal templates print the same whatever their key order. */
 export function stableJson(value: unknown): string {
