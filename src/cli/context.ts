@@ -42,6 +42,8 @@ export function createContext(options: ContextOptions): Context {
       stderr,
       interactive: Boolean(stderr.isTTY) && env.CI !== 'true',
       color,
+      stdoutWidth: () => (stdout.isTTY ? stdout.columns : undefined),
+      stderrWidth: () => (stderr.isTTY ? stderr.columns : undefined),
     }),
     env,
     cwd: process.cwd(),

@@ -1,6 +1,7 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { Writable } from 'node:stream';
 import type { Ora, Options as OraOptions } from 'ora';
+import { truncate, wrapLine } from './render/text.js';
 
 export interface Progress {
   /** New status text; a spinner redraws it, a log prints it when it changed. */
@@ -14,6 +15,8 @@ export interface Progress {
 export interface Printer {
   readonly color: ChalkInstance;
   readonly interactive: boolean;
+  /** Columns of the terminal stdout goes to; undefined for a log or a pipe. */
+  readonly width: number | undefined;
   /** A line of the command's result, on stdout. */
   line(text?: string): void;
   /** A line about progress or trouble, on stderr, so stdout stays clean for --json. */
@@ -35,6 +38,18 @@ export interface PrinterOptions {
   /** Milliseconds between repeated plain progress lines of unchanged text. */
   quietMs?: number;
   now?: () => number;
+  /** Columns of each stream when it is a terminal (read at each write: windows resize). */
+  stdoutWidth?: () => number | undefined;
+  stderrWidth?: () => number | undefined;
+}
+
+/** Text as it goes to a stream: each line wrapped to the terminal's width, if there is one. */
+function fitted(text: string, width: number | undefined): string {
+  if (width === undefined) return text;
+  return text
+    .split('\n')
+    .flatMap((line) => wrapLine(line, width))
+    .join('\n');
 }
 
 type OraFactory = (options: OraOptions) => Ora;
@@ -43,18 +58,23 @@ export function createPrinter(options: PrinterOptions): Printer {
   const color = new Chalk({ level: options.color ? 1 : 0 });
   const now = options.now ?? Date.now;
   const write = (stream: Writable, text: string) => stream.write(`${text}\n`);
+  const stdoutWidth = options.stdoutWidth ?? (() => undefined);
+  const stderrWidth = options.stderrWidth ?? (() => undefined);
   let ora: OraFactory | undefined;
 
   const progress = (initial: string): Progress =>
     options.interactive && ora
-      ? spinner(ora, options.stderr, initial, color, options.color)
+      ? spinner(ora, options.stderr, initial, color, options.color, stderrWidth)
       : plainProgress((t) => write(options.stderr, t), initial, now, options.quietMs ?? 5000);
 
   return {
     color,
     interactive: options.interactive,
-    line: (text = '') => write(options.stdout, text),
-    note: (text) => write(options.stderr, text),
+    get width() {
+      return stdoutWidth();
+    },
+    line: (text = '') => write(options.stdout, fitted(text, stdoutWidth())),
+    note: (text) => write(options.stderr, fitted(text, stderrWidth())),
     progress,
     prepare: async () => {
       if (options.interactive && ora === undefined) ora = (await import('ora')).default;
@@ -69,9 +89,15 @@ function spinner(
   initial: string,
   color: ChalkInstance,
   colored: boolean,
+  width: () => number | undefined,
 ): Progress {
+  // One line, always: the spinner and a space take two columns.
+  const oneLine = (text: string) => {
+    const columns = width();
+    return columns === undefined ? text : truncate(text, columns - 2);
+  };
   const spin = ora({
-    text: initial,
+    text: oneLine(initial),
     stream,
     color: colored ? 'cyan' : false,
     // Leave stdin alone: `down` may ask a question, and Ctrl-C must reach our handler.
@@ -87,7 +113,7 @@ function spinner(
   };
   return {
     update: (next) => {
-      if (active) spin.text = next;
+      if (active) spin.text = oneLine(next);
     },
     succeed: (final) => finish(color.green('✔'), final),
     fail: (final) => finish(color.red('✖'), final),

@@ -50,7 +50,10 @@ export async function blast(opts: BlastFlags, ctx: Context): Promise<BlastResult
   if (plan.via !== 'port-forward') result.service = await serviceLeg(plan, target, api, ctx);
   if (plan.via !== 'service') result.portForward = await portForwardLeg(plan, api, ctx);
   if (plan.json) ctx.printer.line(JSON.stringify(blastJson(result)));
-  else for (const line of renderBlast(result, ctx.printer.color)) ctx.printer.line(line);
+  else {
+    const lines = renderBlast(result, ctx.printer.color, { width: ctx.printer.width });
+    for (const line of lines) ctx.printer.line(line);
+  }
   const failed = failureSummary(result);
   if (failed !== undefined) {
     throw new OperationError(

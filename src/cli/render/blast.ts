@@ -2,7 +2,8 @@ import type { ChalkInstance } from 'chalk';
 import type { CurlError } from '../core/curl-log.js';
 import type { Histogram } from '../core/histogram.js';
 import type { Evenness, Latency } from '../core/stats.js';
-import { table } from './table.js';
+import { pick, table, type Align } from './table.js';
+import { TEXT_WIDTH, paragraph, visibleWidth, wrapLine } from './text.js';
 
 /** Plain text, one line per string: readable in a terminal and in a CI log alike. */
 
@@ -36,26 +37,61 @@ export interface BlastResult {
 const BAR_WIDTH = 30;
 
 export function bar(count: number, max: number, width = BAR_WIDTH): string {
-  if (max <= 0 || count <= 0) return '';
+  if (max <= 0 || count <= 0 || width <= 0) return '';
   return '█'.repeat(Math.max(1, Math.round((count / max) * width)));
 }
 
-export function histogramTable(histogram: Histogram, color: ChalkInstance): string[] {
+/** A bar narrower than this says little; columns go first to make room for it. */
+const MIN_BAR = 10;
+
+/**
+ * Count, share and a bar per pod. Without a width (logs, pipes) every column and a 30-wide
+ * bar; on a narrow terminal POD goes first (REPLICA is its last part), then NODE, and the
+ * bar takes what is left.
+ */
+export function histogramTable(
+  histogram: Histogram,
+  color: ChalkInstance,
+  width?: number,
+): string[] {
   const max = Math.max(0, ...histogram.rows.map((r) => r.count));
-  const rows = histogram.rows.map((r) => [
-    r.pod + (r.ready ? '' : ' (not ready)'),
-    r.replicaId,
-    r.node,
-    String(r.count),
-    r.percent.toFixed(1),
-    color.cyan(bar(r.count, max)),
-  ]);
-  const headers = ['POD', 'REPLICA', 'NODE', 'COUNT', '%', ''].map((h) => color.bold(h));
-  return table(headers, rows, {
+  const layouts = [
+    [0, 1, 2, 3, 4],
+    [1, 2, 3, 4],
+    [1, 3, 4],
+  ];
+  const align: Align[] = ['left', 'left', 'left', 'right', 'right'];
+  const headers = ['POD', 'REPLICA', 'NODE', 'COUNT', '%'].map((h) => color.bold(h));
+  const options = (keep: number[]) => ({
     gap: 2,
     indent: '  ',
-    align: ['left', 'left', 'left', 'right', 'right', 'left'],
+    align: [...pick(align, keep), 'left' as const],
   });
+  for (const [n, keep] of layouts.entries()) {
+    const withPod = keep.includes(0);
+    const rows = histogram.rows.map((r) =>
+      pick(
+        [
+          r.pod + (r.ready ? '' : ' (not ready)'),
+          r.replicaId + (r.ready || withPod ? '' : ' (not ready)'),
+          r.node,
+          String(r.count),
+          r.percent.toFixed(1),
+        ],
+        keep,
+      ),
+    );
+    const used = Math.max(...table(pick(headers, keep), rows, options(keep)).map(visibleWidth));
+    const room = width === undefined ? BAR_WIDTH : Math.min(BAR_WIDTH, width - used - 2);
+    if (room < MIN_BAR && n < layouts.length - 1) continue;
+    const bars = histogram.rows.map((r) => color.cyan(bar(r.count, max, Math.max(0, room))));
+    return table(
+      [...pick(headers, keep), ''],
+      rows.map((row, i) => [...row, bars[i] ?? '']),
+      options(keep),
+    );
+  }
+  return [];
 }
 
 function summaryLines(result: PathResult, color: ChalkInstance): string[] {
@@ -83,77 +119,111 @@ function summaryLines(result: PathResult, color: ChalkInstance): string[] {
   return out;
 }
 
-export function renderService(result: ServiceResult, color: ChalkInstance): string[] {
+/**
+ * How wide to draw: on a terminal, its width for everything; in a log or a pipe (no
+ * width), tables at their natural width and prose at TEXT_WIDTH.
+ */
+export interface RenderWidth {
+  width?: number;
+}
+
+function draw(
+  title: string,
+  table: string[],
+  lines: string[],
+  paragraphs: string[],
+  { width }: RenderWidth,
+): string[] {
+  const prose = width ?? TEXT_WIDTH;
+  return [
+    ...wrapLine(title, prose),
+    ...table,
+    ...lines.flatMap((l) => wrapLine(l, prose)),
+    ...paragraphs.flatMap((p) => paragraph(p, prose)),
+  ];
+}
+
+export function renderService(
+  result: ServiceResult,
+  color: ChalkInstance,
+  size: RenderWidth = {},
+): string[] {
   const how = result.keepAlive
     ? 'one kept-alive connection'
     : `a new connection per request${result.parallel > 1 ? `, ${result.parallel} at a time` : ''}`;
-  const out = [
-    color.bold(`Through the Service (${how}; Job ${result.jobName}, ${result.podsCreated} pod):`),
-    ...histogramTable(result.histogram, color),
-    ...summaryLines(result, color),
-  ];
+  const title = color.bold(
+    `Through the Service (${how}; Job ${result.jobName}, ${result.podsCreated} pod):`,
+  );
+  const said: string[] = [];
   if (result.sessionAffinity === 'ClientIP') {
     // Affinity, not chance, decides here: neither the evenness test nor "why it spreads" applies.
-    out.push(
-      '  The Service has sessionAffinity: ClientIP, so kube-proxy sends every connection from one',
-      "  client address (here the Job's one pod) to the same pod, by default for 10800 s.",
+    said.push(
+      "The Service has sessionAffinity: ClientIP, so kube-proxy sends every connection from one client address (here the Job's one pod) to the same pod, by default for 10800 s.",
     );
   } else if (!result.keepAlive) {
-    out.push(`  ${result.evenness.sentence}`);
+    said.push(result.evenness.sentence);
     const pods = result.histogram.rows.length;
     if (pods > 1) {
-      out.push(
-        `  An even-looking split needs about ${result.evenness.evenAt} requests for ${pods} pods (each pod within ±10% of its share, 19 blasts in 20).`,
+      said.push(
+        `An even-looking split needs about ${result.evenness.evenAt} requests for ${pods} pods (each pod within ±10% of its share, 19 blasts in 20).`,
       );
     }
-    out.push(...explainService());
+    said.push(...explainService());
   } else {
-    out.push(...explainKeepAlive(result.histogram));
+    said.push(...explainKeepAlive(result.histogram));
   }
-  return out;
+  return draw(
+    title,
+    histogramTable(result.histogram, color, size.width),
+    summaryLines(result, color),
+    said,
+    size,
+  );
 }
 
 export function explainService(): string[] {
   return [
-    '  Why it spreads: every request opened its own TCP connection (Connection: close), and',
-    '  kube-proxy (iptables and nftables modes) picks a ready pod at random once per connection,',
-    '  not per request. Random choice is uneven at small counts; that is chance, not a fault.',
+    'Why it spreads: every request opened its own TCP connection (Connection: close), and kube-proxy (iptables and nftables modes) picks a ready pod at random once per connection, not per request. Random choice is uneven at small counts; that is chance, not a fault.',
   ];
 }
 
 export function explainKeepAlive(histogram: Histogram): string[] {
   const reached = histogram.rows.filter((r) => r.count > 0).length;
   return [
-    `  Keep-alive: curl reused one connection for every request, so kube-proxy chose a pod once`,
-    `  and every request rode that connection to the same pod (${reached} pod${reached === 1 ? '' : 's'} reached).`,
-    '  The original lesson spread only because each `kubectl run` pod opened a fresh connection;',
-    '  clients with connection pools (browsers, HTTP libraries) stick to one pod the same way.',
+    `Keep-alive: curl reused one connection for every request, so kube-proxy chose a pod once and every request rode that connection to the same pod (${reached} pod${reached === 1 ? '' : 's'} reached). The original lesson spread only because each \`kubectl run\` pod opened a fresh connection; clients with connection pools (browsers, HTTP libraries) stick to one pod the same way.`,
   ];
 }
 
-export function renderPortForward(result: PortForwardResult, color: ChalkInstance): string[] {
-  return [
+export function renderPortForward(
+  result: PortForwardResult,
+  color: ChalkInstance,
+  size: RenderWidth = {},
+): string[] {
+  return draw(
     color.bold(`Through port-forward (to pod ${result.pod}):`),
-    ...histogramTable(result.histogram, color),
-    ...summaryLines(result, color),
-    ...explainPortForward(result.pod, result.reason),
-  ];
+    histogramTable(result.histogram, color, size.width),
+    summaryLines(result, color),
+    explainPortForward(result.pod, result.reason),
+    size,
+  );
 }
 
 export function explainPortForward(pod: string, reason: string): string[] {
   return [
-    '  Why one pod: `kubectl port-forward svc/web-server-service` resolves the Service to one',
-    '  pod, once, and tunnels to it through the API server and the kubelet. kube-proxy is never',
-    '  involved, so every request lands on that pod, and the tunnel dies when that pod goes.',
-    `  Why ${pod}: ${reason}.`,
+    'Why one pod: `kubectl port-forward svc/web-server-service` resolves the Service to one pod, once, and tunnels to it through the API server and the kubelet. kube-proxy is never involved, so every request lands on that pod, and the tunnel dies when that pod goes.',
+    `Why ${pod}: ${reason}.`,
   ];
 }
 
-export function renderBlast(result: BlastResult, color: ChalkInstance): string[] {
+export function renderBlast(
+  result: BlastResult,
+  color: ChalkInstance,
+  size: RenderWidth = {},
+): string[] {
   const out: string[] = [];
-  if (result.service) out.push(...renderService(result.service, color));
+  if (result.service) out.push(...renderService(result.service, color, size));
   if (result.service && result.portForward) out.push('');
-  if (result.portForward) out.push(...renderPortForward(result.portForward, color));
+  if (result.portForward) out.push(...renderPortForward(result.portForward, color, size));
   return out;
 }
 

@@ -1,4 +1,4 @@
-import { table } from './table.js';
+import { fitTable, pick } from './table.js';
 
 /** The pod table `up` ends with. Pure: pod objects and a clock in, rows and text out. */
 
@@ -78,7 +78,31 @@ function cells(row: PodRow): string[] {
   return [row.name, row.replicaId, row.podIP, row.node, row.ready, String(row.restarts), row.age];
 }
 
-/** A boxed table for a terminal; plain aligned columns (like kubectl) for logs and pipes. */
-export function renderPodTable(rows: readonly PodRow[], options: { boxed: boolean }): string {
-  return table(POD_TABLE_HEADERS, rows.map(cells), { boxed: options.boxed }).join('\n');
+/**
+ * A boxed table for a terminal; plain aligned columns (like kubectl) for logs and pipes.
+ * On a narrow terminal REPLICA goes first (the pod name ends with it), then the box, then
+ * NODE and POD IP; narrower than a pod name, REPLICA stands in for NAME.
+ */
+export function renderPodTable(
+  rows: readonly PodRow[],
+  options: { boxed: boolean; width?: number },
+): string {
+  const all = [0, 1, 2, 3, 4, 5, 6];
+  const noReplica = [0, 2, 3, 4, 5, 6];
+  const steps: [number[], boolean][] = [
+    [all, options.boxed],
+    [noReplica, options.boxed],
+    [noReplica, false],
+    [[0, 2, 4, 5, 6], false],
+    [[0, 4, 5, 6], false],
+    // Narrower than a pod name: the replica id stands for the pod.
+    [[1, 3, 4, 5, 6], false],
+    [[1, 4, 5, 6], false],
+  ];
+  const variants = steps.map(([keep, boxed]) => ({
+    headers: pick(POD_TABLE_HEADERS, keep),
+    rows: rows.map((r) => pick(cells(r), keep)),
+    options: { boxed },
+  }));
+  return fitTable(variants, options.width).join('\n');
 }

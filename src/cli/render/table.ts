@@ -1,4 +1,5 @@
 import Table from 'cli-table3';
+import { truncate, visibleWidth } from './text.js';
 
 /**
  * Tables, drawn by cli-table3: boxed for a terminal, or plain aligned columns (like
@@ -55,4 +56,28 @@ export function table(
   const lines = drawn.toString().split('\n');
   if (options.boxed) return lines;
   return lines.map((line) => `${options.indent ?? ''}${line}`.trimEnd());
+}
+
+export interface TableVariant {
+  headers: readonly string[];
+  rows: readonly (readonly string[])[];
+  options: TableOptions;
+}
+
+/**
+ * The first variant whose every line fits `width` (each next variant drops a column or its
+ * box); when none fits, the last one with its lines cut to the width. No width: the first.
+ */
+export function fitTable(variants: readonly TableVariant[], width: number | undefined): string[] {
+  let lines: string[] = [];
+  for (const v of variants) {
+    lines = table(v.headers, v.rows, v.options);
+    if (width === undefined || lines.every((l) => visibleWidth(l) <= width)) return lines;
+  }
+  return lines.map((l) => truncate(l, width ?? Infinity));
+}
+
+/** The columns of `row` at `keep`, in that order. */
+export function pick<T>(row: readonly T[], keep: readonly number[]): T[] {
+  return keep.map((i) => row[i] as T);
 }

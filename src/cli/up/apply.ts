@@ -204,7 +204,9 @@ export async function applyAndWait(
   } else {
     pods = await watchUntilReady(run, target, clientModules ?? loadClientModules());
   }
-  ctx.printer.line(renderPodTable(pods, { boxed: ctx.printer.interactive }));
+  ctx.printer.line(
+    renderPodTable(pods, { boxed: ctx.printer.interactive, width: ctx.printer.width }),
+  );
   if (changed.length === 0) {
     ctx.printer.note('Nothing changed: the cluster already had this deployment.');
   }
