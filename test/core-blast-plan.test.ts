@@ -47,8 +47,8 @@ describe('planBlast', () => {
   });
 
   it.each([
-    ['0', /^--count 0 is out of range.*1 to 100000/],
-    ['100001', /^--count 100001 is out of range/],
+    ['0', /^--count 0 is out of range.*1 to 20000/],
+    ['20001', /^--count 20001 is out of range.*a closed one keeps its local port for a minute\.$/],
     ['abc', /^--count "abc" is not a whole number/],
     ['2.5', /^--count "2.5" is not a whole number/],
     ['-3', /^--count "-3" is not a whole number/],
@@ -62,7 +62,7 @@ describe('planBlast', () => {
 
   it('accepts the edges of --count', async () => {
     expect((await blastPlan('--count', '1')).count).toBe(1);
-    expect((await blastPlan('--count', '100000')).count).toBe(100000);
+    expect((await blastPlan('--count', '20000')).count).toBe(20000);
   });
 
   it('rejects an unknown --via with the choices', async () => {

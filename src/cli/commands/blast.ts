@@ -1,5 +1,6 @@
 import type * as k8s from '@kubernetes/client-node';
 import type { Context } from '../context.js';
+import type { Progress } from '../output.js';
 import { InterruptedError, OperationError, TimeoutError } from '../errors.js';
 import type { BlastFlags } from '../core/flags.js';
 import {
@@ -64,6 +65,12 @@ export async function blast(opts: BlastFlags, ctx: Context): Promise<BlastResult
   return result;
 }
 
+/** A leg's last progress line: a tick only when every request was answered. */
+function finish(progress: Progress, errors: number, text: string): void {
+  if (errors === 0) progress.succeed(text);
+  else progress.fail(`${text}, ${errors} failed`);
+}
+
 /** A spinner can redraw often; a CI log gets a line every few seconds. */
 function progressEveryMs(ctx: Context): number {
   return ctx.printer.interactive ? 500 : 5000;
@@ -111,7 +118,7 @@ async function serviceLeg(
   const progress = ctx.printer.progress(
     `Service: Job ${jobName} sends ${plan.count} request${plan.count === 1 ? '' : 's'} to ${SERVICE} from inside the cluster`,
   );
-  // Lines counted from the live log, for a "1234/100000" progress on big blasts.
+  // Lines counted from the live log, for a "1234/20000" progress on big blasts.
   let follow: Promise<{ stop(): void } | undefined> | undefined;
   const followLog = (pod: string) => {
     let lines = 0;
@@ -173,7 +180,9 @@ async function serviceLeg(
     );
   }
   const histogram = buildHistogram(parsed.records, ready, known, plan.count);
-  progress.succeed(
+  finish(
+    progress,
+    histogram.errors,
     `Service: ${parsed.records.length} requests in ${seconds()} s (Job ${jobName}, ${run.podsCreated} pod)`,
   );
   return {
@@ -276,10 +285,12 @@ async function portForwardLeg(
       count: tunnelErrors.length,
     });
   }
-  progress.succeed(
+  const histogram = buildHistogram(records, ready, pods.map(podInfo), plan.count);
+  finish(
+    progress,
+    histogram.errors,
     `Port-forward: ${records.length} requests in ${((ctx.now() - started) / 1000).toFixed(1)} s to ${name}`,
   );
-  const histogram = buildHistogram(records, ready, pods.map(podInfo), plan.count);
   return {
     pod: name,
     reason: choice.reason,
