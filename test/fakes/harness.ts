@@ -10,11 +10,15 @@ import {
 } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { main } from '../../src/cli/main.js';
 
 /**
  * Runs the real CLI (`node bin/replica-demo.js`) as a user would, with fake docker, kind and
- * kubectl as the only programs on PATH (besides node), recording every call they get.
+ * kubectl as the only programs on PATH (besides node), recording every call they get; or
+ * runs the same `main` inside the test process, with the same environment and fakes, where
+ * the process boundary is not what a test is about.
  */
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -58,8 +62,33 @@ export interface Sandbox {
       terminalAnswer?: string;
     },
   ): Promise<CliRun>;
+  /**
+   * The same run inside this process: `main` with this environment and captured streams. The
+   * streams are no terminals, as in `run`.
+   */
+  runInProcess(
+    args: string[],
+    options?: { env?: Record<string, string>; home?: string },
+  ): Promise<CliRun>;
   writeJson(name: string, value: unknown): string;
   cleanup(): void;
+}
+
+/** Everything written to a stream, as text. */
+function capture(): { stream: PassThrough; text: () => string } {
+  const stream = new PassThrough();
+  const chunks: Buffer[] = [];
+  stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+  return { stream, text: () => Buffer.concat(chunks).toString('utf8') };
+}
+
+function readCalls(log: string): Call[] {
+  return existsSync(log)
+    ? readFileSync(log, 'utf8')
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => JSON.parse(l) as Call)
+    : [];
 }
 
 /**
@@ -99,6 +128,27 @@ export function sandbox(): Sandbox {
     deadKubeconfig(['kind-kind', 'kind-lesson', 'kind-other', 'prod-admin']),
   );
   let runs = 0;
+  /** A fresh PATH folder holding node and the fakes, a call log, and a tool home. */
+  const prepare = (tools: FakeTool[], givenHome: string | undefined) => {
+    runs += 1;
+    const bin = path.join(dir, `bin${runs}`);
+    mkdirSync(bin);
+    // node's own folder may hold the real docker or kubectl: link node alone instead.
+    symlinkSync(process.execPath, path.join(bin, 'node'));
+    for (const tool of tools) symlinkSync(path.join(FAKES, tool), path.join(bin, tool));
+    const log = path.join(dir, `calls${runs}.jsonl`);
+    const home = givenHome ?? path.join(dir, `home${runs}`);
+    mkdirSync(home, { recursive: true });
+    return { bin, log, home };
+  };
+  const baseEnv = (bin: string, home: string, log: string) => ({
+    PATH: bin,
+    HOME: dir,
+    KUBECONFIG: kubeconfig,
+    REPLICA_DEMO_HOME: home,
+    NO_COLOR: '1',
+    FAKE_LOG: log,
+  });
   return {
     dir,
     kubeconfig,
@@ -107,18 +157,33 @@ export function sandbox(): Sandbox {
       writeFileSync(file, JSON.stringify(value));
       return file;
     },
-    async run(args, options = {}) {
-      runs += 1;
-      const bin = path.join(dir, `bin${runs}`);
-      mkdirSync(bin);
-      // node's own folder may hold the real docker or kubectl: link node alone instead.
-      symlinkSync(process.execPath, path.join(bin, 'node'));
-      for (const tool of options.tools ?? ['docker', 'kind', 'kubectl']) {
-        symlinkSync(path.join(FAKES, tool), path.join(bin, tool));
+    async runInProcess(args, options = {}) {
+      const { bin, log, home } = prepare(['docker', 'kind', 'kubectl'], options.home);
+      const stdout = capture();
+      const stderr = capture();
+      const stdin = new PassThrough();
+      const env = { ...baseEnv(bin, home, log), ...options.env };
+      // The Kubernetes client reads KUBECONFIG from the process itself, not from the run's env.
+      const kubeconfigBefore = process.env.KUBECONFIG;
+      process.env.KUBECONFIG = env.KUBECONFIG;
+      try {
+        const code = await main(args, {
+          env,
+          stdout: stdout.stream as unknown as NodeJS.WriteStream,
+          stderr: stderr.stream as unknown as NodeJS.WriteStream,
+          stdin: stdin as unknown as NodeJS.ReadStream,
+        });
+        return { home, code, stdout: stdout.text(), stderr: stderr.text(), calls: readCalls(log) };
+      } finally {
+        if (kubeconfigBefore === undefined) delete process.env.KUBECONFIG;
+        else process.env.KUBECONFIG = kubeconfigBefore;
       }
-      const log = path.join(dir, `calls${runs}.jsonl`);
-      const home = options.home ?? path.join(dir, `home${runs}`);
-      mkdirSync(home, { recursive: true });
+    },
+    async run(args, options = {}) {
+      const { bin, log, home } = prepare(
+        options.tools ?? ['docker', 'kind', 'kubectl'],
+        options.home,
+      );
       const [file, fileArgs] =
         options.terminalAnswer === undefined
           ? [process.execPath, [CLI, ...args]]
@@ -128,13 +193,9 @@ export function sandbox(): Sandbox {
         extendEnv: false,
         stdin: 'ignore',
         env: {
+          ...baseEnv(bin, home, log),
           // python3 (for the pseudo-terminal) is looked up before PATH is narrowed to the fakes.
           PATH: options.terminalAnswer === undefined ? bin : `${bin}:${process.env.PATH ?? ''}`,
-          HOME: dir,
-          KUBECONFIG: kubeconfig,
-          REPLICA_DEMO_HOME: home,
-          NO_COLOR: '1',
-          FAKE_LOG: log,
           ...options.env,
         },
         timeout: 30_000,
@@ -149,18 +210,12 @@ export function sandbox(): Sandbox {
         });
       }
       const result = await subprocess;
-      const calls = existsSync(log)
-        ? readFileSync(log, 'utf8')
-            .split('\n')
-            .filter((l) => l !== '')
-            .map((l) => JSON.parse(l) as Call)
-        : [];
       return {
         home,
         code: result.exitCode ?? -1,
         stdout: String(result.stdout),
         stderr: String(result.stderr),
-        calls,
+        calls: readCalls(log),
       };
     },
     cleanup() {
