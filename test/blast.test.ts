@@ -1,7 +1,7 @@
 import { execa } from 'execa';
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kubectlAvailable } from './helpers/sim.js';
+import { requireKubectl } from './helpers/sim.js';
 import { countPodsCreated, NAMESPACE, startLab, waitForPod, type Lab } from './blast-support.js';
 
 interface JsonPod {
@@ -23,7 +23,7 @@ interface BlastJson {
   portForward: null | { pod: string; total: number; errors: number; pods: JsonPod[] };
 }
 
-const hasKubectl = await kubectlAvailable();
+await requireKubectl();
 let lab: Lab;
 let readyPods: string[] = [];
 
@@ -94,52 +94,49 @@ describe('blast on the embedded cluster', () => {
     expect(reached[0]!.count).toBe(20);
   });
 
-  it.skipIf(!hasKubectl)(
-    'port-forwards to the very pod `kubectl port-forward svc/...` picks',
-    async () => {
-      const kubectl = execa(
-        'kubectl',
-        [
-          '--kubeconfig',
-          lab.kubeconfig,
-          '-n',
-          NAMESPACE,
-          'port-forward',
-          'svc/web-server-service',
-          ':80',
-        ],
-        { reject: false },
-      );
-      try {
-        const port = await new Promise<number>((resolve, reject) => {
-          const timer = setTimeout(
-            () => reject(new Error('kubectl port-forward did not start')),
-            30_000,
-          );
-          kubectl.stdout?.on('data', (chunk: Buffer) => {
-            const match = /Forwarding from 127\.0\.0\.1:(\d+)/.exec(chunk.toString());
-            if (match) {
-              clearTimeout(timer);
-              resolve(Number(match[1]));
-            }
-          });
+  it('port-forwards to the very pod `kubectl port-forward svc/...` picks', async () => {
+    const kubectl = execa(
+      'kubectl',
+      [
+        '--kubeconfig',
+        lab.kubeconfig,
+        '-n',
+        NAMESPACE,
+        'port-forward',
+        'svc/web-server-service',
+        ':80',
+      ],
+      { reject: false },
+    );
+    try {
+      const port = await new Promise<number>((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error('kubectl port-forward did not start')),
+          30_000,
+        );
+        kubectl.stdout?.on('data', (chunk: Buffer) => {
+          const match = /Forwarding from 127\.0\.0\.1:(\d+)/.exec(chunk.toString());
+          if (match) {
+            clearTimeout(timer);
+            resolve(Number(match[1]));
+          }
         });
-        const kubectlPod = await new Promise<string>((resolve, reject) => {
-          http
-            .get({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
-              res.resume();
-              resolve(String(res.headers['x-pod-name']));
-            })
-            .on('error', reject);
-        });
-        const ours = await blastJson(['--count', '3', '--via', 'port-forward']);
-        expect(ours.portForward!.pod).toBe(kubectlPod);
-      } finally {
-        kubectl.kill('SIGTERM');
-        await kubectl;
-      }
-    },
-  );
+      });
+      const kubectlPod = await new Promise<string>((resolve, reject) => {
+        http
+          .get({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
+            res.resume();
+            resolve(String(res.headers['x-pod-name']));
+          })
+          .on('error', reject);
+      });
+      const ours = await blastJson(['--count', '3', '--via', 'port-forward']);
+      expect(ours.portForward!.pod).toBe(kubectlPod);
+    } finally {
+      kubectl.kill('SIGTERM');
+      await kubectl;
+    }
+  });
 
   it('reaches one pod with --keep-alive', async () => {
     const result = await blastJson(['--count', '30', '--via', 'service', '--keep-alive']);
@@ -242,35 +239,32 @@ describe('blast on the embedded cluster', () => {
     expect(result.stderr).toMatch(/port-forward blast ran past --timeout 1 s/);
   });
 
-  // The Service is changed with kubectl, as a learner would; without kubectl there is no way in.
-  it.skipIf(!hasKubectl)(
-    'reaches one pod when the Service pins clients with sessionAffinity: ClientIP',
-    async () => {
-      const patch = (affinity: string) =>
-        execa('kubectl', [
-          '--kubeconfig',
-          lab.kubeconfig,
-          '-n',
-          NAMESPACE,
-          'patch',
-          'service',
-          'web-server-service',
-          '--type',
-          'merge',
-          '-p',
-          JSON.stringify({ spec: { sessionAffinity: affinity } }),
-        ]);
-      await patch('ClientIP');
-      try {
-        const result = await blastJson(['--count', '40', '--via', 'service']);
-        expect(result.service!.pods.filter((p) => p.count > 0)).toHaveLength(1);
-        const text = await lab.run(['blast', '--count', '5', '--via', 'service']);
-        expect(text.stdout).toContain('sessionAffinity: ClientIP');
-      } finally {
-        await patch('None');
-      }
-    },
-  );
+  // The Service is changed with kubectl, as a learner would.
+  it('reaches one pod when the Service pins clients with sessionAffinity: ClientIP', async () => {
+    const patch = (affinity: string) =>
+      execa('kubectl', [
+        '--kubeconfig',
+        lab.kubeconfig,
+        '-n',
+        NAMESPACE,
+        'patch',
+        'service',
+        'web-server-service',
+        '--type',
+        'merge',
+        '-p',
+        JSON.stringify({ spec: { sessionAffinity: affinity } }),
+      ]);
+    await patch('ClientIP');
+    try {
+      const result = await blastJson(['--count', '40', '--via', 'service']);
+      expect(result.service!.pods.filter((p) => p.count > 0)).toHaveLength(1);
+      const text = await lab.run(['blast', '--count', '5', '--via', 'service']);
+      expect(text.stdout).toContain('sessionAffinity: ClientIP');
+    } finally {
+      await patch('None');
+    }
+  });
 
   it.each([
     [['blast', '--count', '0'], /--count 0 is out of range/],

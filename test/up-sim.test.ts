@@ -3,8 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kubectlAvailable } from './helpers/sim.js';
-import { CLI, ROOT } from './fakes/harness.js';
+import { requireKubectl } from './helpers/sim.js';
+import { CLI } from './fakes/harness.js';
 
 /**
  * The real CLI and the real kubectl against the embedded cluster, as a learner without
@@ -12,9 +12,7 @@ import { CLI, ROOT } from './fakes/harness.js';
  * One daemon for the whole file, started by `up --sim` itself.
  */
 
-const hasKubectl = await kubectlAvailable();
-const hasBuild = existsSync(path.join(ROOT, 'dist', 'server', 'main.js'));
-const skip = !hasKubectl || !hasBuild;
+await requireKubectl();
 
 let dir: string;
 let home: string;
@@ -109,7 +107,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe.skipIf(skip)('up and down on the embedded cluster with the real kubectl', () => {
+describe('up and down on the embedded cluster with the real kubectl', () => {
   let firstPods: string[] = [];
 
   it('up --sim starts the embedded cluster and reaches 5/5 ready with a pod table', async () => {

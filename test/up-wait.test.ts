@@ -1,24 +1,20 @@
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode, InterruptedError, TimeoutError } from '../src/cli/errors.js';
 import { kubeClients } from '../src/cli/kube/client.js';
 import { waitForNamespaceGone, waitForRollout } from '../src/cli/kube/deployment.js';
 import { loadManifests, renderManifests, toYamlStream } from '../src/cli/core/manifests.js';
-import { kubectlAvailable, startTestSim, type TestSim } from './helpers/sim.js';
-import { ROOT } from './fakes/harness.js';
+import { requireKubectl, startTestSim, type TestSim } from './helpers/sim.js';
 
 /**
  * The watch-based wait against the embedded cluster's API: it sees a rollout finish, and
  * when one cannot finish it says why in plain words, naming the object.
  */
 
-const skip =
-  !(await kubectlAvailable()) || !existsSync(path.join(ROOT, 'dist', 'sim', 'daemon.js'));
+await requireKubectl();
 
 let sim: TestSim;
 beforeAll(async () => {
-  if (!skip) sim = await startTestSim({ seed: 'up-wait' });
+  sim = await startTestSim({ seed: 'up-wait' });
 });
 afterAll(async () => {
   if (sim) expect(await sim.stop()).toEqual([]);
@@ -57,7 +53,7 @@ const options = (
   diagnosis: { embedded: true },
 });
 
-describe.skipIf(skip)('waiting on the embedded cluster', () => {
+describe('waiting on the embedded cluster', () => {
   it('follows a rollout to ready = desired, showing ready/desired', async () => {
     await apply('wait-ok', 'multi-replica-app:test', 2);
     const result = await waitForRollout(kubeClients(target()), options('wait-ok', 2, 60_000));
