@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runMain, type InProcessRun } from './helpers/in-process.js';
 import { startTestSim } from './helpers/sim.js';
 
 /** Runs the real CLI the way a user does, against an embedded cluster in a temp home. */
@@ -25,6 +26,8 @@ export interface Lab {
   kubeconfig: string;
   env: NodeJS.ProcessEnv;
   run(args: string[], timeoutMs?: number): Promise<CliResult>;
+  /** The same command run in-process, for checks the process boundary adds nothing to. */
+  runInProcess(args: string[]): Promise<InProcessRun>;
   spawn(args: string[]): ResultPromise;
   clients(): { kc: k8s.KubeConfig; core: k8s.CoreV1Api; batch: k8s.BatchV1Api };
   /** Stops the embedded cluster; resolves to the processes it started that are still alive. */
@@ -88,6 +91,7 @@ function labIn(home: string, seed: string, stop: () => Promise<string[]>): Lab {
     kubeconfig: path.join(home, 'sim', 'kubeconfig'),
     env,
     run,
+    runInProcess: (args) => runMain(args, env),
     spawn: (args) =>
       execa(process.execPath, [BIN, ...args], { env, cwd: ROOT, reject: false, stdin: 'ignore' }),
     clients: () => {

@@ -10,9 +10,8 @@ import {
 } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { main } from '../../src/cli/main.js';
+import { runMain } from '../helpers/in-process.js';
 
 /**
  * Runs the real CLI (`node bin/replica-demo.js`) as a user would, with fake docker, kind and
@@ -72,14 +71,6 @@ export interface Sandbox {
   ): Promise<CliRun>;
   writeJson(name: string, value: unknown): string;
   cleanup(): void;
-}
-
-/** Everything written to a stream, as text. */
-function capture(): { stream: PassThrough; text: () => string } {
-  const stream = new PassThrough();
-  const chunks: Buffer[] = [];
-  stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-  return { stream, text: () => Buffer.concat(chunks).toString('utf8') };
 }
 
 function readCalls(log: string): Call[] {
@@ -159,25 +150,8 @@ export function sandbox(): Sandbox {
     },
     async runInProcess(args, options = {}) {
       const { bin, log, home } = prepare(['docker', 'kind', 'kubectl'], options.home);
-      const stdout = capture();
-      const stderr = capture();
-      const stdin = new PassThrough();
-      const env = { ...baseEnv(bin, home, log), ...options.env };
-      // The Kubernetes client reads KUBECONFIG from the process itself, not from the run's env.
-      const kubeconfigBefore = process.env.KUBECONFIG;
-      process.env.KUBECONFIG = env.KUBECONFIG;
-      try {
-        const code = await main(args, {
-          env,
-          stdout: stdout.stream as unknown as NodeJS.WriteStream,
-          stderr: stderr.stream as unknown as NodeJS.WriteStream,
-          stdin: stdin as unknown as NodeJS.ReadStream,
-        });
-        return { home, code, stdout: stdout.text(), stderr: stderr.text(), calls: readCalls(log) };
-      } finally {
-        if (kubeconfigBefore === undefined) delete process.env.KUBECONFIG;
-        else process.env.KUBECONFIG = kubeconfigBefore;
-      }
+      const r = await runMain(args, { ...baseEnv(bin, home, log), ...options.env });
+      return { home, ...r, calls: readCalls(log) };
     },
     async run(args, options = {}) {
       const { bin, log, home } = prepare(
