@@ -1,7 +1,9 @@
+import * as k8s from '@kubernetes/client-node';
+import chisquareCdf from '@stdlib/stats-base-dists-chisquare-cdf';
 import { execa } from 'execa';
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireKubectl } from './helpers/sim.js';
+import { eventually, requireKubectl } from './helpers/sim.js';
 import { countPodsCreated, NAMESPACE, startLab, waitForPod, type Lab } from './blast-support.js';
 
 interface JsonPod {
@@ -34,6 +36,31 @@ async function blastJson(args: string[]): Promise<BlastJson> {
   // Exactly one JSON object and nothing else on stdout.
   expect(result.stdout.trim().split('\n')).toHaveLength(1);
   return JSON.parse(result.stdout) as BlastJson;
+}
+
+/**
+ * Pearson's chi-square against an even split, and its p-value, worked out here from the counts
+ * alone: what blast reports must agree with its own histogram.
+ */
+function chiSquareOf(counts: number[]): { statistic: number; pValue: number } {
+  const n = counts.reduce((a, b) => a + b, 0);
+  const expected = n / counts.length;
+  const statistic = counts.reduce((sum, c) => sum + (c - expected) ** 2 / expected, 0);
+  return { statistic, pValue: 1 - chisquareCdf(statistic, counts.length - 1) };
+}
+
+/** The rows of the table under `heading` in blast's text output: pod name and count. */
+function tableRows(stdout: string, heading: string): { pod: string; count: number }[] {
+  const lines = stdout.split('\n');
+  const start = lines.findIndex((l) => l.startsWith(heading));
+  expect(start, stdout).toBeGreaterThanOrEqual(0);
+  const rows: { pod: string; count: number }[] = [];
+  for (const line of lines.slice(start + 2)) {
+    const cells = line.trim().split(/\s+/);
+    if (!cells[0]?.startsWith('web-server-deployment-')) break;
+    rows.push({ pod: cells[0], count: Number(cells[3]) });
+  }
+  return rows;
 }
 
 async function blastObjects(): Promise<{ jobs: number; pods: number }> {
@@ -77,8 +104,9 @@ describe('blast on the embedded cluster', () => {
     for (const pod of service.pods) expect(pod.replicaId).toBe(pod.pod.split('-').at(-1));
     expect(service.latencyMs!.p50).toBeGreaterThan(0);
     expect(service.latencyMs!.p95).toBeGreaterThanOrEqual(service.latencyMs!.p50);
-    expect(service.chiSquare!.pValue).toBeGreaterThanOrEqual(0);
-    expect(service.chiSquare!.pValue).toBeLessThanOrEqual(1);
+    const own = chiSquareOf(service.pods.map((p) => p.count));
+    expect(service.chiSquare!.statistic).toBeCloseTo(own.statistic, 9);
+    expect(service.chiSquare!.pValue).toBeCloseTo(own.pValue, 9);
     expect(await blastObjects()).toEqual({ jobs: 0, pods: 0 });
   });
 
@@ -138,7 +166,9 @@ describe('blast on the embedded cluster', () => {
     }
   });
 
-  it('reaches one pod with --keep-alive', async () => {
+  it('reaches one pod with --keep-alive, where the same blast without it spreads', async () => {
+    const spread = await blastJson(['--count', '30', '--via', 'service']);
+    expect(spread.service!.pods.filter((p) => p.count > 0).length).toBeGreaterThan(1);
     const result = await blastJson(['--count', '30', '--via', 'service', '--keep-alive']);
     const reached = result.service!.pods.filter((p) => p.count > 0);
     expect(reached).toHaveLength(1);
@@ -161,6 +191,23 @@ describe('blast on the embedded cluster', () => {
       expect(Object.keys(pod).sort()).toEqual(['count', 'node', 'pod', 'replicaId']);
       expect(pod.node).toMatch(/^replica-demo-/);
     }
+  });
+
+  it('prints the chi-square and p-value of the very table it prints', async () => {
+    const result = await lab.run(['blast', '--count', '200', '--via', 'service']);
+    expect(result.exitCode, result.stderr).toBe(0);
+    const rows = tableRows(result.stdout, 'Through the Service');
+    expect(rows.map((r) => r.pod).sort()).toEqual([...readyPods].sort());
+    expect(rows.reduce((sum, r) => sum + r.count, 0)).toBe(200);
+    const printed = /chi-square ([\d.]+), p (?:= ([\d.]+)|< 0\.001)/.exec(result.stdout);
+    expect(printed, result.stdout).not.toBeNull();
+    const own = chiSquareOf(rows.map((r) => r.count));
+    // Printed with one decimal (none from 100 up), p with three.
+    expect(Math.abs(Number(printed![1]) - own.statistic)).toBeLessThanOrEqual(
+      own.statistic >= 100 ? 0.5 : 0.05,
+    );
+    if (printed![2] === undefined) expect(own.pValue).toBeLessThan(0.001);
+    else expect(Math.abs(Number(printed![2]) - own.pValue)).toBeLessThanOrEqual(0.0005);
   });
 
   it('prints tables and the explanations without --json', async () => {
@@ -255,6 +302,9 @@ describe('blast on the embedded cluster', () => {
         '-p',
         JSON.stringify({ spec: { sessionAffinity: affinity } }),
       ]);
+    // Without affinity the same blast spreads, so one pod below is the affinity's doing.
+    const spread = await blastJson(['--count', '40', '--via', 'service']);
+    expect(spread.service!.pods.filter((p) => p.count > 0).length).toBeGreaterThan(1);
     await patch('ClientIP');
     try {
       const result = await blastJson(['--count', '40', '--via', 'service']);
@@ -275,11 +325,68 @@ describe('blast on the embedded cluster', () => {
     [['blast', '--timeout', '0'], /--timeout 0/],
     [['kill-pod', '--grace', 'soon'], /--grace "soon"/],
   ])('rejects %j with exit 2, one line, and creates nothing', async (args, message) => {
-    const result = await lab.run([...args, '--sim']);
-    expect(result.exitCode).toBe(2);
+    const result = await lab.runInProcess([...args, '--sim']);
+    expect(result.code).toBe(2);
     expect(result.stdout).toBe('');
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(result.stderr).toMatch(message);
     expect(await blastObjects()).toEqual({ jobs: 0, pods: 0 });
+  });
+
+  it('sends nothing through the Service to a pod that serves but is not Ready', async () => {
+    const { kc, core } = lab.clients();
+    const apps = kc.makeApiClient(k8s.AppsV1Api);
+    const deployment = await apps.readNamespacedDeployment({
+      name: 'web-server-deployment',
+      namespace: NAMESPACE,
+    });
+    // The replicas' own pod spec, under the Service's selector but outside the ReplicaSet's,
+    // with a readiness probe that can never pass: the server runs and answers, 404 there.
+    const spec = structuredClone(deployment.spec!.template.spec!);
+    for (const c of spec.containers) {
+      c.readinessProbe = { ...c.readinessProbe, periodSeconds: 1 };
+      c.readinessProbe.httpGet = { ...c.readinessProbe.httpGet!, path: '/never-ready' };
+    }
+    const name = 'web-server-not-ready';
+    await core.createNamespacedPod({
+      namespace: NAMESPACE,
+      body: { metadata: { name, labels: { app: 'web-server' } }, spec },
+    });
+    try {
+      // Running, probed, and refused by its readiness probe: it would answer if sent anything.
+      await waitForPod(
+        kc,
+        'app=web-server',
+        (p) =>
+          p.metadata?.name === name &&
+          p.status?.phase === 'Running' &&
+          (p.status.containerStatuses ?? []).some((c) => c.started === true),
+        60_000,
+      );
+      await eventually(
+        async () => {
+          const events = await core.listNamespacedEvent({
+            namespace: NAMESPACE,
+            fieldSelector: `involvedObject.name=${name}`,
+          });
+          return events.items.some((e) => e.message?.startsWith('Readiness probe failed'))
+            ? true
+            : undefined;
+        },
+        20_000,
+        'a failed readiness probe on the pod',
+      );
+
+      const result = await blastJson(['--count', '200', '--via', 'service']);
+      expect(result.service!.total).toBe(200);
+      expect(result.service!.errors).toBe(0);
+      expect(result.service!.pods.filter((p) => p.pod === name && p.count > 0)).toEqual([]);
+      expect(result.service!.pods.filter((p) => p.count > 0).length).toBeGreaterThan(1);
+
+      const pod = await core.readNamespacedPod({ name, namespace: NAMESPACE });
+      expect(pod.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('False');
+    } finally {
+      await core.deleteNamespacedPod({ name, namespace: NAMESPACE, gracePeriodSeconds: 1 });
+    }
   });
 });
