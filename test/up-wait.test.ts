@@ -55,7 +55,10 @@ const options = (
 
 describe('waiting on the embedded cluster', () => {
   it('follows a rollout to ready = desired, showing ready/desired', async () => {
-    await apply('wait-ok', 'multi-replica-app:test', 2);
+    // A short grace period: the last test deletes this namespace, and waits for its pods.
+    await apply('wait-ok', 'multi-replica-app:test', 2, (yaml) =>
+      yaml.replace(/terminationGracePeriodSeconds: \d+/, 'terminationGracePeriodSeconds: 1'),
+    );
     const result = await waitForRollout(kubeClients(target()), options('wait-ok', 2, 60_000));
     expect(result).toMatchObject({ ready: 2, desired: 2, done: true });
     expect(progressTexts.some((t) => /^[0-2]\/2 ready/.test(t))).toBe(true);
@@ -117,14 +120,30 @@ describe('waiting on the embedded cluster', () => {
       '--wait=false',
     ]);
     expect(r.exitCode, r.stderr).toBe(0);
+    // Still there, with its two pods, when the wait begins: there is something to wait for.
+    const phase = await sim.kubectl([
+      '--context',
+      'replica-demo-sim',
+      'get',
+      'namespace',
+      'wait-ok',
+      '-o',
+      'jsonpath={.status.phase}',
+    ]);
+    expect(phase.stdout).toBe('Terminating');
     const texts: string[] = [];
+    const started = Date.now();
     const elapsed = await waitForNamespaceGone(kubeClients(target()), {
       namespace: 'wait-ok',
       timeoutMs: 60_000,
       signal: new AbortController().signal,
       onProgress: (t) => texts.push(t),
     });
-    expect(elapsed).toBeGreaterThanOrEqual(0);
+    const took = Date.now() - started;
+    // The time it reports is the time it waited, in milliseconds.
+    expect(elapsed).toBeLessThanOrEqual(took);
+    expect(elapsed).toBeGreaterThan(took - 1000);
+    expect(texts[0]).toBe('namespace wait-ok: Terminating, 2 pod(s) left');
     const after = await sim.kubectl([
       '--context',
       'replica-demo-sim',
