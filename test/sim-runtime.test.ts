@@ -777,13 +777,50 @@ describe('probes and garbage collection', () => {
         .items.find(isPodReady),
     );
     const rsName = pod.metadata.ownerReferences?.[0]?.name ?? '';
+    // A Deployment of no replicas, removed the ordinary way next to the orphaning delete: once
+    // the garbage collector has removed its ReplicaSet, it has had its chance at the orphan.
+    const control = {
+      ...deployment,
+      metadata: { name: 'collected', namespace: 'default' },
+      spec: {
+        ...deployment.spec,
+        replicas: 0,
+        selector: { matchLabels: { app: 'collected' } },
+        template: { ...deployment.spec.template, metadata: { labels: { app: 'collected' } } },
+      },
+    };
+    store.create(DEPLOYMENTS, control);
+    const collectedRs = () =>
+      store.list(REPLICASETS, { namespace: 'default', labelSelector: 'app=collected' }).items;
+    await waitFor('the second ReplicaSet', () => collectedRs().length === 1);
+    // Anything that deletes the orphans, now or later, shows here.
+    const deletions: string[] = [];
+    const record =
+      (kind: string, uid: string | undefined) => (e: { type: string; object: KubeObject }) => {
+        if (e.object.metadata.uid !== uid) return;
+        if (e.type === 'DELETED' || e.object.metadata.deletionTimestamp)
+          deletions.push(`${kind} ${e.type}`);
+      };
+    const orphanRs = store.get(REPLICASETS, 'default', rsName);
+    const unwatch = [
+      store.watch(PODS, {}, record('pod', pod.metadata.uid)),
+      store.watch(REPLICASETS, {}, record('replicaset', orphanRs?.metadata.uid)),
+    ];
     // An orphaning delete: the API strips the owner references, then removes the owner.
     store.update(REPLICASETS, 'default', rsName, (o) => {
       o.metadata.ownerReferences = [];
     });
     store.remove(DEPLOYMENTS, 'default', 'orphans');
-    await new Promise((r) => setTimeout(r, 300));
-    expect(store.get(PODS, 'default', pod.metadata.name)).toBeDefined();
+    store.remove(DEPLOYMENTS, 'default', 'collected');
+    await waitFor('the garbage collector to remove the owned ReplicaSet', () =>
+      collectedRs().length === 0 ? true : undefined,
+    );
+    // The orphans stay: the ReplicaSet, and its pod, which is not even terminating.
+    expect(store.get(REPLICASETS, 'default', rsName)?.metadata.deletionTimestamp).toBeUndefined();
+    expect(store.get(REPLICASETS, 'default', rsName)).toBeDefined();
+    const kept = store.get(PODS, 'default', pod.metadata.name);
+    expect(kept).toBeDefined();
+    expect(kept?.metadata.deletionTimestamp).toBeUndefined();
     const again = store.create(DEPLOYMENTS, deployment);
     await waitFor('adopted', () =>
       store
@@ -791,7 +828,19 @@ describe('probes and garbage collection', () => {
         ?.metadata.ownerReferences?.some((r) => r.uid === again.metadata.uid),
     );
     expect(store.list(REPLICASETS, { namespace: 'default' }).items).toHaveLength(1);
-    expect(store.get(PODS, 'default', pod.metadata.name)).toBeDefined();
+    // The returning Deployment counts the very pod it had, and made no other.
+    await waitFor('the Deployment ready again', () =>
+      deployStatus(store.get(DEPLOYMENTS, 'default', 'orphans')).readyReplicas === 1
+        ? true
+        : undefined,
+    );
+    expect(
+      store
+        .list(PODS, { namespace: 'default', labelSelector: 'app=orphans' })
+        .items.map((p) => p.metadata.uid),
+    ).toEqual([pod.metadata.uid]);
+    for (const u of unwatch) u();
+    expect(deletions).toEqual([]);
     store.remove(DEPLOYMENTS, 'default', 'orphans');
     await waitFor(
       'orphans collected',
