@@ -203,15 +203,37 @@ describe('up and down on the embedded cluster with the real kubectl', () => {
     expect(deployments.stdout.trim()).toBe('');
   });
 
-  it('down --sim --yes deletes the namespace, stops the cluster and leaves no process', async () => {
+  let tree: number[] = [];
+
+  it('down --sim --keep-cluster --yes removes the lesson namespace, and nothing else (exit 0)', async () => {
     const pid = daemonPid();
     expect(pid).toBeDefined();
-    const tree = processTree(pid ?? -1);
+    tree = processTree(pid ?? -1);
     // The daemon and its five server processes at least.
     expect(tree.length).toBeGreaterThanOrEqual(6);
-    const r = await cli(['down', '--sim', '--yes']);
+    // Someone else's Service in someone else's namespace: down must leave both.
+    const theirs = await kubectl(
+      ['apply', '-f', '-'],
+      'apiVersion: v1\nkind: Service\nmetadata:\n  name: theirs\n  namespace: someone-elses\nspec:\n  ports: [{port: 80}]\n',
+    );
+    expect(theirs.code, theirs.stderr).toBe(0);
+
+    const r = await cli(['down', '--sim', '--keep-cluster', '--yes']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/Deleted namespace multi-replica-web/);
+    expect(r.stderr).not.toContain('Stopped the embedded cluster');
+    const lesson = await kubectl(['get', 'namespace', 'multi-replica-web']);
+    expect(lesson.stderr).toContain('NotFound');
+    expect((await kubectl(['get', 'service', 'theirs', '-n', 'someone-elses'])).code).toBe(0);
+    // The replicas' processes are gone; the daemon runs on.
+    expect(alive(pid ?? -1)).toBe(true);
+    expect(tree.slice(1).filter(alive)).toEqual([]);
+  });
+
+  it('down --sim --yes stops the cluster and leaves no process', async () => {
+    const r = await cli(['down', '--sim', '--yes']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('Namespace multi-replica-web does not exist');
     expect(r.stderr).toContain('Stopped the embedded cluster');
     expect(tree.filter(alive)).toEqual([]);
     expect(existsSync(path.join(home, 'sim', 'state.json'))).toBe(false);
