@@ -10,6 +10,7 @@ import { Store, type KubeObject, type NewObject } from '../src/sim/store.js';
 import { Runtime } from '../src/sim/runtime.js';
 import { ServiceProxy } from '../src/sim/proxy.js';
 import { seededRandom } from '../src/sim/random.js';
+import { chiSquareEven } from '../src/cli/core/stats.js';
 import { admitPod } from '../src/sim/admission.js';
 import {
   DEPLOYMENTS,
@@ -323,6 +324,11 @@ describe('service proxy', () => {
         .map((p) => p.metadata.name)
         .sort(),
     );
+    // At random, not in turn: a fair split, and a fresh connection often lands where the last
+    // one did (1 time in 5), which a round robin never does.
+    expect(chiSquareEven([...counts.values()])!.pValue).toBeGreaterThan(0.001);
+    const repeats = names.filter((n, i) => i > 0 && n === names[i - 1]).length;
+    expect(repeats).toBeGreaterThan(10);
 
     // Two proxies with one seed over the same Endpoints pick the same sequence.
     const sequence = async (seed: string): Promise<string[]> => {
@@ -344,6 +350,10 @@ describe('service proxy', () => {
 
   it('keeps a kept-alive connection on one pod', async () => {
     const target = runtime.serviceTarget(NS, 'web-server-service', 80);
+    const fresh: string[] = [];
+    for (let i = 0; i < 20; i += 1)
+      fresh.push(await get(`http://${target?.host}:${target?.port}/`, false));
+    expect(new Set(fresh).size).toBeGreaterThan(1);
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     const names: string[] = [];
     for (let i = 0; i < 20; i += 1)
@@ -353,6 +363,11 @@ describe('service proxy', () => {
   });
 
   it('pins each client address to one pod with sessionAffinity ClientIP', async () => {
+    const before = runtime.serviceTarget(NS, 'web-server-service', 80);
+    const unpinned: string[] = [];
+    for (let i = 0; i < 15; i += 1)
+      unpinned.push(await get(`http://${before?.host}:${before?.port}/`, false, '127.0.0.77'));
+    expect(new Set(unpinned).size).toBeGreaterThan(1);
     store.update(SERVICES, NS, 'web-server-service', (s) => {
       const spec = specOf<ServiceSpec>(s);
       spec.sessionAffinity = 'ClientIP';
