@@ -104,6 +104,23 @@ function labIn(home: string, seed: string, stop: () => Promise<string[]>): Lab {
   };
 }
 
+/**
+ * The rows of the first table after the line starting with `heading` in blast's text output:
+ * pod name and count.
+ */
+export function tableRows(stdout: string, heading: string): { pod: string; count: number }[] {
+  const lines = stdout.split('\n');
+  const start = lines.findIndex((l) => l.startsWith(heading));
+  if (start < 0) throw new Error(`no line starts with ${JSON.stringify(heading)} in:\n${stdout}`);
+  const rows: { pod: string; count: number }[] = [];
+  for (const line of lines.slice(start + 2)) {
+    const cells = line.trim().split(/\s+/);
+    if (!cells[0]?.startsWith('web-server-deployment-')) break;
+    rows.push({ pod: cells[0], count: Number(cells[3]) });
+  }
+  return rows;
+}
+
 /** Counts the distinct Jobs and pods carrying `labelSelector` that appear while `during` runs. */
 export async function countPodsCreated<T>(
   kc: k8s.KubeConfig,

@@ -4,7 +4,14 @@ import { execa } from 'execa';
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, requireKubectl } from './helpers/sim.js';
-import { countPodsCreated, NAMESPACE, startLab, waitForPod, type Lab } from './blast-support.js';
+import {
+  countPodsCreated,
+  NAMESPACE,
+  startLab,
+  tableRows,
+  waitForPod,
+  type Lab,
+} from './blast-support.js';
 
 interface JsonPod {
   pod: string;
@@ -47,20 +54,6 @@ function chiSquareOf(counts: number[]): { statistic: number; pValue: number } {
   const expected = n / counts.length;
   const statistic = counts.reduce((sum, c) => sum + (c - expected) ** 2 / expected, 0);
   return { statistic, pValue: 1 - chisquareCdf(statistic, counts.length - 1) };
-}
-
-/** The rows of the table under `heading` in blast's text output: pod name and count. */
-function tableRows(stdout: string, heading: string): { pod: string; count: number }[] {
-  const lines = stdout.split('\n');
-  const start = lines.findIndex((l) => l.startsWith(heading));
-  expect(start, stdout).toBeGreaterThanOrEqual(0);
-  const rows: { pod: string; count: number }[] = [];
-  for (const line of lines.slice(start + 2)) {
-    const cells = line.trim().split(/\s+/);
-    if (!cells[0]?.startsWith('web-server-deployment-')) break;
-    rows.push({ pod: cells[0], count: Number(cells[3]) });
-  }
-  return rows;
 }
 
 async function blastObjects(): Promise<{ jobs: number; pods: number }> {
