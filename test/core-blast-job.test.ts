@@ -56,6 +56,10 @@ describe('blastJob', () => {
     expect(BLAST_SELECTOR).toBe('app.kubernetes.io/component=blast');
   });
 
+  it('lets its pod go within seconds when a blast is stopped', () => {
+    expect(pod.terminationGracePeriodSeconds).toBeLessThanOrEqual(2);
+  });
+
   it('runs as the numeric curl user with nothing extra', () => {
     expect(pod.securityContext.runAsUser).toBe(CURL_USER_ID);
     expect(pod.securityContext.runAsNonRoot).toBe(true);
@@ -135,6 +139,11 @@ describe('blast failures in plain words', () => {
     expect(kind?.hint).toContain(`kind load docker-image ${CURL_IMAGE} --name lesson`);
     const other = imagePullProblem({ reason: 'ErrImagePull', message: '' }, { mode: 'context' });
     expect(other?.hint).not.toContain('kind load');
+    for (const reason of ['ErrImageNeverPull', 'InvalidImageName']) {
+      expect(imagePullProblem({ reason, message: '' }, { mode: 'kind' })?.message).toContain(
+        `(${reason})`,
+      );
+    }
     expect(
       imagePullProblem({ reason: 'CrashLoopBackOff', message: '' }, { mode: 'kind' }),
     ).toBeUndefined();

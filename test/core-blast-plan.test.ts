@@ -61,6 +61,10 @@ describe('planBlast', () => {
     expect(usage(() => planBlast({ parallel: '0' })).message).toMatch(
       /--parallel 0 is out of range/,
     );
+    expect(planBlast({ parallel: '5', count: '5' }).parallel).toBe(5);
+    expect(usage(() => planBlast({ parallel: '6', count: '5' })).message).toMatch(
+      /--parallel 6 is more than --count 5/,
+    );
     expect(usage(() => planBlast({ parallel: '10', count: '5' })).message).toMatch(
       /--parallel 10 is more than --count 5/,
     );

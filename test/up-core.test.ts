@@ -84,6 +84,13 @@ describe('validateUpOptions', () => {
     expect(validateUpOptions({ namespace: `a${'-'.repeat(61)}b` }).namespace).toHaveLength(63);
   });
 
+  it('refuses a --context holding control characters, or longer than 253', () => {
+    expect(() => validateUpOptions({ context: 'kind-kind\nprod' })).toThrow(/--context/);
+    expect(() => validateUpOptions({ context: 'kind-\u001b[31m' })).toThrow(/--context/);
+    expect(() => validateUpOptions({ context: `kind-${'a'.repeat(249)}` })).toThrow(/--context/);
+    expect(validateUpOptions({ context: `kind-${'a'.repeat(248)}` }).context).toHaveLength(253);
+  });
+
   it('allows --cluster with its own kind context', () => {
     expect(validateUpOptions({ cluster: 'x', context: 'kind-x' })).toMatchObject({
       cluster: 'x',
