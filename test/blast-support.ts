@@ -121,21 +121,31 @@ export function tableRows(stdout: string, heading: string): { pod: string; count
   return rows;
 }
 
-/** Counts the distinct Jobs and pods carrying `labelSelector` that appear while `during` runs. */
+/**
+ * Counts the distinct Jobs and pods carrying `labelSelector` that appear while `during` runs,
+ * and keeps the curl arguments of the Jobs' containers.
+ */
 export async function countPodsCreated<T>(
   kc: k8s.KubeConfig,
   labelSelector: string,
   during: () => Promise<T>,
-): Promise<{ value: T; pods: Set<string>; jobs: Set<string> }> {
+): Promise<{ value: T; pods: Set<string>; jobs: Set<string>; jobArgs: string[][] }> {
   const pods = new Set<string>();
   const jobs = new Set<string>();
+  const jobArgs: string[][] = [];
   const watch = new k8s.Watch(kc);
   const follow = (kind: string, into: Set<string>) =>
     watch.watch(
       kind,
       { labelSelector },
-      (_type: string, object: { metadata?: { uid?: string } }) => {
-        if (object.metadata?.uid) into.add(object.metadata.uid);
+      (_type: string, object: k8s.V1Job | k8s.V1Pod) => {
+        const uid = object.metadata?.uid;
+        if (!uid) return;
+        if (object.kind === 'Job' && !jobs.has(uid)) {
+          const job = object as k8s.V1Job;
+          jobArgs.push(job.spec?.template.spec?.containers[0]?.args ?? []);
+        }
+        into.add(uid);
       },
       () => undefined,
     );
@@ -147,7 +157,7 @@ export async function countPodsCreated<T>(
     const value = await during();
     // Let the last events of the blast arrive.
     await new Promise((r) => setTimeout(r, 300));
-    return { value, pods, jobs };
+    return { value, pods, jobs, jobArgs };
   } finally {
     for (const controller of controllers) controller.abort();
   }

@@ -216,7 +216,7 @@ describe('blast on the embedded cluster', () => {
   });
 
   it.each([20, 2000])('creates exactly one Job and one pod for N = %i', async (count) => {
-    const { value, pods, jobs } = await countPodsCreated(
+    const { value, pods, jobs, jobArgs } = await countPodsCreated(
       lab.clients().kc,
       'app.kubernetes.io/component=blast',
       () => blastJson(['--count', String(count), '--via', 'service', '--parallel', '5']),
@@ -225,6 +225,8 @@ describe('blast on the embedded cluster', () => {
     expect(value.service!.pods.reduce((s, p) => s + p.count, 0)).toBe(count);
     expect(value.service!.podsCreated).toBe(1);
     expect(jobs.size).toBe(1);
+    // Its one curl makes the requests five at a time.
+    expect(jobArgs[0]?.join(' ')).toContain('--parallel --parallel-max 5');
     // At most --parallel (5) pods: the one curl does the concurrency, so exactly one.
     expect(pods.size).toBe(1);
     expect(await blastObjects()).toEqual({ jobs: 0, pods: 0 });

@@ -109,6 +109,8 @@ describe('kill-pod on the embedded cluster', () => {
     const times = kill.timeline.map((e) => e.atSeconds);
     expect(times).toEqual([...times].sort((a, b) => a - b));
     const at = (e: string) => kill.timeline.find((x) => x.event === e)!.atSeconds;
+    // The old pod got the grace period asked for, not its own 30 s.
+    expect(kill.timeline.find((e) => e.event === 'terminating')?.detail).toBe('grace period 1 s');
     expect(at('replacement-created')).toBeLessThanOrEqual(at('scheduled'));
     expect(at('scheduled')).toBeLessThanOrEqual(at('started'));
     expect(at('started')).toBeLessThanOrEqual(at('ready'));
