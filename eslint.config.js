@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   // test/fakes/bin: plain node scripts that stand in for docker, kind and kubectl.
-  { ignores: ['dist/', 'node_modules/', 'coverage/', 'bench/', 'bin/', 'test/fakes/bin/'] },
+  { ignores: ['dist/', 'node_modules/', 'coverage/', 'bin/', 'test/fakes/bin/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -135,13 +135,21 @@ export default tseslint.config(
     files: ['eslint.config.js'],
     ...tseslint.configs.disableTypeChecked,
   },
-  // Plain Node.js scripts outside the TypeScript project: linted, without type information.
+  // Plain Node.js scripts outside the TypeScript project: linted, without type information
+  // (the benchmarks are type-checked on their own: tsconfig.bench.json).
   {
-    files: ['scripts/**/*.mjs'],
+    files: ['scripts/**/*.mjs', 'bench/**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {
       parserOptions: { projectService: false },
-      globals: { process: 'readonly', console: 'readonly' },
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        URL: 'readonly',
+        performance: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+      },
     },
   },
 );

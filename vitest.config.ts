@@ -7,5 +7,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // Builds dist/ when any source is newer: tests run the CLI and the embedded cluster from it.
+    globalSetup: ['test/global-setup.ts'],
   },
 });

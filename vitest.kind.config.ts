@@ -12,6 +12,8 @@ export default defineConfig({
     testTimeout: 600_000,
     hookTimeout: 600_000,
     pool: 'forks',
+    // Builds dist/ when any source is newer: tests run the CLI and the embedded cluster from it.
+    globalSetup: ['test/global-setup.ts'],
     fileParallelism: false,
     env: kindToolEnv(),
   },

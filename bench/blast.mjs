@@ -31,15 +31,22 @@ const env = {
   KUBECONFIG: path.join(home, 'sim', 'kubeconfig'),
 };
 
+/** @param {string[]} args */
 const cli = (args) =>
   execa(process.execPath, [bin, ...args], { env, cwd: root, reject: false, stdin: 'ignore' });
+/** @param {number[]} values */
 const median = (values) => {
   const s = [...values].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+  return s.length % 2 ? Number(s[m]) : (Number(s[m - 1]) + Number(s[m])) / 2;
 };
+/** @param {number} ms */
 const seconds = (ms) => `${(ms / 1000).toFixed(2)} s`;
 
+/**
+ * @template T
+ * @param {() => Promise<T>} fn
+ */
 async function timed(fn) {
   const t0 = performance.now();
   const value = await fn();
@@ -58,10 +65,14 @@ try {
     name: 'web-server-service',
     namespace: 'multi-replica-web',
   });
-  const clusterIP = svc.spec.clusterIP;
-  const port = svc.spec.ports[0].port;
+  const clusterIP = svc.spec?.clusterIP;
+  const port = svc.spec?.ports?.[0]?.port;
+  if (clusterIP === undefined || port === undefined) {
+    throw new Error('web-server-service has no cluster IP or port');
+  }
 
   // The floor: the Job's own curl arguments, run here, aimed at the Service's address.
+  /** @param {number} n */
   const floor = async (n) => {
     const r = await execa(
       'curl',
@@ -87,6 +98,7 @@ try {
       );
   };
 
+  /** @param {number} n */
   const blast = async (n, parallel = 1) => {
     const r = await cli([
       'blast',

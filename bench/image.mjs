@@ -15,17 +15,25 @@ const projectRoot = fileURLToPath(new URL('..', import.meta.url));
 const runId = randomBytes(4).toString('hex');
 const { values: args } = parseArgs({ options: { base: { type: 'string' } } });
 
+/**
+ * @param {string} file
+ * @param {string[]} argv
+ */
 async function run(file, argv, timeout = 900_000) {
   const { stdout } = await execFileAsync(file, argv, { timeout, maxBuffer: 64 * 1024 * 1024 });
   return stdout;
 }
 
-/** Image ids descending from `ancestor` (the build stages' layers), children first. */
+/**
+ * Image ids descending from `ancestor` (the build stages' layers), children first.
+ * @param {string} ancestor
+ */
 async function descendantsOf(ancestor) {
   const ids = (await run('docker', ['image', 'ls', '--all', '--quiet', '--no-trunc']))
     .split('\n')
     .filter(Boolean);
   if (ids.length === 0) return [];
+  /** @type {Map<string, string>} */
   const parents = new Map();
   const lines = await run('docker', [
     'image',
@@ -38,6 +46,7 @@ async function descendantsOf(ancestor) {
     const [id, parent] = line.split(' ');
     if (id && parent) parents.set(id, parent);
   }
+  /** @param {string} id */
   const depth = (id) => {
     let steps = 0;
     for (let at = parents.get(id); at !== undefined; at = parents.get(at)) {
@@ -53,8 +62,10 @@ async function descendantsOf(ancestor) {
     .map(({ id }) => id);
 }
 
+/** @param {string} tag */
 const imageSize = async (tag) =>
   Number((await run('docker', ['image', 'inspect', '--format', '{{.Size}}', tag])).trim());
+/** @param {number} bytes */
 const mb = (bytes) => (bytes / 1e6).toFixed(2);
 
 try {
@@ -97,7 +108,7 @@ if (process.exitCode !== 1) {
     console.log(`image ${imageTag}: ${mb(image)} MB`);
     console.log('layers, newest first (docker history):');
     for (const line of history.split('\n').filter(Boolean)) {
-      const [size, createdBy = ''] = line.split('\t');
+      const [size = '', createdBy = ''] = line.split('\t');
       console.log(`  ${size.padStart(8)}  ${createdBy.replace(/\s+/g, ' ').slice(0, 90)}`);
     }
     console.log(`added by our layers: ${mb(image - base)} MB (target < 15 MB)`);

@@ -44,21 +44,43 @@ const env = {
   NO_COLOR: '1',
   CI: 'true',
 };
+/** @typedef {{ cwd?: string, stdin?: 'ignore', env?: NodeJS.ProcessEnv }} RunOptions */
+/**
+ * @param {string} file
+ * @param {string[]} argv
+ * @param {RunOptions} [options]
+ */
 const sh = (file, argv, options = {}) => execa(file, argv, { env, reject: false, ...options });
+/** @param {string[]} argv */
 const cli = (argv) => sh(process.execPath, [bin, ...argv], { cwd: root, stdin: 'ignore' });
+/**
+ * @param {string[]} argv
+ * @param {RunOptions} [options]
+ */
 const kubectl = (argv, options) => sh('kubectl', ['--context', CONTEXT, ...argv], options);
 
+/** @param {number[]} values */
 const median = (values) => {
   const s = [...values].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+  return s.length % 2 ? Number(s[m]) : (Number(s[m - 1]) + Number(s[m])) / 2;
 };
+/** @param {number} ms */
 const secs = (ms) => `${(ms / 1000).toFixed(1)} s`;
+/**
+ * @template T
+ * @param {() => Promise<T>} fn
+ */
 async function timed(fn) {
   const t0 = performance.now();
   const value = await fn();
   return { ms: performance.now() - t0, value };
 }
+/**
+ * @template {{ exitCode?: number, stderr: string }} R
+ * @param {R} result
+ * @param {string} what
+ */
 function must(result, what) {
   if (result.exitCode !== 0) {
     throw new Error(`${what} failed (exit ${result.exitCode}): ${result.stderr.slice(-600)}`);
@@ -70,6 +92,10 @@ function must(result, what) {
  * `kubectl run NAME --image=curl -- ARGS`, with the security context the namespace's
  * `restricted` Pod Security level asks for (the original lesson's plain `kubectl run` is
  * refused there).
+ */
+/**
+ * @param {string} name
+ * @param {string[]} args
  */
 const curlPod = (name, args, { attach = true } = {}) =>
   kubectl([
@@ -115,6 +141,7 @@ async function serverImage() {
   return r.stdout.trim();
 }
 
+/** @param {string} image */
 async function forgetServerImage(image) {
   await sh('docker', ['rmi', image]);
   const nodes = (await sh('kind', ['get', 'nodes', '--name', CLUSTER])).stdout.split('\n');
@@ -123,6 +150,7 @@ async function forgetServerImage(image) {
   }
 }
 
+/** @type {[string, string][]} */
 const figures = [];
 let blast20 = 0;
 try {
@@ -259,6 +287,7 @@ try {
     ).stdout
       .split(' ')
       .filter(Boolean);
+    /** @type {string[]} */
     const urls = [];
     // Each URL gets its own `-o /dev/null`: curl pairs output options with URLs in order.
     for (let i = 0; i < 400; i += 1) {
@@ -296,10 +325,11 @@ try {
     );
     const r = must(await kubectl(['logs', '-n', NAMESPACE, pod]), 'latency pod log');
     await kubectl(['delete', 'pod', '-n', NAMESPACE, pod, '--wait=false']);
+    /** @type {{ service: number[], direct: number[] }} */
     const times = { service: [], direct: [] };
     for (const line of r.stdout.split('\n')) {
       const match = /via=(service|direct).* ([\d.]+)$/.exec(line.trim());
-      if (match) times[match[1]].push(Number(match[2]) * 1000);
+      if (match) times[match[1] === 'service' ? 'service' : 'direct'].push(Number(match[2]) * 1000);
     }
     const service = median(times.service);
     const direct = median(times.direct);

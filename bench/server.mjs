@@ -60,7 +60,12 @@ server.listen(Number(env.PORT), '127.0.0.1', () => process.stderr.write('listeni
 process.on('SIGTERM', () => server.close(() => {}) && server.closeAllConnections());
 `;
 
-/** Starts a server process on a free loopback port; resolves once it accepts requests. */
+/** @typedef {'ours' | 'bare'} Kind */
+
+/**
+ * Starts a server process on a free loopback port; resolves once it accepts requests.
+ * @param {Kind} kind
+ */
 async function startServer(kind) {
   const argv = kind === 'ours' ? [serverEntry] : ['--input-type=module', '-e', bareSource];
   const child = spawn(process.execPath, argv, {
@@ -91,6 +96,7 @@ async function startServer(kind) {
   return { child, url: `http://127.0.0.1:${port}/` };
 }
 
+/** @param {{ child: import('node:child_process').ChildProcess }} server */
 async function stopServer({ child }) {
   if (child.exitCode !== null) return;
   child.kill('SIGTERM');
@@ -109,6 +115,7 @@ async function hasWrk() {
   }
 }
 
+/** @param {string} url */
 async function loadWithWrk(url) {
   const { stdout } = await execFileAsync('wrk', [
     '-t1',
@@ -124,6 +131,7 @@ async function loadWithWrk(url) {
   return { rps: Number(match[1]), requests: Number(total?.[1]) };
 }
 
+/** @param {string} url */
 async function loadWithAutocannon(url) {
   const result = await autocannon({ url, connections, duration: durationSeconds, pipelining: 1 });
   if (result.errors > 0 || result.non2xx > 0) {
@@ -132,7 +140,10 @@ async function loadWithAutocannon(url) {
   return { rps: result.requests.average, requests: result.requests.total };
 }
 
-/** User plus system CPU time of a process so far, in milliseconds. */
+/**
+ * User plus system CPU time of a process so far, in milliseconds.
+ * @param {number | undefined} pid
+ */
 async function cpuMs(pid) {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
   // Fields after the command name, which is in parentheses and may hold spaces.
@@ -141,10 +152,13 @@ async function cpuMs(pid) {
   return (ticks * 1000) / clockTicksPerSecond;
 }
 
+/** @param {number[]} values */
 function median(values) {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+  return sorted.length % 2
+    ? Number(sorted[middle])
+    : (Number(sorted[middle - 1]) + Number(sorted[middle])) / 2;
 }
 
 async function idleRssMb() {
@@ -165,15 +179,18 @@ const load = tool === 'wrk' ? loadWithWrk : loadWithAutocannon;
 console.log(
   `GET / keep-alive, ${tool}, ${connections} connections, ${durationSeconds} s x ${rounds} rounds each, alternating (node ${process.version})`,
 );
+/** @type {Record<Kind, number[]>} */
 const samples = { ours: [], bare: [] };
+/** @type {Record<Kind, number[]>} */
 const cpuPerRequest = { ours: [], bare: [] };
 const servers = { ours: await startServer('ours'), bare: await startServer('bare') };
 try {
   // A short warm-up so both servers run optimised code before anything is counted.
-  for (const kind of ['ours', 'bare']) {
+  for (const kind of /** @type {const} */ (['ours', 'bare'])) {
     await autocannon({ url: servers[kind].url, connections: 10, duration: 1 });
   }
   for (let round = 1; round <= rounds; round += 1) {
+    /** @type {Kind[]} */
     const order = round % 2 === 1 ? ['ours', 'bare'] : ['bare', 'ours'];
     for (const kind of order) {
       const pid = servers[kind].child.pid;

@@ -13,7 +13,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { startSim, stopSim } from '../dist/cli/sim-control.js';
+
+// The build runs here; its types are the sources' (dist/ has no declarations).
+/** @type {typeof import('../src/cli/sim-control.js')} */
+const { startSim, stopSim } = await import(
+  new URL('../dist/cli/sim-control.js', import.meta.url).href
+);
 
 const { values } = parseArgs({
   options: {
@@ -25,14 +30,22 @@ const STARTS = Number(values.starts);
 const CONNECTIONS = Number(values.connections);
 const manifests = fileURLToPath(new URL('../manifests/', import.meta.url));
 
+/** @param {number[]} xs */
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+  return s.length % 2 ? Number(s[m]) : (Number(s[m - 1]) + Number(s[m])) / 2;
 };
+/** @param {number} n */
 const ms = (n) => `${n.toFixed(n < 10 ? 3 : 0)} ms`;
 
-// HOME points into the bench's temp home so kubectl's discovery cache lands there too.
+/**
+ * HOME points into the bench's temp home so kubectl's discovery cache lands there too.
+ * @param {string} kubeconfig
+ * @param {string} home
+ * @param {string[]} args
+ * @returns {Promise<string>}
+ */
 function kubectl(kubeconfig, home, args) {
   return new Promise((resolve, reject) => {
     execFile(
@@ -47,6 +60,12 @@ function kubectl(kubeconfig, home, args) {
   });
 }
 
+/**
+ * A GET on the embedded cluster's API; the parsed JSON body.
+ * @param {{ port: number, ca: string, token: string }} state
+ * @param {string} urlPath
+ * @returns {Promise<any>}
+ */
 function apiGet(state, urlPath) {
   return new Promise((resolve, reject) => {
     https
@@ -68,7 +87,12 @@ function apiGet(state, urlPath) {
   });
 }
 
-/** One new connection: connect, GET /health, read the whole answer, close. Milliseconds. */
+/**
+ * One new connection: connect, GET /health, read the whole answer, close. Milliseconds.
+ * @param {string} host
+ * @param {number} port
+ * @returns {Promise<number>}
+ */
 function oneRequest(host, port) {
   return new Promise((resolve, reject) => {
     const t0 = process.hrtime.bigint();
@@ -87,6 +111,7 @@ function oneRequest(host, port) {
   });
 }
 
+/** @type {string[]} */
 const homes = [];
 const tempHome = () => {
   const h = mkdtempSync(path.join(os.tmpdir(), 'replica-demo-bench-'));
@@ -134,8 +159,9 @@ try {
     state,
     '/api/v1/namespaces/multi-replica-web/pods?labelSelector=app%3Dweb-server',
   );
-  const podIp = pods.items.find((p) => p.status?.podIP && !p.metadata.deletionTimestamp)?.status
-    .podIP;
+  const podIp = pods.items.find(
+    (/** @type {any} */ p) => p.status?.podIP && !p.metadata.deletionTimestamp,
+  )?.status.podIP;
   const clusterIp = svc.spec.clusterIP;
   const direct = [];
   const viaService = [];
@@ -153,6 +179,7 @@ try {
   const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
   await stopSim(home);
 
+  /** @type {[string, string, string, string][]} */
   const rows = [
     [
       'sim start until the API answers (median)',
@@ -186,10 +213,13 @@ try {
       `pid ${started.pid}`,
     ],
   ];
-  const w = [0, 1, 2].map((c) => Math.max(...rows.map((r) => r[c].length)));
+  /** @param {0 | 1 | 2} c */
+  const width = (c) => Math.max(...rows.map((r) => r[c].length));
   console.log(`embedded cluster figures (node ${process.version}, ${os.cpus().length} cpus)`);
   for (const r of rows)
-    console.log(`${r[0].padEnd(w[0])}  ${r[1].padStart(w[1])}  ${r[2].padEnd(w[2])}  ${r[3]}`);
+    console.log(
+      `${r[0].padEnd(width(0))}  ${r[1].padStart(width(1))}  ${r[2].padEnd(width(2))}  ${r[3]}`,
+    );
 } finally {
   for (const h of homes) {
     await stopSim(h).catch(() => undefined);

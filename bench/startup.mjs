@@ -9,12 +9,14 @@ const { values } = parseArgs({ options: { runs: { type: 'string', default: '10' 
 const RUNS = Number(values.runs);
 const cli = fileURLToPath(new URL('../bin/replica-demo.js', import.meta.url));
 
+/** @param {number[]} xs */
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+  return s.length % 2 ? Number(s[m]) : (Number(s[m - 1]) + Number(s[m])) / 2;
 };
 
+/** @param {string[]} args */
 function time(args) {
   const started = process.hrtime.bigint();
   const result = spawnSync(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });

@@ -14,12 +14,18 @@ const { values } = parseArgs({ options: { rounds: { type: 'string', default: '3'
 const ROUNDS = Number(values.rounds);
 const cli = fileURLToPath(new URL('../bin/replica-demo.js', import.meta.url));
 
+/** @param {number[]} xs */
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+  return s.length % 2 ? Number(s[m]) : (Number(s[m - 1]) + Number(s[m])) / 2;
 };
 
+/**
+ * @param {string[]} args
+ * @param {NodeJS.ProcessEnv} env
+ * @returns {Promise<{ ms: number, stderr: string }>}
+ */
 function run(args, env) {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
@@ -62,6 +68,11 @@ for (let round = 1; round <= ROUNDS; round += 1) {
   }
 }
 
+/**
+ * @param {string} name
+ * @param {number[]} xs
+ * @param {string} [target]
+ */
 const row = (name, xs, target) =>
   `${name.padEnd(34)} ${`${median(xs).toFixed(0)} ms`.padStart(9)}   min ${Math.min(...xs).toFixed(0)} ms   max ${Math.max(...xs).toFixed(0)} ms${target ? `   ${target}` : ''}`;
 console.log(

@@ -1,149 +1,318 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { commandLines, sandbox, type Sandbox } from './fakes/harness.js';
+import { commandLines, sandbox, type CliRun, type Sandbox } from './fakes/harness.js';
 
 /**
  * Bad input is refused before anything runs: each case exits with its documented code,
- * prints exactly one line on stderr, and the fake docker/kind/kubectl record no call.
+ * prints exactly one line on stderr naming the flag (or command) at fault, writes nothing on
+ * stdout or in the tool's home, and neither the fake docker/kind/kubectl nor the Kubernetes
+ * API hear from it. The table runs in-process; a few cases go through the real process too,
+ * for its exit code and stderr.
  */
-
-let box: Sandbox;
-beforeAll(() => {
-  box = sandbox();
-});
-afterAll(() => box.cleanup());
 
 const USAGE = 2;
 const REFUSED = 9;
+const NOT_MANAGED = 10;
+
+let box: Sandbox;
+/** Counts every connection the CLI opens to "the cluster": kind contexts and the embedded one. */
+let listener: net.Server;
+let connections = 0;
+let port: number;
+/** A kubeconfig whose contexts all lead to the listener. */
+let kubeconfig: string;
+/** A home whose state names a running embedded cluster at the listener. */
+let simHome: string;
+let daemon: ChildProcess;
+
+function listenerKubeconfig(contexts: string[]): string {
+  return [
+    'apiVersion: v1',
+    'kind: Config',
+    `clusters: [{name: counted, cluster: {server: "https://127.0.0.1:${port}", insecure-skip-tls-verify: true}}]`,
+    'users: [{name: counted, user: {token: t}}]',
+    `contexts: [${contexts.map((c) => `{name: ${c}, context: {cluster: counted, user: counted}}`).join(', ')}]`,
+    `current-context: ${contexts[0] ?? ''}`,
+    '',
+  ].join('\n');
+}
+
+beforeAll(async () => {
+  box = sandbox();
+  listener = net.createServer((socket) => {
+    connections += 1;
+    socket.destroy();
+  });
+  await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+  port = (listener.address() as net.AddressInfo).port;
+  kubeconfig = path.join(box.dir, 'counted-kubeconfig');
+  writeFileSync(
+    kubeconfig,
+    listenerKubeconfig(['kind-kind', 'kind-lesson', 'kind-other', 'prod-admin']),
+  );
+
+  // A stand-in for a running embedded cluster: its state names an idle process that looks
+  // like this home's daemon, and the listener's port.
+  simHome = path.join(box.dir, 'recorded-sim');
+  mkdirSync(path.join(simHome, 'sim'), { recursive: true });
+  const idle = path.join(box.dir, 'daemon.js');
+  writeFileSync(idle, 'setInterval(() => undefined, 1000);\n');
+  daemon = spawn(process.execPath, [idle, '--home', simHome], { stdio: 'ignore' });
+  const state = {
+    pid: daemon.pid,
+    port,
+    token: 't',
+    startedAt: new Date().toISOString(),
+    nodes: 3,
+    server: `https://127.0.0.1:${port}`,
+    ca: '',
+  };
+  writeFileSync(path.join(simHome, 'sim', 'state.json'), JSON.stringify(state));
+  writeFileSync(path.join(simHome, 'sim', 'kubeconfig'), listenerKubeconfig(['replica-demo-sim']));
+});
+
+afterAll(async () => {
+  daemon?.kill('SIGKILL');
+  await new Promise<void>((resolve) => listener.close(() => resolve()));
+  box.cleanup();
+});
+
+/** Every file below `dir` with its content: what a run must leave as it found it. */
+function snapshot(dir: string): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (const entry of readdirSync(dir, { recursive: true }) as string[]) {
+    const full = path.join(dir, entry);
+    try {
+      files[entry] = readFileSync(full, 'utf8');
+    } catch {
+      files[entry] = '(folder)';
+    }
+  }
+  return files;
+}
 
 interface BadInput {
   args: string[];
   code: number;
-  /** A fragment the one stderr line must hold: the flag it names, or the reason. */
+  /** The flag (or command) the one stderr line names. */
+  flag: string;
+  /** What else that line says: the reason. */
   says: string;
   /** A saved state to start from. */
   state?: Record<string, unknown>;
+}
+
+/** A fresh home, holding `state` when given. */
+function homeWith(state?: Record<string, unknown>): string {
+  const home = path.join(box.dir, `home-${Math.random().toString(36).slice(2)}`);
+  mkdirSync(home);
+  if (state) {
+    writeFileSync(path.join(home, 'state.json'), JSON.stringify(state), { mode: 0o600 });
+  }
+  return home;
+}
+
+/** The checks every refused case shares. */
+async function expectRefused(c: BadInput, home: string, run: () => Promise<CliRun>) {
+  const before = snapshot(home);
+  const connectionsBefore = connections;
+  const r = await run();
+  expect(r.code, r.stderr).toBe(c.code);
+  const lines = r.stderr.split('\n').filter((l) => l.trim() !== '');
+  expect(lines, r.stderr).toHaveLength(1);
+  expect(lines[0]).toContain(c.flag);
+  expect(lines[0]).toContain(c.says);
+  expect(r.stdout).toBe('');
+  expect(commandLines(r.calls)).toEqual([]);
+  expect(connections - connectionsBefore, 'connections to the cluster').toBe(0);
+  expect(snapshot(home)).toEqual(before);
 }
 
 const long = (n: number) => 'a'.repeat(n);
 
 const cases: BadInput[] = [
   // --cluster: kind names (DNS-1123 labels short enough for kind's node names)
-  { args: ['up', '--cluster', 'Kind'], code: USAGE, says: '--cluster "Kind" has upper-case' },
-  { args: ['up', '--cluster', '-kind'], code: USAGE, says: '--cluster "-kind" starts with "-"' },
-  { args: ['up', '--cluster', 'kind-'], code: USAGE, says: '--cluster "kind-" ends with "-"' },
+  { args: ['up', '--cluster', 'Kind'], code: USAGE, flag: '--cluster', says: 'has upper-case' },
+  {
+    args: ['up', '--cluster', '-kind'],
+    code: USAGE,
+    flag: '--cluster "-kind"',
+    says: 'starts with "-"',
+  },
+  { args: ['up', '--cluster', 'kind-'], code: USAGE, flag: '--cluster "kind-"', says: 'ends with' },
   {
     args: ['up', '--cluster', 'my_cluster'],
     code: USAGE,
-    says: '--cluster "my_cluster" has characters',
+    flag: '--cluster "my_cluster"',
+    says: 'has characters',
   },
-  { args: ['up', '--cluster', 'a.b'], code: USAGE, says: '--cluster "a.b" has characters' },
-  { args: ['up', '--cluster', ''], code: USAGE, says: '--cluster "" is empty' },
-  { args: ['up', '--cluster', long(50)], code: USAGE, says: 'at most 49 characters' },
+  {
+    args: ['up', '--cluster', 'a.b'],
+    code: USAGE,
+    flag: '--cluster "a.b"',
+    says: 'has characters',
+  },
+  { args: ['up', '--cluster', ''], code: USAGE, flag: '--cluster ""', says: 'is empty' },
+  {
+    args: ['up', '--cluster', long(50)],
+    code: USAGE,
+    flag: `--cluster "${long(50)}"`,
+    says: 'at most 49 characters',
+  },
   // --namespace: DNS-1123 label
-  { args: ['up', '--namespace', 'Multi'], code: USAGE, says: '--namespace "Multi" has upper-case' },
-  { args: ['up', '-n', '-web'], code: USAGE, says: '--namespace "-web" starts with "-"' },
-  { args: ['up', '-n', 'web-'], code: USAGE, says: '--namespace "web-" ends with "-"' },
-  { args: ['up', '-n', long(64)], code: USAGE, says: 'at most 63 characters' },
-  { args: ['up', '-n', 'a b'], code: USAGE, says: '--namespace "a b" has characters' },
+  { args: ['up', '--namespace', 'Multi'], code: USAGE, flag: '--namespace', says: 'upper-case' },
+  { args: ['up', '-n', '-web'], code: USAGE, flag: '--namespace "-web"', says: 'starts with "-"' },
+  { args: ['up', '-n', 'web-'], code: USAGE, flag: '--namespace "web-"', says: 'ends with "-"' },
+  {
+    args: ['up', '-n', long(64)],
+    code: USAGE,
+    flag: `--namespace "${long(64)}"`,
+    says: 'at most 63 characters',
+  },
+  { args: ['up', '-n', 'a b'], code: USAGE, flag: '--namespace "a b"', says: 'has characters' },
   {
     args: ['up', '-n', 'web.lesson'],
     code: USAGE,
-    says: '--namespace "web.lesson" has characters',
+    flag: '--namespace "web.lesson"',
+    says: 'has characters',
   },
-  { args: ['down', '-n', 'Bad_Name', '--yes'], code: USAGE, says: '--namespace "Bad_Name"' },
+  {
+    args: ['down', '-n', 'Bad_Name', '--yes'],
+    code: USAGE,
+    flag: '--namespace "Bad_Name"',
+    says: 'DNS-1123',
+  },
   // --context
-  { args: ['up', '--context', ''], code: USAGE, says: '--context is empty' },
+  { args: ['up', '--context', ''], code: USAGE, flag: '--context', says: 'is empty' },
   {
     args: ['up', '--context=-kind-kind'],
     code: USAGE,
-    says: '--context "-kind-kind" starts with "-"',
+    flag: '--context "-kind-kind"',
+    says: 'starts with "-"',
   },
   // --replicas 1..50
-  { args: ['up', '--replicas', '0'], code: USAGE, says: '--replicas 0 is out of range' },
-  { args: ['up', '--replicas', '51'], code: USAGE, says: '--replicas 51 is out of range' },
-  { args: ['up', '--replicas', '-1'], code: USAGE, says: '--replicas "-1" is not a whole number' },
+  { args: ['up', '--replicas', '0'], code: USAGE, flag: '--replicas 0', says: 'out of range' },
+  { args: ['up', '--replicas', '51'], code: USAGE, flag: '--replicas 51', says: 'out of range' },
+  {
+    args: ['up', '--replicas', '-1'],
+    code: USAGE,
+    flag: '--replicas "-1"',
+    says: 'is not a whole number',
+  },
   {
     args: ['up', '--replicas', '2.5'],
     code: USAGE,
-    says: '--replicas "2.5" is not a whole number',
+    flag: '--replicas "2.5"',
+    says: 'is not a whole number',
   },
   {
     args: ['up', '--replicas', 'five'],
     code: USAGE,
-    says: '--replicas "five" is not a whole number',
+    flag: '--replicas "five"',
+    says: 'is not a whole number',
   },
   {
     args: ['up', '--replicas', '1e1'],
     code: USAGE,
-    says: '--replicas "1e1" is not a whole number',
+    flag: '--replicas "1e1"',
+    says: 'is not a whole number',
   },
-  { args: ['up', '--replicas', ''], code: USAGE, says: '--replicas "" is not a whole number' },
-  { args: ['up', '--replicas'], code: USAGE, says: "option '--replicas <n>' argument missing" },
+  {
+    args: ['up', '--replicas', ''],
+    code: USAGE,
+    flag: '--replicas ""',
+    says: 'is not a whole number',
+  },
+  { args: ['up', '--replicas'], code: USAGE, flag: "'--replicas <n>'", says: 'argument missing' },
   // --timeout: positive whole seconds
-  { args: ['up', '--timeout', '0'], code: USAGE, says: '--timeout 0 is out of range' },
-  { args: ['up', '--timeout', '1.5'], code: USAGE, says: '--timeout "1.5" is not a whole number' },
+  { args: ['up', '--timeout', '0'], code: USAGE, flag: '--timeout 0', says: 'out of range' },
+  {
+    args: ['up', '--timeout', '1.5'],
+    code: USAGE,
+    flag: '--timeout "1.5"',
+    says: 'is not a whole number',
+  },
   {
     args: ['up', '--timeout', '99999999'],
     code: USAGE,
-    says: '--timeout 99999999 is out of range',
+    flag: '--timeout 99999999',
+    says: 'out of range',
   },
-  { args: ['down', '--timeout', 'soon', '--yes'], code: USAGE, says: '--timeout "soon"' },
+  {
+    args: ['down', '--timeout', 'soon', '--yes'],
+    code: USAGE,
+    flag: '--timeout "soon"',
+    says: 'is not a whole number',
+  },
   // unknown flags, commands, arguments
-  { args: ['up', '--frobnicate'], code: USAGE, says: "unknown option '--frobnicate'" },
-  { args: ['upp'], code: USAGE, says: "unknown command 'upp'" },
-  { args: ['up', 'now'], code: USAGE, says: 'too many arguments' },
-  { args: ['down', '--force'], code: USAGE, says: "unknown option '--force'" },
+  { args: ['up', '--frobnicate'], code: USAGE, flag: "'--frobnicate'", says: 'unknown option' },
+  { args: ['upp'], code: USAGE, flag: "'upp'", says: 'unknown command' },
+  { args: ['up', 'now'], code: USAGE, flag: "'up'", says: 'too many arguments' },
+  { args: ['down', '--force'], code: USAGE, flag: "'--force'", says: 'unknown option' },
   // conflicting flags
   {
     args: ['up', '--sim', '--cluster', 'kind'],
     code: USAGE,
-    says: '--sim and --cluster cannot be used together',
+    flag: '--sim and --cluster',
+    says: 'cannot be used together',
   },
   {
     args: ['up', '--sim', '--context', 'kind-kind'],
     code: USAGE,
-    says: '--sim and --context cannot be used together',
+    flag: '--sim and --context',
+    says: 'cannot be used together',
   },
-  { args: ['up', '--sim', '--create-cluster'], code: USAGE, says: '--sim and --create-cluster' },
+  {
+    args: ['up', '--sim', '--create-cluster'],
+    code: USAGE,
+    flag: '--sim and --create-cluster',
+    says: 'cannot be used together',
+  },
   {
     args: ['up', '--no-build', '--create-cluster'],
     code: USAGE,
-    says: '--no-build cannot be used with --create-cluster',
+    flag: '--no-build',
+    says: 'cannot be used with --create-cluster',
   },
   {
     args: ['up', '--cluster', 'a', '--context', 'kind-b'],
     code: USAGE,
+    flag: '--context kind-b',
     says: 'does not belong to --cluster a',
   },
   {
     args: ['up', '--create-cluster', '--context', 'prod-admin', '--yes'],
     code: USAGE,
-    says: '--create-cluster makes a kind cluster',
+    flag: '--create-cluster',
+    says: 'makes a kind cluster',
   },
   {
     args: ['down', '--sim', '--delete-cluster', '--yes'],
     code: USAGE,
-    says: '--delete-cluster is for kind clusters',
+    flag: '--delete-cluster',
+    says: 'is for kind clusters',
   },
   {
     args: ['down', '--context', 'prod-admin', '--delete-cluster', '--yes'],
     code: USAGE,
-    says: 'is not a kind context',
+    flag: '--delete-cluster',
+    says: 'prod-admin is not a kind context',
   },
   // safety
   {
     args: ['up', '--context', 'prod-admin'],
     code: REFUSED,
+    flag: '--context prod-admin --yes',
     says: 'Context "prod-admin" is neither a kind cluster',
   },
   {
     args: ['up', '--yes'],
     code: REFUSED,
-    says: 'replica-demo up --context prod-admin --yes',
+    flag: '--context prod-admin --yes',
+    says: 'is neither a kind cluster',
     state: {
       mode: 'context',
       context: 'prod-admin',
@@ -151,138 +320,140 @@ const cases: BadInput[] = [
       confirmedContext: 'prod-admin',
     },
   },
-  { args: ['down'], code: REFUSED, says: 'pass --yes' },
-  { args: ['down', '--sim'], code: REFUSED, says: 'no terminal to confirm' },
+  { args: ['down'], code: REFUSED, flag: '--yes', says: 'no terminal to confirm' },
+  { args: ['down', '--sim'], code: REFUSED, flag: '--yes', says: 'no terminal to confirm' },
   {
     args: ['down', '--delete-cluster', '--yes'],
     code: REFUSED,
+    flag: '--delete-cluster',
     says: 'was not created by `replica-demo up --create-cluster`',
     state: { mode: 'kind', context: 'kind-kind', cluster: 'kind', namespace: 'multi-replica-web' },
   },
 ];
 
-describe('bad input: refused before any subprocess', () => {
-  it('has at least 30 cases', () => {
-    expect(cases.length).toBeGreaterThanOrEqual(30);
+/** With the embedded cluster recorded as running: no API connection either. */
+const simCases: BadInput[] = [
+  { args: ['up', '--sim', '--replicas', '0'], code: USAGE, flag: '--replicas 0', says: 'range' },
+  { args: ['up', '--sim', '-n', 'Bad'], code: USAGE, flag: '--namespace "Bad"', says: 'upper' },
+  {
+    args: ['up', '--sim', '--timeout', 'x'],
+    code: USAGE,
+    flag: '--timeout "x"',
+    says: 'whole number',
+  },
+  {
+    args: ['up', '--sim', '--context', 'replica-demo-sim'],
+    code: USAGE,
+    flag: '--sim and --context',
+    says: 'cannot be used together',
+  },
+  { args: ['down', '--sim'], code: REFUSED, flag: '--yes', says: 'no terminal' },
+  {
+    args: ['down', '--sim', '-n', '-x', '--yes'],
+    code: USAGE,
+    flag: '--namespace "-x"',
+    says: 'starts with "-"',
+  },
+];
+
+describe('bad input: refused before any subprocess or API call', () => {
+  it.each(cases)('$args -> exit $code', async (c) => {
+    const home = homeWith(c.state);
+    await expectRefused(c, home, () =>
+      box.runInProcess(c.args, { home, env: { KUBECONFIG: kubeconfig } }),
+    );
   });
 
-  it.each(cases)('$args -> exit $code', async (c) => {
-    let home: string | undefined;
-    if (c.state) {
-      home = path.join(box.dir, `state-${Math.random().toString(36).slice(2)}`);
-      mkdirSync(home);
-      writeFileSync(path.join(home, 'state.json'), JSON.stringify(c.state), { mode: 0o600 });
-    }
-    const r = await box.run(c.args, home ? { home } : {});
-    expect(r.code, r.stderr).toBe(c.code);
-    const lines = r.stderr.split('\n').filter((l) => l.trim() !== '');
-    expect(lines, r.stderr).toHaveLength(1);
-    expect(lines[0]).toContain(c.says);
-    expect(r.stdout).toBe('');
-    expect(commandLines(r.calls)).toEqual([]);
+  it.each(simCases)('$args, embedded cluster running -> exit $code', async (c) => {
+    await expectRefused(c, simHome, () => box.runInProcess(c.args, { home: simHome }));
+  });
+
+  // The same refusals through the real process: its exit code and its stderr.
+  it.each([
+    cases.find((c) => c.args.join(' ') === 'up --replicas 0'),
+    cases.find((c) => c.args.join(' ') === 'up --frobnicate'),
+    cases.find((c) => c.args.join(' ') === 'down'),
+  ])('$args -> exit $code from the process', async (c) => {
+    const home = homeWith(c?.state);
+    await expectRefused(c!, home, () =>
+      box.run(c!.args, { home, env: { KUBECONFIG: kubeconfig } }),
+    );
+  });
+
+  it('the counts do count: a good command reaches the fakes and the cluster', async () => {
+    const sim = await box.runInProcess(['up', '--sim'], { home: simHome });
+    expect(commandLines(sim.calls).some((l) => l.startsWith('kubectl apply'))).toBe(true);
+    expect(sim.code).not.toBe(0);
+    const afterSim = connections;
+    expect(afterSim).toBeGreaterThan(0);
+
+    const ours = box.writeJson('ours-for-count.json', [namespaceLabelled({ [MANAGED_BY]: OURS })]);
+    const kind = await box.runInProcess(['down', '--yes'], {
+      home: homeWith(),
+      env: { KUBECONFIG: kubeconfig, FAKE_KUBECTL_GET_FILE: ours },
+    });
+    expect(commandLines(kind.calls)).toContain(
+      'kubectl delete namespace multi-replica-web --wait=false --context kind-kind',
+    );
+    expect(connections).toBeGreaterThan(afterSim);
   });
 });
 
+const MANAGED_BY = 'app.kubernetes.io/managed-by';
+const OURS = 'replica-demo';
+
+function namespaceLabelled(labels: Record<string, string>) {
+  return {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: {
+      name: 'multi-replica-web',
+      labels: { 'kubernetes.io/metadata.name': 'multi-replica-web', ...labels },
+    },
+  };
+}
+
 describe('down on a namespace replica-demo did not create', () => {
-  it('exits 10, says so in one line, and deletes nothing', async () => {
-    const foreign = box.writeJson('foreign-ns.json', [
-      {
-        apiVersion: 'v1',
-        kind: 'Namespace',
-        metadata: {
-          name: 'multi-replica-web',
-          labels: { 'kubernetes.io/metadata.name': 'multi-replica-web' },
-        },
-      },
+  const onlyLooked = [
+    'kubectl version --client',
+    'kubectl get namespace/multi-replica-web --namespace multi-replica-web --ignore-not-found --output json --context kind-kind',
+  ];
+
+  it.each([
+    ['no managed-by label', {}],
+    ['managed-by another tool', { [MANAGED_BY]: 'helm' }],
+    ['an empty managed-by label', { [MANAGED_BY]: '' }],
+    ['a managed-by value that only starts like ours', { [MANAGED_BY]: `${OURS}-old` }],
+    ['our value as the label name, not its value', { [OURS]: MANAGED_BY }],
+  ])('%s: exits 10, says so in one line, and deletes nothing', async (_, labels) => {
+    const home = homeWith();
+    const file = box.writeJson(`ns-${Math.random().toString(36).slice(2)}.json`, [
+      namespaceLabelled(labels),
     ]);
-    const r = await box.run(['down', '--yes'], { env: { FAKE_KUBECTL_GET_FILE: foreign } });
-    expect(r.code, r.stderr).toBe(10);
+    const before = connections;
+    const r = await box.runInProcess(['down', '--yes'], {
+      home,
+      env: { KUBECONFIG: kubeconfig, FAKE_KUBECTL_GET_FILE: file },
+    });
+    expect(r.code, r.stderr).toBe(NOT_MANAGED);
     const lines = r.stderr.split('\n').filter((l) => l.trim() !== '');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain('lacks the label app.kubernetes.io/managed-by=replica-demo');
     // Only looking, never deleting.
-    expect(commandLines(r.calls).filter((l) => !l.startsWith('kind get clusters'))).toEqual([
-      'kubectl version --client',
-      'kubectl get namespace/multi-replica-web --namespace multi-replica-web --ignore-not-found --output json --context kind-kind',
-    ]);
-  });
-});
-
-describe('bad input with the embedded cluster: no API connection either', () => {
-  // A stand-in for a running embedded cluster: its state names an idle process that looks
-  // like this home's daemon, and a port where a plain TCP listener counts every connection
-  // the CLI opens.
-  let server: net.Server;
-  let connections = 0;
-  let home: string;
-  let daemon: ChildProcess;
-
-  beforeAll(async () => {
-    server = net.createServer((socket) => {
-      connections += 1;
-      socket.destroy();
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const port = (server.address() as net.AddressInfo).port;
-    home = path.join(box.dir, 'recorded-sim');
-    mkdirSync(path.join(home, 'sim'), { recursive: true });
-    const idle = path.join(box.dir, 'daemon.js');
-    writeFileSync(idle, 'setInterval(() => undefined, 1000);\n');
-    daemon = spawn(process.execPath, [idle, '--home', home], { stdio: 'ignore' });
-    const state = {
-      pid: daemon.pid,
-      port,
-      token: 't',
-      startedAt: new Date().toISOString(),
-      nodes: 3,
-      server: `https://127.0.0.1:${port}`,
-      ca: '',
-    };
-    writeFileSync(path.join(home, 'sim', 'state.json'), JSON.stringify(state));
-    writeFileSync(
-      path.join(home, 'sim', 'kubeconfig'),
-      [
-        'apiVersion: v1',
-        'kind: Config',
-        `clusters: [{name: replica-demo-sim, cluster: {server: "https://127.0.0.1:${port}", insecure-skip-tls-verify: true}}]`,
-        'users: [{name: replica-demo-sim, user: {token: t}}]',
-        'contexts: [{name: replica-demo-sim, context: {cluster: replica-demo-sim, user: replica-demo-sim}}]',
-        'current-context: replica-demo-sim',
-        '',
-      ].join('\n'),
+    expect(commandLines(r.calls).filter((l) => !l.startsWith('kind get clusters'))).toEqual(
+      onlyLooked,
     );
-  });
-  afterAll(async () => {
-    daemon.kill('SIGKILL');
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    expect(connections).toBe(before);
   });
 
-  const simCases: BadInput[] = [
-    { args: ['up', '--sim', '--replicas', '0'], code: USAGE, says: '--replicas 0' },
-    { args: ['up', '--sim', '-n', 'Bad'], code: USAGE, says: '--namespace "Bad"' },
-    { args: ['up', '--sim', '--timeout', 'x'], code: USAGE, says: '--timeout "x"' },
-    {
-      args: ['up', '--sim', '--context', 'replica-demo-sim'],
-      code: USAGE,
-      says: '--sim and --context',
-    },
-    { args: ['down', '--sim'], code: REFUSED, says: 'pass --yes' },
-    { args: ['down', '--sim', '-n', '-x', '--yes'], code: USAGE, says: '--namespace "-x"' },
-  ];
-
-  it.each(simCases)('$args -> exit $code, no API connection', async (c) => {
-    const r = await box.run(c.args, { home });
-    expect(r.code, r.stderr).toBe(c.code);
-    expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toContain(c.says);
-    expect(r.calls).toEqual([]);
-    expect(connections).toBe(0);
-  });
-
-  it('the listener does count: a good `up --sim` reaches it after the (fake) apply', async () => {
-    const r = await box.run(['up', '--sim'], { home });
-    expect(commandLines(r.calls).some((l) => l.startsWith('kubectl apply'))).toBe(true);
-    expect(r.code).not.toBe(0);
-    expect(connections).toBeGreaterThan(0);
+  it('through the process as well: exit 10, one line, nothing deleted', async () => {
+    const foreign = box.writeJson('foreign-ns.json', [namespaceLabelled({})]);
+    const r = await box.run(['down', '--yes'], { env: { FAKE_KUBECTL_GET_FILE: foreign } });
+    expect(r.code, r.stderr).toBe(NOT_MANAGED);
+    expect(r.stderr.split('\n').filter((l) => l.trim() !== '')).toHaveLength(1);
+    expect(r.stderr).toContain('lacks the label app.kubernetes.io/managed-by=replica-demo');
+    expect(commandLines(r.calls).filter((l) => !l.startsWith('kind get clusters'))).toEqual(
+      onlyLooked,
+    );
   });
 });

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runMain, type InProcessRun } from './helpers/in-process.js';
 import { startTestSim } from './helpers/sim.js';
 
 /** Runs the real CLI the way a user does, against an embedded cluster in a temp home. */
@@ -25,6 +26,8 @@ export interface Lab {
   kubeconfig: string;
   env: NodeJS.ProcessEnv;
   run(args: string[], timeoutMs?: number): Promise<CliResult>;
+  /** The same command run in-process, for checks the process boundary adds nothing to. */
+  runInProcess(args: string[]): Promise<InProcessRun>;
   spawn(args: string[]): ResultPromise;
   clients(): { kc: k8s.KubeConfig; core: k8s.CoreV1Api; batch: k8s.BatchV1Api };
   /** Stops the embedded cluster; resolves to the processes it started that are still alive. */
@@ -88,6 +91,7 @@ function labIn(home: string, seed: string, stop: () => Promise<string[]>): Lab {
     kubeconfig: path.join(home, 'sim', 'kubeconfig'),
     env,
     run,
+    runInProcess: (args) => runMain(args, env),
     spawn: (args) =>
       execa(process.execPath, [BIN, ...args], { env, cwd: ROOT, reject: false, stdin: 'ignore' }),
     clients: () => {
@@ -100,21 +104,48 @@ function labIn(home: string, seed: string, stop: () => Promise<string[]>): Lab {
   };
 }
 
-/** Counts the distinct Jobs and pods carrying `labelSelector` that appear while `during` runs. */
+/**
+ * The rows of the first table after the line starting with `heading` in blast's text output:
+ * pod name and count.
+ */
+export function tableRows(stdout: string, heading: string): { pod: string; count: number }[] {
+  const lines = stdout.split('\n');
+  const start = lines.findIndex((l) => l.startsWith(heading));
+  if (start < 0) throw new Error(`no line starts with ${JSON.stringify(heading)} in:\n${stdout}`);
+  const rows: { pod: string; count: number }[] = [];
+  for (const line of lines.slice(start + 2)) {
+    const cells = line.trim().split(/\s+/);
+    if (!cells[0]?.startsWith('web-server-deployment-')) break;
+    rows.push({ pod: cells[0], count: Number(cells[3]) });
+  }
+  return rows;
+}
+
+/**
+ * Counts the distinct Jobs and pods carrying `labelSelector` that appear while `during` runs,
+ * and keeps the curl arguments of the Jobs' containers.
+ */
 export async function countPodsCreated<T>(
   kc: k8s.KubeConfig,
   labelSelector: string,
   during: () => Promise<T>,
-): Promise<{ value: T; pods: Set<string>; jobs: Set<string> }> {
+): Promise<{ value: T; pods: Set<string>; jobs: Set<string>; jobArgs: string[][] }> {
   const pods = new Set<string>();
   const jobs = new Set<string>();
+  const jobArgs: string[][] = [];
   const watch = new k8s.Watch(kc);
   const follow = (kind: string, into: Set<string>) =>
     watch.watch(
       kind,
       { labelSelector },
-      (_type: string, object: { metadata?: { uid?: string } }) => {
-        if (object.metadata?.uid) into.add(object.metadata.uid);
+      (_type: string, object: k8s.V1Job | k8s.V1Pod) => {
+        const uid = object.metadata?.uid;
+        if (!uid) return;
+        if (object.kind === 'Job' && !jobs.has(uid)) {
+          const job = object as k8s.V1Job;
+          jobArgs.push(job.spec?.template.spec?.containers[0]?.args ?? []);
+        }
+        into.add(uid);
       },
       () => undefined,
     );
@@ -126,7 +157,7 @@ export async function countPodsCreated<T>(
     const value = await during();
     // Let the last events of the blast arrive.
     await new Promise((r) => setTimeout(r, 300));
-    return { value, pods, jobs };
+    return { value, pods, jobs, jobArgs };
   } finally {
     for (const controller of controllers) controller.abort();
   }

@@ -1,8 +1,17 @@
+import * as k8s from '@kubernetes/client-node';
+import chisquareCdf from '@stdlib/stats-base-dists-chisquare-cdf';
 import { execa } from 'execa';
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kubectlAvailable } from './helpers/sim.js';
-import { countPodsCreated, NAMESPACE, startLab, waitForPod, type Lab } from './blast-support.js';
+import { eventually, requireKubectl } from './helpers/sim.js';
+import {
+  countPodsCreated,
+  NAMESPACE,
+  startLab,
+  tableRows,
+  waitForPod,
+  type Lab,
+} from './blast-support.js';
 
 interface JsonPod {
   pod: string;
@@ -23,7 +32,7 @@ interface BlastJson {
   portForward: null | { pod: string; total: number; errors: number; pods: JsonPod[] };
 }
 
-const hasKubectl = await kubectlAvailable();
+await requireKubectl();
 let lab: Lab;
 let readyPods: string[] = [];
 
@@ -34,6 +43,17 @@ async function blastJson(args: string[]): Promise<BlastJson> {
   // Exactly one JSON object and nothing else on stdout.
   expect(result.stdout.trim().split('\n')).toHaveLength(1);
   return JSON.parse(result.stdout) as BlastJson;
+}
+
+/**
+ * Pearson's chi-square against an even split, and its p-value, worked out here from the counts
+ * alone: what blast reports must agree with its own histogram.
+ */
+function chiSquareOf(counts: number[]): { statistic: number; pValue: number } {
+  const n = counts.reduce((a, b) => a + b, 0);
+  const expected = n / counts.length;
+  const statistic = counts.reduce((sum, c) => sum + (c - expected) ** 2 / expected, 0);
+  return { statistic, pValue: 1 - chisquareCdf(statistic, counts.length - 1) };
 }
 
 async function blastObjects(): Promise<{ jobs: number; pods: number }> {
@@ -77,8 +97,9 @@ describe('blast on the embedded cluster', () => {
     for (const pod of service.pods) expect(pod.replicaId).toBe(pod.pod.split('-').at(-1));
     expect(service.latencyMs!.p50).toBeGreaterThan(0);
     expect(service.latencyMs!.p95).toBeGreaterThanOrEqual(service.latencyMs!.p50);
-    expect(service.chiSquare!.pValue).toBeGreaterThanOrEqual(0);
-    expect(service.chiSquare!.pValue).toBeLessThanOrEqual(1);
+    const own = chiSquareOf(service.pods.map((p) => p.count));
+    expect(service.chiSquare!.statistic).toBeCloseTo(own.statistic, 9);
+    expect(service.chiSquare!.pValue).toBeCloseTo(own.pValue, 9);
     expect(await blastObjects()).toEqual({ jobs: 0, pods: 0 });
   });
 
@@ -94,54 +115,53 @@ describe('blast on the embedded cluster', () => {
     expect(reached[0]!.count).toBe(20);
   });
 
-  it.skipIf(!hasKubectl)(
-    'port-forwards to the very pod `kubectl port-forward svc/...` picks',
-    async () => {
-      const kubectl = execa(
-        'kubectl',
-        [
-          '--kubeconfig',
-          lab.kubeconfig,
-          '-n',
-          NAMESPACE,
-          'port-forward',
-          'svc/web-server-service',
-          ':80',
-        ],
-        { reject: false },
-      );
-      try {
-        const port = await new Promise<number>((resolve, reject) => {
-          const timer = setTimeout(
-            () => reject(new Error('kubectl port-forward did not start')),
-            30_000,
-          );
-          kubectl.stdout?.on('data', (chunk: Buffer) => {
-            const match = /Forwarding from 127\.0\.0\.1:(\d+)/.exec(chunk.toString());
-            if (match) {
-              clearTimeout(timer);
-              resolve(Number(match[1]));
-            }
-          });
+  it('port-forwards to the very pod `kubectl port-forward svc/...` picks', async () => {
+    const kubectl = execa(
+      'kubectl',
+      [
+        '--kubeconfig',
+        lab.kubeconfig,
+        '-n',
+        NAMESPACE,
+        'port-forward',
+        'svc/web-server-service',
+        ':80',
+      ],
+      { reject: false },
+    );
+    try {
+      const port = await new Promise<number>((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error('kubectl port-forward did not start')),
+          30_000,
+        );
+        kubectl.stdout?.on('data', (chunk: Buffer) => {
+          const match = /Forwarding from 127\.0\.0\.1:(\d+)/.exec(chunk.toString());
+          if (match) {
+            clearTimeout(timer);
+            resolve(Number(match[1]));
+          }
         });
-        const kubectlPod = await new Promise<string>((resolve, reject) => {
-          http
-            .get({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
-              res.resume();
-              resolve(String(res.headers['x-pod-name']));
-            })
-            .on('error', reject);
-        });
-        const ours = await blastJson(['--count', '3', '--via', 'port-forward']);
-        expect(ours.portForward!.pod).toBe(kubectlPod);
-      } finally {
-        kubectl.kill('SIGTERM');
-        await kubectl;
-      }
-    },
-  );
+      });
+      const kubectlPod = await new Promise<string>((resolve, reject) => {
+        http
+          .get({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
+            res.resume();
+            resolve(String(res.headers['x-pod-name']));
+          })
+          .on('error', reject);
+      });
+      const ours = await blastJson(['--count', '3', '--via', 'port-forward']);
+      expect(ours.portForward!.pod).toBe(kubectlPod);
+    } finally {
+      kubectl.kill('SIGTERM');
+      await kubectl;
+    }
+  });
 
-  it('reaches one pod with --keep-alive', async () => {
+  it('reaches one pod with --keep-alive, where the same blast without it spreads', async () => {
+    const spread = await blastJson(['--count', '30', '--via', 'service']);
+    expect(spread.service!.pods.filter((p) => p.count > 0).length).toBeGreaterThan(1);
     const result = await blastJson(['--count', '30', '--via', 'service', '--keep-alive']);
     const reached = result.service!.pods.filter((p) => p.count > 0);
     expect(reached).toHaveLength(1);
@@ -166,6 +186,23 @@ describe('blast on the embedded cluster', () => {
     }
   });
 
+  it('prints the chi-square and p-value of the very table it prints', async () => {
+    const result = await lab.run(['blast', '--count', '200', '--via', 'service']);
+    expect(result.exitCode, result.stderr).toBe(0);
+    const rows = tableRows(result.stdout, 'Through the Service');
+    expect(rows.map((r) => r.pod).sort()).toEqual([...readyPods].sort());
+    expect(rows.reduce((sum, r) => sum + r.count, 0)).toBe(200);
+    const printed = /chi-square ([\d.]+), p (?:= ([\d.]+)|< 0\.001)/.exec(result.stdout);
+    expect(printed, result.stdout).not.toBeNull();
+    const own = chiSquareOf(rows.map((r) => r.count));
+    // Printed with one decimal (none from 100 up), p with three.
+    expect(Math.abs(Number(printed![1]) - own.statistic)).toBeLessThanOrEqual(
+      own.statistic >= 100 ? 0.5 : 0.05,
+    );
+    if (printed![2] === undefined) expect(own.pValue).toBeLessThan(0.001);
+    else expect(Math.abs(Number(printed![2]) - own.pValue)).toBeLessThanOrEqual(0.0005);
+  });
+
   it('prints tables and the explanations without --json', async () => {
     const result = await lab.run(['blast', '--count', '20']);
     expect(result.exitCode, result.stderr).toBe(0);
@@ -179,7 +216,7 @@ describe('blast on the embedded cluster', () => {
   });
 
   it.each([20, 2000])('creates exactly one Job and one pod for N = %i', async (count) => {
-    const { value, pods, jobs } = await countPodsCreated(
+    const { value, pods, jobs, jobArgs } = await countPodsCreated(
       lab.clients().kc,
       'app.kubernetes.io/component=blast',
       () => blastJson(['--count', String(count), '--via', 'service', '--parallel', '5']),
@@ -188,6 +225,8 @@ describe('blast on the embedded cluster', () => {
     expect(value.service!.pods.reduce((s, p) => s + p.count, 0)).toBe(count);
     expect(value.service!.podsCreated).toBe(1);
     expect(jobs.size).toBe(1);
+    // Its one curl makes the requests five at a time.
+    expect(jobArgs[0]?.join(' ')).toContain('--parallel --parallel-max 5');
     // At most --parallel (5) pods: the one curl does the concurrency, so exactly one.
     expect(pods.size).toBe(1);
     expect(await blastObjects()).toEqual({ jobs: 0, pods: 0 });
@@ -242,35 +281,35 @@ describe('blast on the embedded cluster', () => {
     expect(result.stderr).toMatch(/port-forward blast ran past --timeout 1 s/);
   });
 
-  // The Service is changed with kubectl, as a learner would; without kubectl there is no way in.
-  it.skipIf(!hasKubectl)(
-    'reaches one pod when the Service pins clients with sessionAffinity: ClientIP',
-    async () => {
-      const patch = (affinity: string) =>
-        execa('kubectl', [
-          '--kubeconfig',
-          lab.kubeconfig,
-          '-n',
-          NAMESPACE,
-          'patch',
-          'service',
-          'web-server-service',
-          '--type',
-          'merge',
-          '-p',
-          JSON.stringify({ spec: { sessionAffinity: affinity } }),
-        ]);
-      await patch('ClientIP');
-      try {
-        const result = await blastJson(['--count', '40', '--via', 'service']);
-        expect(result.service!.pods.filter((p) => p.count > 0)).toHaveLength(1);
-        const text = await lab.run(['blast', '--count', '5', '--via', 'service']);
-        expect(text.stdout).toContain('sessionAffinity: ClientIP');
-      } finally {
-        await patch('None');
-      }
-    },
-  );
+  // The Service is changed with kubectl, as a learner would.
+  it('reaches one pod when the Service pins clients with sessionAffinity: ClientIP', async () => {
+    const patch = (affinity: string) =>
+      execa('kubectl', [
+        '--kubeconfig',
+        lab.kubeconfig,
+        '-n',
+        NAMESPACE,
+        'patch',
+        'service',
+        'web-server-service',
+        '--type',
+        'merge',
+        '-p',
+        JSON.stringify({ spec: { sessionAffinity: affinity } }),
+      ]);
+    // Without affinity the same blast spreads, so one pod below is the affinity's doing.
+    const spread = await blastJson(['--count', '40', '--via', 'service']);
+    expect(spread.service!.pods.filter((p) => p.count > 0).length).toBeGreaterThan(1);
+    await patch('ClientIP');
+    try {
+      const result = await blastJson(['--count', '40', '--via', 'service']);
+      expect(result.service!.pods.filter((p) => p.count > 0)).toHaveLength(1);
+      const text = await lab.run(['blast', '--count', '5', '--via', 'service']);
+      expect(text.stdout).toContain('sessionAffinity: ClientIP');
+    } finally {
+      await patch('None');
+    }
+  });
 
   it.each([
     [['blast', '--count', '0'], /--count 0 is out of range/],
@@ -281,11 +320,69 @@ describe('blast on the embedded cluster', () => {
     [['blast', '--timeout', '0'], /--timeout 0/],
     [['kill-pod', '--grace', 'soon'], /--grace "soon"/],
   ])('rejects %j with exit 2, one line, and creates nothing', async (args, message) => {
-    const result = await lab.run([...args, '--sim']);
-    expect(result.exitCode).toBe(2);
+    const result = await lab.runInProcess([...args, '--sim']);
+    expect(result.code).toBe(2);
     expect(result.stdout).toBe('');
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(result.stderr).toMatch(message);
     expect(await blastObjects()).toEqual({ jobs: 0, pods: 0 });
+  });
+
+  it('sends nothing through the Service to a pod that serves but is not Ready', async () => {
+    const { kc, core } = lab.clients();
+    const apps = kc.makeApiClient(k8s.AppsV1Api);
+    const deployment = await apps.readNamespacedDeployment({
+      name: 'web-server-deployment',
+      namespace: NAMESPACE,
+    });
+    // The replicas' own pod spec, under the Service's selector but outside the ReplicaSet's,
+    // with a readiness probe that can never pass: the server runs and answers, 404 there.
+    const spec = structuredClone(deployment.spec!.template.spec!);
+    for (const c of spec.containers) {
+      c.readinessProbe = { ...c.readinessProbe, periodSeconds: 1 };
+      c.readinessProbe.httpGet = { ...c.readinessProbe.httpGet!, path: '/never-ready' };
+    }
+    const name = 'web-server-not-ready';
+    await core.createNamespacedPod({
+      namespace: NAMESPACE,
+      body: { metadata: { name, labels: { app: 'web-server' } }, spec },
+    });
+    try {
+      // Running, probed, and refused by its readiness probe: it would answer if sent anything.
+      await waitForPod(
+        kc,
+        'app=web-server',
+        (p) =>
+          p.metadata?.name === name &&
+          p.status?.phase === 'Running' &&
+          (p.status.containerStatuses ?? []).some((c) => c.started === true),
+        60_000,
+      );
+      await eventually(
+        async () => {
+          const events = await core.listNamespacedEvent({
+            namespace: NAMESPACE,
+            fieldSelector: `involvedObject.name=${name}`,
+          });
+          return events.items.some((e) => e.message?.startsWith('Readiness probe failed'))
+            ? true
+            : undefined;
+        },
+        20_000,
+        'a failed readiness probe on the pod',
+      );
+
+      const result = await blastJson(['--count', '200', '--via', 'service']);
+      expect(result.service!.total).toBe(200);
+      expect(result.service!.errors).toBe(0);
+      // Not even a row: the split is judged over the ready pods alone.
+      expect(result.service!.pods.map((p) => p.pod).sort()).toEqual([...readyPods].sort());
+      expect(result.service!.pods.filter((p) => p.count > 0).length).toBeGreaterThan(1);
+
+      const pod = await core.readNamespacedPod({ name, namespace: NAMESPACE });
+      expect(pod.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('False');
+    } finally {
+      await core.deleteNamespacedPod({ name, namespace: NAMESPACE, gracePeriodSeconds: 1 });
+    }
   });
 });

@@ -76,6 +76,9 @@ describe('planBlast', () => {
       /--parallel 51 is out of range/,
     );
     expect((await blastError('--parallel', '0')).message).toMatch(/--parallel 0 is out of range/);
+    expect((await blastError('--parallel', '6', '--count', '5')).message).toMatch(
+      /--parallel 6 is more than --count 5/,
+    );
     expect((await blastError('--parallel', '10', '--count', '5')).message).toMatch(
       /--parallel 10 is more than --count 5/,
     );

@@ -5,11 +5,12 @@ import { buildHistogram, podsReached } from '../src/cli/core/histogram.js';
 import {
   chiSquareEven,
   evenness,
+  formatP,
   latency,
   percentile,
   requestsForEven,
 } from '../src/cli/core/stats.js';
-import { buildTimeline } from '../src/cli/core/timeline.js';
+import { buildTimeline, secondsBetween } from '../src/cli/core/timeline.js';
 import {
   bar,
   blastJson,
@@ -70,6 +71,20 @@ describe('curl log parsing', () => {
     expect(parsed.unparsed).toEqual(['DL% UL%  Dled  Uled  Xfers']);
   });
 
+  it('puts the most common curl error first, whatever came first in the log', () => {
+    const parsed = parseCurlLog(
+      [
+        'curl: (28) Operation timed out after 10001 milliseconds with 0 bytes received',
+        'curl: (7) Failed to connect to web-server-service port 80 after 3 ms: refused',
+        'curl: (7) Failed to connect to web-server-service port 80 after 4 ms: refused',
+      ].join('\n'),
+    );
+    expect(parsed.errors.map((e) => [e.code, e.count])).toEqual([
+      [7, 2],
+      [28, 1],
+    ]);
+  });
+
   it('takes the replica id from the last dash segment', () => {
     expect(replicaId(POD_A)).toBe('aaaaa');
     expect(replicaId('solo')).toBe('solo');
@@ -101,6 +116,15 @@ describe('histogram', () => {
     expect(h.statuses).toEqual([{ status: 503, count: 1 }]);
     expect(h.rows[0]!.percent).toBeCloseTo(50);
     expect(podsReached(h)).toEqual([POD_A, POD_B]);
+  });
+
+  it('counts every status outside 2xx as an error, redirects too', () => {
+    const h = buildHistogram(
+      [204, 301, 404, 500].map((status) => ({ status, seconds: 0.001, pod: POD_A })),
+      ready,
+    );
+    expect(h.errors).toBe(3);
+    expect(h.statuses.map((s) => s.status).sort()).toEqual([301, 404, 500]);
   });
 
   it('adds a pod that answered but was not ready, and counts unreported requests as failed', () => {
@@ -176,6 +200,20 @@ describe('statistics', () => {
     const onePod = evenness(h([200, 0, 0, 0, 0]));
     expect(onePod.verdict).toBe('one-pod');
     expect(even.evenAt).toBe(1600);
+    // Five expected per pod is enough for the test (Cochran's rule): a verdict, not "too few".
+    expect(evenness(h([5, 5, 5, 5, 5])).verdict).toBe('even');
+    // p = 0.037: unusual, but not the 1 in 100 that makes a split "clearly uneven".
+    const unusual = evenness(h([52, 48, 40, 30, 30]));
+    expect(unusual.chiSquare!.pValue).toBeGreaterThan(0.01);
+    expect(unusual.chiSquare!.pValue).toBeLessThan(0.05);
+    expect(unusual.verdict).toBe('even');
+    expect(unusual.sentence).toContain('(chi-square 10.2, p = 0.037)');
+  });
+
+  it('prints p with three decimals, and below 0.001 as "< 0.001"', () => {
+    expect(formatP(0.0372)).toBe('= 0.037');
+    expect(formatP(0.0012)).toBe('= 0.001');
+    expect(formatP(0.0005)).toBe('< 0.001');
   });
 
   it('derives how many requests make the split even: 400·(k−1)', () => {
@@ -213,6 +251,23 @@ describe('timeline', () => {
     expect(timeline.map((e) => e.atSeconds)).toEqual([0, 0.1, 0.1, 0.1, 2.5, 3]);
     expect(timeline[2]!.text).toContain('pod-b');
     expect(timeline[3]!.text).toContain('node-2');
+  });
+
+  it('keeps the earliest of a repeated event, whatever order they arrive in', () => {
+    const timeline = buildTimeline([
+      { event: 'deleted', at: 0 },
+      { event: 'ready', at: 2600 },
+      { event: 'ready', at: 1400 },
+    ]);
+    expect(timeline.map((e) => [e.event, e.atSeconds])).toEqual([
+      ['deleted', 0],
+      ['ready', 1.4],
+    ]);
+  });
+
+  it('rounds seconds to the nearest tenth', () => {
+    expect(secondsBetween(1000, 2960)).toBe(2);
+    expect(secondsBetween(1000, 2940)).toBe(1.9);
   });
 
   it('breaks ties in the order of the lesson', () => {

@@ -7,9 +7,11 @@ import { commandLines, sandbox, type Sandbox } from './fakes/harness.js';
 const hasPython = execaSync('python3', ['--version'], { reject: false }).exitCode === 0;
 
 /**
- * `down` against fake kubectl and kind. The deletion itself goes through kubectl; the wait
- * until the namespace is gone meets the dead kubeconfig and ends with exit 8, after the
- * delete was issued.
+ * `down` against fake kubectl and kind: which commands it runs, in which order, and what it
+ * refuses. The deletion goes through kubectl; the wait until the namespace is gone goes
+ * through the API, which here is a dead address, so a run that gets that far ends with
+ * exit 8. Its happy ending (exit 0, the namespace gone, nothing else touched) is tested on
+ * the embedded cluster, in up-sim.test.ts.
  */
 
 let box: Sandbox;
@@ -52,7 +54,7 @@ function downOnSavedLesson(env: Record<string, string>) {
 }
 
 describe('down with fake tools', () => {
-  it('deletes our namespace on the saved context, then waits for it through the API', async () => {
+  it('deletes our namespace on the saved context; an API that does not answer the wait is exit 8', async () => {
     const r = await downOnSavedLesson({});
     expect(commandLines(r.calls)).toEqual([
       'kubectl version --client',

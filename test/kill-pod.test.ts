@@ -1,4 +1,9 @@
+import http from 'node:http';
+import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { killPod } from '../src/cli/commands/kill-pod.js';
+import { createContext } from '../src/cli/context.js';
+import { pickOne, seededRandom } from '../src/cli/core/blast-plan.js';
 import { NAMESPACE, startLab, type Lab } from './blast-support.js';
 
 let lab: Lab;
@@ -26,6 +31,28 @@ async function podNames(): Promise<{ all: string[]; ready: string[] }> {
   };
 }
 
+/**
+ * `kill-pod --seed SEED` through the command itself, with every other source of chance fixed
+ * so that, were the seed ignored, the choice would fall on another pod than the seed's.
+ */
+async function killSeeded(seed: string): Promise<{ ready: string[]; killed: string }> {
+  const { ready } = await podNames();
+  expect(ready).toHaveLength(5);
+  const seeds = [...ready].sort().indexOf(pickOne(ready, seededRandom(seed))!);
+  const ctx = {
+    ...createContext({
+      signal: new AbortController().signal,
+      env: lab.env,
+      stdout: new PassThrough() as unknown as NodeJS.WriteStream,
+      stderr: new PassThrough() as unknown as NodeJS.WriteStream,
+      stdin: new PassThrough() as unknown as NodeJS.ReadStream,
+    }),
+    random: () => (seeds === 0 ? 0.99 : 0),
+  };
+  const result = await killPod({ seed, grace: 1, json: true, timeout: 120 }, ctx);
+  return { ready, killed: result.killed };
+}
+
 beforeAll(async () => {
   lab = await startLab('kill-pod-tests');
   const up = await lab.run(['up', '--sim'], 240_000);
@@ -40,8 +67,12 @@ afterAll(async () => {
 describe('kill-pod on the embedded cluster', () => {
   it('lists the valid names for an unknown --pod and deletes nothing (exit 2)', async () => {
     const before = await podNames();
-    const result = await lab.run(['kill-pod', '--pod', 'web-server-deployment-nope-zzzzz']);
-    expect(result.exitCode).toBe(2);
+    const result = await lab.runInProcess([
+      'kill-pod',
+      '--pod',
+      'web-server-deployment-nope-zzzzz',
+    ]);
+    expect(result.code).toBe(2);
     expect(result.stderr.trim().split('\n').at(-1)).toMatch(
       /--pod web-server-deployment-nope-zzzzz is not a pod/,
     );
@@ -60,7 +91,6 @@ describe('kill-pod on the embedded cluster', () => {
     expect(kill.replacement).not.toBe(kill.killed);
     expect(before.all).not.toContain(kill.replacement);
     expect(kill.node).toMatch(/^replica-demo-/);
-    expect(kill.recoverySeconds).toBeGreaterThan(0);
 
     const events = kill.timeline.map((e) => e.event);
     for (const needed of [
@@ -79,9 +109,14 @@ describe('kill-pod on the embedded cluster', () => {
     const times = kill.timeline.map((e) => e.atSeconds);
     expect(times).toEqual([...times].sort((a, b) => a - b));
     const at = (e: string) => kill.timeline.find((x) => x.event === e)!.atSeconds;
+    // The old pod got the grace period asked for, not its own 30 s.
+    expect(kill.timeline.find((e) => e.event === 'terminating')?.detail).toBe('grace period 1 s');
     expect(at('replacement-created')).toBeLessThanOrEqual(at('scheduled'));
     expect(at('scheduled')).toBeLessThanOrEqual(at('started'));
     expect(at('started')).toBeLessThanOrEqual(at('ready'));
+    // Recovery is the moment all five are ready again: not before the replacement is.
+    expect(kill.recoverySeconds).toBe(at('recovered'));
+    expect(at('recovered')).toBeGreaterThanOrEqual(at('ready'));
 
     const after = await podNames();
     expect(after.ready).toContain(kill.replacement);
@@ -89,14 +124,53 @@ describe('kill-pod on the embedded cluster', () => {
     expect(after.ready).toHaveLength(5);
   });
 
-  it('picks the same pod for the same --seed', async () => {
-    // Dry comparison: the choice depends only on the seed and the sorted ready names.
-    const { pickOne, seededRandom } = await import('../src/cli/core/blast-plan.js');
-    const names = (await podNames()).ready;
-    expect(pickOne(names, seededRandom('7'))).toBe(
-      pickOne([...names].reverse(), seededRandom('7')),
-    );
-  });
+  it('times recovery to five ready pods, while the old pod still finishes a request', async () => {
+    const { core } = lab.clients();
+    const before = await podNames();
+    const victim = [...before.ready].sort()[0]!;
+    const pod = await core.readNamespacedPod({ name: victim, namespace: NAMESPACE });
+    // A request still in flight keeps the old pod terminating for about 10 s; the replacement
+    // is ready long before, and that, not the old pod's end, is when the Deployment recovered.
+    const inFlight = new Promise<number>((resolve, reject) => {
+      http
+        .get(
+          { host: pod.status!.podIP, port: 8080, path: '/load?ms=10000', agent: false },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          },
+        )
+        .on('error', reject);
+    });
+    const result = await lab.run(['kill-pod', '--pod', victim, '--json']);
+    expect(result.exitCode, result.stderr).toBe(0);
+    const kill = JSON.parse(result.stdout) as KillJson;
+    expect(kill.killed).toBe(victim);
+    const at = (e: string) => kill.timeline.find((x) => x.event === e)!.atSeconds;
+    expect(kill.recoverySeconds).toBe(at('recovered'));
+    expect(at('recovered')).toBeGreaterThanOrEqual(at('ready'));
+    expect(at('recovered')).toBeLessThan(at('old-pod-gone'));
+    // The old pod finished the request it had before it went.
+    expect(await inFlight).toBe(200);
+    expect((await podNames()).ready).toHaveLength(5);
+  }, 90_000);
+
+  it('picks the pod its --seed names, the same for the same seed, another for another', async () => {
+    const first = await killSeeded('lesson');
+    expect(first.killed).toBe(pickOne(first.ready, seededRandom('lesson')));
+    const again = await killSeeded('lesson');
+    expect(again.killed).toBe(pickOne(again.ready, seededRandom('lesson')));
+    // Different pods by now, but the same place among them, as the seed decides.
+    const place = (k: { ready: string[]; killed: string }) => [...k.ready].sort().indexOf(k.killed);
+    expect(place(again)).toBe(place(first));
+    const ready = (await podNames()).ready;
+    const other = ['1', '2', '3', '4', '5', '6', '7', '8'].find(
+      (seed) => [...ready].sort().indexOf(pickOne(ready, seededRandom(seed))!) !== place(first),
+    )!;
+    const third = await killSeeded(other);
+    expect(third.killed).toBe(pickOne(third.ready, seededRandom(other)));
+    expect(place(third)).not.toBe(place(first));
+  }, 90_000);
 
   it('prints a readable timeline and the recovery time', async () => {
     const result = await lab.run(['kill-pod', '--grace', '1']);

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -330,17 +330,13 @@ describe('the Deployment', () => {
     });
   });
 
-  // Where the Dockerfile is not there yet there is no USER to compare with.
-  it.skipIf(!existsSync(path.join(repoRoot, 'Dockerfile')))(
-    "runs as the Dockerfile's numeric user and group",
-    () => {
-      const dockerfile = readFileSync(path.join(repoRoot, 'Dockerfile'), 'utf8');
-      const users = [...dockerfile.matchAll(/^\s*USER\s+(\S+)\s*$/gim)].map((m) => m[1]);
-      const [user, group] = (users.at(-1) ?? '').split(':');
-      expect(user).toBe(String(SERVER_USER_ID));
-      if (group !== undefined) expect(group).toBe(String(SERVER_GROUP_ID));
-    },
-  );
+  it("runs as the Dockerfile's numeric user and group", () => {
+    const dockerfile = readFileSync(path.join(repoRoot, 'Dockerfile'), 'utf8');
+    const users = [...dockerfile.matchAll(/^\s*USER\s+(\S+)\s*$/gim)].map((m) => m[1]);
+    const [user, group] = (users.at(-1) ?? '').split(':');
+    expect(user).toBe(String(SERVER_USER_ID));
+    if (group !== undefined) expect(group).toBe(String(SERVER_GROUP_ID));
+  });
 
   /** Each field the pod template must set, as a path below the pod spec, and its setter. */
   const hardeningFields: { field: string; remove: (pod: PodSpec) => void }[] = [

@@ -14,7 +14,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { parse } from 'yaml';
 import { isProcessAlive, startSim, stopSim } from '../src/cli/sim-control.js';
-import { eventually, kubectlAvailable, startTestSim } from './helpers/sim.js';
+import { eventually, requireKubectl, startTestSim } from './helpers/sim.js';
 
 /** `replica-demo sim start|status|kubeconfig|stop`, run as a user runs them. */
 
@@ -137,36 +137,32 @@ describe('two starts at once', () => {
   });
 });
 
-const hasKubectl = await kubectlAvailable();
+await requireKubectl();
 
 describe('when the daemon dies', () => {
-  it.skipIf(!hasKubectl)(
-    'its pod processes die with it (needs kubectl to apply)',
-    async () => {
-      const sim = await startTestSim({ nodes: 2, seed: 'daemon-death' });
-      try {
-        const manifests = fileURLToPath(new URL('../manifests/', import.meta.url));
-        const applied = await sim.kubectl(['apply', '--server-side', '-f', manifests]);
-        expect(applied.exitCode).toBe(0);
-        const servers = await eventually(
-          () => {
-            const found = sim.children().filter((p) => p.args.includes('server/main.js'));
-            return Promise.resolve(found.length === 5 ? found : undefined);
-          },
-          60_000,
-          'five server processes',
-        );
-        process.kill(sim.pid, 'SIGKILL');
-        await eventually(
-          () => Promise.resolve(servers.every((p) => !isProcessAlive(p.pid)) ? true : undefined),
-          10_000,
-          'the pod processes to end',
-        );
-      } finally {
-        const left = await sim.stop();
-        expect(left).toEqual([]);
-      }
-    },
-    90_000,
-  );
+  it('its pod processes die with it', async () => {
+    const sim = await startTestSim({ nodes: 2, seed: 'daemon-death' });
+    try {
+      const manifests = fileURLToPath(new URL('../manifests/', import.meta.url));
+      const applied = await sim.kubectl(['apply', '--server-side', '-f', manifests]);
+      expect(applied.exitCode).toBe(0);
+      const servers = await eventually(
+        () => {
+          const found = sim.children().filter((p) => p.args.includes('server/main.js'));
+          return Promise.resolve(found.length === 5 ? found : undefined);
+        },
+        60_000,
+        'five server processes',
+      );
+      process.kill(sim.pid, 'SIGKILL');
+      await eventually(
+        () => Promise.resolve(servers.every((p) => !isProcessAlive(p.pid)) ? true : undefined),
+        10_000,
+        'the pod processes to end',
+      );
+    } finally {
+      const left = await sim.stop();
+      expect(left).toEqual([]);
+    }
+  }, 90_000);
 });

@@ -10,6 +10,7 @@ import { Store, type KubeObject, type NewObject } from '../src/sim/store.js';
 import { Runtime } from '../src/sim/runtime.js';
 import { ServiceProxy } from '../src/sim/proxy.js';
 import { seededRandom } from '../src/sim/random.js';
+import { chiSquareEven } from '../src/cli/core/stats.js';
 import { admitPod } from '../src/sim/admission.js';
 import {
   DEPLOYMENTS,
@@ -323,6 +324,11 @@ describe('service proxy', () => {
         .map((p) => p.metadata.name)
         .sort(),
     );
+    // At random, not in turn: a fair split, and a fresh connection often lands where the last
+    // one did (1 time in 5), which a round robin never does.
+    expect(chiSquareEven([...counts.values()])!.pValue).toBeGreaterThan(0.001);
+    const repeats = names.filter((n, i) => i > 0 && n === names[i - 1]).length;
+    expect(repeats).toBeGreaterThan(10);
 
     // Two proxies with one seed over the same Endpoints pick the same sequence.
     const sequence = async (seed: string): Promise<string[]> => {
@@ -344,6 +350,10 @@ describe('service proxy', () => {
 
   it('keeps a kept-alive connection on one pod', async () => {
     const target = runtime.serviceTarget(NS, 'web-server-service', 80);
+    const fresh: string[] = [];
+    for (let i = 0; i < 20; i += 1)
+      fresh.push(await get(`http://${target?.host}:${target?.port}/`, false));
+    expect(new Set(fresh).size).toBeGreaterThan(1);
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     const names: string[] = [];
     for (let i = 0; i < 20; i += 1)
@@ -353,6 +363,11 @@ describe('service proxy', () => {
   });
 
   it('pins each client address to one pod with sessionAffinity ClientIP', async () => {
+    const before = runtime.serviceTarget(NS, 'web-server-service', 80);
+    const unpinned: string[] = [];
+    for (let i = 0; i < 15; i += 1)
+      unpinned.push(await get(`http://${before?.host}:${before?.port}/`, false, '127.0.0.77'));
+    expect(new Set(unpinned).size).toBeGreaterThan(1);
     store.update(SERVICES, NS, 'web-server-service', (s) => {
       const spec = specOf<ServiceSpec>(s);
       spec.sessionAffinity = 'ClientIP';
@@ -777,13 +792,50 @@ describe('probes and garbage collection', () => {
         .items.find(isPodReady),
     );
     const rsName = pod.metadata.ownerReferences?.[0]?.name ?? '';
+    // A Deployment of no replicas, removed the ordinary way next to the orphaning delete: once
+    // the garbage collector has removed its ReplicaSet, it has had its chance at the orphan.
+    const control = {
+      ...deployment,
+      metadata: { name: 'collected', namespace: 'default' },
+      spec: {
+        ...deployment.spec,
+        replicas: 0,
+        selector: { matchLabels: { app: 'collected' } },
+        template: { ...deployment.spec.template, metadata: { labels: { app: 'collected' } } },
+      },
+    };
+    store.create(DEPLOYMENTS, control);
+    const collectedRs = () =>
+      store.list(REPLICASETS, { namespace: 'default', labelSelector: 'app=collected' }).items;
+    await waitFor('the second ReplicaSet', () => collectedRs().length === 1);
+    // Anything that deletes the orphans, now or later, shows here.
+    const deletions: string[] = [];
+    const record =
+      (kind: string, uid: string | undefined) => (e: { type: string; object: KubeObject }) => {
+        if (e.object.metadata.uid !== uid) return;
+        if (e.type === 'DELETED' || e.object.metadata.deletionTimestamp)
+          deletions.push(`${kind} ${e.type}`);
+      };
+    const orphanRs = store.get(REPLICASETS, 'default', rsName);
+    const unwatch = [
+      store.watch(PODS, {}, record('pod', pod.metadata.uid)),
+      store.watch(REPLICASETS, {}, record('replicaset', orphanRs?.metadata.uid)),
+    ];
     // An orphaning delete: the API strips the owner references, then removes the owner.
     store.update(REPLICASETS, 'default', rsName, (o) => {
       o.metadata.ownerReferences = [];
     });
     store.remove(DEPLOYMENTS, 'default', 'orphans');
-    await new Promise((r) => setTimeout(r, 300));
-    expect(store.get(PODS, 'default', pod.metadata.name)).toBeDefined();
+    store.remove(DEPLOYMENTS, 'default', 'collected');
+    await waitFor('the garbage collector to remove the owned ReplicaSet', () =>
+      collectedRs().length === 0 ? true : undefined,
+    );
+    // The orphans stay: the ReplicaSet, and its pod, which is not even terminating.
+    expect(store.get(REPLICASETS, 'default', rsName)?.metadata.deletionTimestamp).toBeUndefined();
+    expect(store.get(REPLICASETS, 'default', rsName)).toBeDefined();
+    const kept = store.get(PODS, 'default', pod.metadata.name);
+    expect(kept).toBeDefined();
+    expect(kept?.metadata.deletionTimestamp).toBeUndefined();
     const again = store.create(DEPLOYMENTS, deployment);
     await waitFor('adopted', () =>
       store
@@ -791,7 +843,19 @@ describe('probes and garbage collection', () => {
         ?.metadata.ownerReferences?.some((r) => r.uid === again.metadata.uid),
     );
     expect(store.list(REPLICASETS, { namespace: 'default' }).items).toHaveLength(1);
-    expect(store.get(PODS, 'default', pod.metadata.name)).toBeDefined();
+    // The returning Deployment counts the very pod it had, and made no other.
+    await waitFor('the Deployment ready again', () =>
+      deployStatus(store.get(DEPLOYMENTS, 'default', 'orphans')).readyReplicas === 1
+        ? true
+        : undefined,
+    );
+    expect(
+      store
+        .list(PODS, { namespace: 'default', labelSelector: 'app=orphans' })
+        .items.map((p) => p.metadata.uid),
+    ).toEqual([pod.metadata.uid]);
+    for (const u of unwatch) u();
+    expect(deletions).toEqual([]);
     store.remove(DEPLOYMENTS, 'default', 'orphans');
     await waitFor(
       'orphans collected',

@@ -1,6 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSimRunning } from '../src/cli/sim-control.js';
-import { makeLab, NAMESPACE, type Lab } from './blast-support.js';
+import { makeLab, NAMESPACE, tableRows, type Lab } from './blast-support.js';
+
+/** The tour's stdout cut at its step headings: steps[n] is the text of step n (0: before). */
+function steps(stdout: string): string[] {
+  return stdout.split(/^Step \d of 7: /m);
+}
+
+const sum = (rows: { count: number }[]) => rows.reduce((total, r) => total + r.count, 0);
+const reached = (rows: { pod: string; count: number }[]) =>
+  rows.filter((r) => r.count > 0).map((r) => r.pod);
 
 let lab: Lab;
 
@@ -17,11 +26,62 @@ describe('tour', () => {
     const result = await lab.run(['tour', '--sim'], 480_000);
     expect(result.exitCode, result.stderr.slice(-2000)).toBe(0);
     expect(result.stdout).toContain('Using the embedded cluster');
-    for (let step = 1; step <= 7; step += 1) expect(result.stdout).toContain(`Step ${step} of 7`);
-    expect(result.stdout).toContain('Through the Service');
-    expect(result.stdout).toContain('Through port-forward');
-    expect(result.stdout).toContain('Keep-alive');
-    expect(result.stdout).toMatch(/Back to 5\/5 ready in/);
+    const step = steps(result.stdout);
+    expect(step).toHaveLength(8);
+    for (let n = 1; n <= 7; n += 1) expect(result.stdout).toContain(`Step ${n} of 7`);
+
+    // 1: five ready replicas.
+    const replicas = step[1]!
+      .split('\n')
+      .filter((l) => l.startsWith('web-server-deployment-'))
+      .map((l) => l.split(/\s+/));
+    expect(replicas).toHaveLength(5);
+    for (const row of replicas) expect(row[4]).toBe('1/1');
+    const pods = replicas.map((row) => row[0]!).sort();
+
+    // 2: twenty requests spread by the Service; all twenty to the one port-forward pod.
+    const service20 = tableRows(step[2]!, 'Through the Service');
+    expect(service20.map((r) => r.pod).sort()).toEqual(pods);
+    expect(sum(service20)).toBe(20);
+    expect(reached(service20).length).toBeGreaterThan(1);
+    const forwarded = /^Through port-forward \(to pod (\S+)\):/m.exec(step[2]!)?.[1];
+    expect(pods).toContain(forwarded);
+    const portForward = tableRows(step[2]!, 'Through port-forward');
+    expect(reached(portForward)).toEqual([forwarded]);
+    expect(sum(portForward)).toBe(20);
+
+    // 3: two hundred requests reach every pod, and the verdict is worked out on them.
+    const service200 = tableRows(step[3]!, 'Through the Service');
+    expect(sum(service200)).toBe(200);
+    expect(reached(service200).sort()).toEqual(pods);
+    expect(step[3]).toContain('total 200 requests, 200 answered by a pod, 0 errors');
+    expect(step[3]).toMatch(/\(chi-square [\d.]+, p [=<] [\d.]+\)/);
+
+    // 4: one kept-alive connection, one pod.
+    expect(step[4]).toContain('Through the Service (one kept-alive connection;');
+    const keptAlive = tableRows(step[4]!, 'Through the Service');
+    expect(sum(keptAlive)).toBe(20);
+    expect(reached(keptAlive)).toHaveLength(1);
+    expect(step[4]).toContain('(1 pod reached)');
+
+    // 5: one of the five killed and replaced by a new pod.
+    const kill = /Back to 5\/5 ready in [\d.]+ s; (\S+) took the place of (\S+) on /.exec(step[5]!);
+    expect(kill, step[5]).not.toBeNull();
+    const [, replacement, killed] = kill!;
+    expect(pods).toContain(killed);
+    expect(pods).not.toContain(replacement);
+    expect(step[5]).toContain(`Killing ${killed!};`);
+
+    // 6: the five after the kill: the replacement in, the killed pod out.
+    const afterKill = tableRows(step[6]!, 'Through the Service');
+    expect(afterKill.map((r) => r.pod).sort()).toEqual(
+      [...pods.filter((p) => p !== killed), replacement!].sort(),
+    );
+    expect(sum(afterKill)).toBe(20);
+
+    // 7: the namespace and the cluster the tour started are gone.
+    expect(result.stderr).toMatch(/Deleted namespace multi-replica-web/);
+    expect(result.stderr).toContain('Stopped the embedded cluster');
     // Step 7 removed the namespace, so the Service is gone.
     const after = await lab.run(['blast', '--sim', '--count', '1', '--via', 'service']);
     expect(after.exitCode).not.toBe(0);

@@ -85,6 +85,15 @@ describe('validateUpOptions', () => {
     expect((await upOptions('-n', `a${'-'.repeat(61)}b`)).namespace).toHaveLength(63);
   });
 
+  it('refuses a --context holding control characters, or longer than 253', async () => {
+    expect((await parseError(['up', '--context', 'kind-kind\nprod'])).message).toMatch(/--context/);
+    expect((await parseError(['up', '--context', 'kind-\u001b[31m'])).message).toMatch(/--context/);
+    expect((await parseError(['up', '--context', `kind-${'a'.repeat(249)}`])).message).toMatch(
+      /--context/,
+    );
+    expect((await upOptions('--context', `kind-${'a'.repeat(248)}`)).context).toHaveLength(253);
+  });
+
   it('allows --cluster with its own kind context', async () => {
     expect(await upOptions('--cluster', 'x', '--context', 'kind-x')).toMatchObject({
       cluster: 'x',

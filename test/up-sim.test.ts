@@ -3,8 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kubectlAvailable } from './helpers/sim.js';
-import { CLI, ROOT } from './fakes/harness.js';
+import { requireKubectl } from './helpers/sim.js';
+import { CLI } from './fakes/harness.js';
 
 /**
  * The real CLI and the real kubectl against the embedded cluster, as a learner without
@@ -12,9 +12,7 @@ import { CLI, ROOT } from './fakes/harness.js';
  * One daemon for the whole file, started by `up --sim` itself.
  */
 
-const hasKubectl = await kubectlAvailable();
-const hasBuild = existsSync(path.join(ROOT, 'dist', 'server', 'main.js'));
-const skip = !hasKubectl || !hasBuild;
+await requireKubectl();
 
 let dir: string;
 let home: string;
@@ -109,7 +107,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe.skipIf(skip)('up and down on the embedded cluster with the real kubectl', () => {
+describe('up and down on the embedded cluster with the real kubectl', () => {
   let firstPods: string[] = [];
 
   it('up --sim starts the embedded cluster and reaches 5/5 ready with a pod table', async () => {
@@ -205,15 +203,37 @@ describe.skipIf(skip)('up and down on the embedded cluster with the real kubectl
     expect(deployments.stdout.trim()).toBe('');
   });
 
-  it('down --sim --yes deletes the namespace, stops the cluster and leaves no process', async () => {
+  let tree: number[] = [];
+
+  it('down --sim --keep-cluster --yes removes the lesson namespace, and nothing else (exit 0)', async () => {
     const pid = daemonPid();
     expect(pid).toBeDefined();
-    const tree = processTree(pid ?? -1);
+    tree = processTree(pid ?? -1);
     // The daemon and its five server processes at least.
     expect(tree.length).toBeGreaterThanOrEqual(6);
-    const r = await cli(['down', '--sim', '--yes']);
+    // Someone else's Service in someone else's namespace: down must leave both.
+    const theirs = await kubectl(
+      ['apply', '-f', '-'],
+      'apiVersion: v1\nkind: Service\nmetadata:\n  name: theirs\n  namespace: someone-elses\nspec:\n  ports: [{port: 80}]\n',
+    );
+    expect(theirs.code, theirs.stderr).toBe(0);
+
+    const r = await cli(['down', '--sim', '--keep-cluster', '--yes']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/Deleted namespace multi-replica-web/);
+    expect(r.stderr).not.toContain('Stopped the embedded cluster');
+    const lesson = await kubectl(['get', 'namespace', 'multi-replica-web']);
+    expect(lesson.stderr).toContain('NotFound');
+    expect((await kubectl(['get', 'service', 'theirs', '-n', 'someone-elses'])).code).toBe(0);
+    // The replicas' processes are gone; the daemon runs on.
+    expect(alive(pid ?? -1)).toBe(true);
+    expect(tree.slice(1).filter(alive)).toEqual([]);
+  });
+
+  it('down --sim --yes stops the cluster and leaves no process', async () => {
+    const r = await cli(['down', '--sim', '--yes']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('Namespace multi-replica-web does not exist');
     expect(r.stderr).toContain('Stopped the embedded cluster');
     expect(tree.filter(alive)).toEqual([]);
     expect(existsSync(path.join(home, 'sim', 'state.json'))).toBe(false);

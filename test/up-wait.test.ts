@@ -1,24 +1,20 @@
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode, InterruptedError, TimeoutError } from '../src/cli/errors.js';
 import { connect } from '../src/cli/kube/api.js';
 import { waitForNamespaceGone, waitForRollout } from '../src/cli/kube/rollout.js';
 import { loadManifests, renderManifests, toYamlStream } from '../src/cli/core/manifests.js';
-import { kubectlAvailable, startTestSim, type TestSim } from './helpers/sim.js';
-import { ROOT } from './fakes/harness.js';
+import { requireKubectl, startTestSim, type TestSim } from './helpers/sim.js';
 
 /**
  * The watch-based wait against the embedded cluster's API: it sees a rollout finish, and
  * when one cannot finish it says why in plain words, naming the object.
  */
 
-const skip =
-  !(await kubectlAvailable()) || !existsSync(path.join(ROOT, 'dist', 'sim', 'daemon.js'));
+await requireKubectl();
 
 let sim: TestSim;
 beforeAll(async () => {
-  if (!skip) sim = await startTestSim({ seed: 'up-wait' });
+  sim = await startTestSim({ seed: 'up-wait' });
 });
 afterAll(async () => {
   if (sim) expect(await sim.stop()).toEqual([]);
@@ -63,9 +59,12 @@ const options = (
   diagnosis: { embedded: true },
 });
 
-describe.skipIf(skip)('waiting on the embedded cluster', () => {
+describe('waiting on the embedded cluster', () => {
   it('follows a rollout to ready = desired, showing ready/desired', async () => {
-    await apply('wait-ok', 'multi-replica-app:test', 2);
+    // A short grace period: the last test deletes this namespace, and waits for its pods.
+    await apply('wait-ok', 'multi-replica-app:test', 2, (yaml) =>
+      yaml.replace(/terminationGracePeriodSeconds: \d+/, 'terminationGracePeriodSeconds: 1'),
+    );
     const result = await waitForRollout(api('wait-ok'), options('wait-ok', 2, 60_000));
     expect(result).toMatchObject({ ready: 2, desired: 2, done: true });
     expect(progressTexts.some((t) => /^[0-2]\/2 ready/.test(t))).toBe(true);
@@ -126,13 +125,29 @@ describe.skipIf(skip)('waiting on the embedded cluster', () => {
       '--wait=false',
     ]);
     expect(r.exitCode, r.stderr).toBe(0);
+    // Still there, with its two pods, when the wait begins: there is something to wait for.
+    const phase = await sim.kubectl([
+      '--context',
+      'replica-demo-sim',
+      'get',
+      'namespace',
+      'wait-ok',
+      '-o',
+      'jsonpath={.status.phase}',
+    ]);
+    expect(phase.stdout).toBe('Terminating');
     const texts: string[] = [];
+    const started = Date.now();
     const elapsed = await waitForNamespaceGone(api('wait-ok'), {
       timeoutMs: 60_000,
       signal: new AbortController().signal,
       onProgress: (t) => texts.push(t),
     });
-    expect(elapsed).toBeGreaterThanOrEqual(0);
+    const took = Date.now() - started;
+    // The time it reports is the time it waited, in milliseconds.
+    expect(elapsed).toBeLessThanOrEqual(took);
+    expect(elapsed).toBeGreaterThan(took - 1000);
+    expect(texts[0]).toBe('namespace wait-ok: Terminating, 2 pod(s) left');
     const after = await sim.kubectl([
       '--context',
       'replica-demo-sim',

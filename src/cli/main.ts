@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { CommanderError } from 'commander';
-import { createContext } from './context.js';
+import { createContext, type ContextOptions } from './context.js';
 import { ExitCode, ReplicaDemoError } from './errors.js';
 import { buildProgram } from './program.js';
 
@@ -11,8 +11,14 @@ function packageVersion(): string {
   return pkg.version;
 }
 
-/** Parse, run, and the one place where an error becomes an exit code. */
-export async function main(argv: string[]): Promise<number> {
+/**
+ * Parse, run, and the one place where an error becomes an exit code. `io` replaces the
+ * process's streams and environment, so the whole CLI can run inside another program.
+ */
+export async function main(
+  argv: string[],
+  io: Omit<ContextOptions, 'signal'> = {},
+): Promise<number> {
   const abort = new AbortController();
   let interrupts = 0;
   const onSignal = () => {
@@ -24,7 +30,7 @@ export async function main(argv: string[]): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
-  const ctx = createContext({ signal: abort.signal });
+  const ctx = createContext({ ...io, signal: abort.signal });
   const program = buildProgram(ctx, packageVersion());
 
   try {
@@ -61,5 +67,3 @@ export async function main(argv: string[]): Promise<number> {
     process.off('SIGTERM', onSignal);
   }
 }
-
-process.exitCode = await main(process.argv.slice(2));

@@ -11,10 +11,13 @@ import {
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runMain } from '../helpers/in-process.js';
 
 /**
  * Runs the real CLI (`node bin/replica-demo.js`) as a user would, with fake docker, kind and
- * kubectl as the only programs on PATH (besides node), recording every call they get.
+ * kubectl as the only programs on PATH (besides node), recording every call they get; or
+ * runs the same `main` inside the test process, with the same environment and fakes, where
+ * the process boundary is not what a test is about.
  */
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -58,8 +61,25 @@ export interface Sandbox {
       terminalAnswer?: string;
     },
   ): Promise<CliRun>;
+  /**
+   * The same run inside this process: `main` with this environment and captured streams. The
+   * streams are no terminals, as in `run`.
+   */
+  runInProcess(
+    args: string[],
+    options?: { env?: Record<string, string>; home?: string },
+  ): Promise<CliRun>;
   writeJson(name: string, value: unknown): string;
   cleanup(): void;
+}
+
+function readCalls(log: string): Call[] {
+  return existsSync(log)
+    ? readFileSync(log, 'utf8')
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => JSON.parse(l) as Call)
+    : [];
 }
 
 /**
@@ -99,6 +119,27 @@ export function sandbox(): Sandbox {
     deadKubeconfig(['kind-kind', 'kind-lesson', 'kind-other', 'prod-admin']),
   );
   let runs = 0;
+  /** A fresh PATH folder holding node and the fakes, a call log, and a tool home. */
+  const prepare = (tools: FakeTool[], givenHome: string | undefined) => {
+    runs += 1;
+    const bin = path.join(dir, `bin${runs}`);
+    mkdirSync(bin);
+    // node's own folder may hold the real docker or kubectl: link node alone instead.
+    symlinkSync(process.execPath, path.join(bin, 'node'));
+    for (const tool of tools) symlinkSync(path.join(FAKES, tool), path.join(bin, tool));
+    const log = path.join(dir, `calls${runs}.jsonl`);
+    const home = givenHome ?? path.join(dir, `home${runs}`);
+    mkdirSync(home, { recursive: true });
+    return { bin, log, home };
+  };
+  const baseEnv = (bin: string, home: string, log: string) => ({
+    PATH: bin,
+    HOME: dir,
+    KUBECONFIG: kubeconfig,
+    REPLICA_DEMO_HOME: home,
+    NO_COLOR: '1',
+    FAKE_LOG: log,
+  });
   return {
     dir,
     kubeconfig,
@@ -107,18 +148,16 @@ export function sandbox(): Sandbox {
       writeFileSync(file, JSON.stringify(value));
       return file;
     },
+    async runInProcess(args, options = {}) {
+      const { bin, log, home } = prepare(['docker', 'kind', 'kubectl'], options.home);
+      const r = await runMain(args, { ...baseEnv(bin, home, log), ...options.env });
+      return { home, ...r, calls: readCalls(log) };
+    },
     async run(args, options = {}) {
-      runs += 1;
-      const bin = path.join(dir, `bin${runs}`);
-      mkdirSync(bin);
-      // node's own folder may hold the real docker or kubectl: link node alone instead.
-      symlinkSync(process.execPath, path.join(bin, 'node'));
-      for (const tool of options.tools ?? ['docker', 'kind', 'kubectl']) {
-        symlinkSync(path.join(FAKES, tool), path.join(bin, tool));
-      }
-      const log = path.join(dir, `calls${runs}.jsonl`);
-      const home = options.home ?? path.join(dir, `home${runs}`);
-      mkdirSync(home, { recursive: true });
+      const { bin, log, home } = prepare(
+        options.tools ?? ['docker', 'kind', 'kubectl'],
+        options.home,
+      );
       const [file, fileArgs] =
         options.terminalAnswer === undefined
           ? [process.execPath, [CLI, ...args]]
@@ -128,13 +167,9 @@ export function sandbox(): Sandbox {
         extendEnv: false,
         stdin: 'ignore',
         env: {
+          ...baseEnv(bin, home, log),
           // python3 (for the pseudo-terminal) is looked up before PATH is narrowed to the fakes.
           PATH: options.terminalAnswer === undefined ? bin : `${bin}:${process.env.PATH ?? ''}`,
-          HOME: dir,
-          KUBECONFIG: kubeconfig,
-          REPLICA_DEMO_HOME: home,
-          NO_COLOR: '1',
-          FAKE_LOG: log,
           ...options.env,
         },
         timeout: 30_000,
@@ -149,18 +184,12 @@ export function sandbox(): Sandbox {
         });
       }
       const result = await subprocess;
-      const calls = existsSync(log)
-        ? readFileSync(log, 'utf8')
-            .split('\n')
-            .filter((l) => l !== '')
-            .map((l) => JSON.parse(l) as Call)
-        : [];
       return {
         home,
         code: result.exitCode ?? -1,
         stdout: String(result.stdout),
         stderr: String(result.stderr),
-        calls,
+        calls: readCalls(log),
       };
     },
     cleanup() {

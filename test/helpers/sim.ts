@@ -67,12 +67,17 @@ function descendants(root: number, procs: ProcInfo[]): ProcInfo[] {
   return found;
 }
 
-export async function kubectlAvailable(): Promise<boolean> {
-  try {
-    await execa('kubectl', ['version', '--client'], { timeout: 20_000 });
-    return true;
-  } catch {
-    return false;
+/**
+ * kubectl, which the lesson's tests run as a learner would. It is on every machine these tests
+ * run on (and installed in CI), so its absence fails the file that needs it, saying why,
+ * rather than quietly skipping what it tests.
+ */
+export async function requireKubectl(): Promise<void> {
+  const r = await execa('kubectl', ['version', '--client'], { reject: false, timeout: 20_000 });
+  if (r.exitCode !== 0) {
+    throw new Error(
+      `these tests run kubectl, and \`kubectl version --client\` failed (${r.shortMessage}); install kubectl (1.32 here) and put it on PATH`,
+    );
   }
 }
 
