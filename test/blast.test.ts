@@ -234,7 +234,7 @@ describe('blast on the embedded cluster', () => {
 
   it('leaves no Job and no Job pod after Ctrl-C', async () => {
     const { kc } = lab.clients();
-    const child = lab.spawn(['blast', '--count', '100000', '--via', 'service']);
+    const child = lab.spawn(['blast', '--count', '20000', '--via', 'service']);
     // Interrupt in the middle of the blast: once its pod runs.
     await waitForPod(
       kc,
@@ -253,7 +253,7 @@ describe('blast on the embedded cluster', () => {
     const result = await lab.run([
       'blast',
       '--count',
-      '100000',
+      '20000',
       '--via',
       'service',
       '--timeout',
@@ -262,7 +262,7 @@ describe('blast on the embedded cluster', () => {
     expect(result.exitCode).toBe(11);
     expect(result.stdout).toBe('');
     expect(result.stderr).toMatch(
-      /ran past its deadline of 2 s \(--timeout\): \d+ of 100000 requests finished/,
+      /ran past its deadline of 2 s \(--timeout\): \d+ of 20000 requests finished/,
     );
     expect(await blastObjects()).toEqual({ jobs: 0, pods: 0 });
   });
@@ -271,7 +271,7 @@ describe('blast on the embedded cluster', () => {
     const result = await lab.run([
       'blast',
       '--count',
-      '100000',
+      '20000',
       '--via',
       'port-forward',
       '--timeout',
