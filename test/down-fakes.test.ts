@@ -49,7 +49,11 @@ function downOnSavedLesson(env: Record<string, string>) {
   const ns = [{ ...ours[0], metadata: { ...ours[0]!.metadata, name: 'lesson-ns' } }];
   return box.run(['down', '--yes'], {
     home,
-    env: { FAKE_KUBECTL_GET_FILE: box.writeJson(`${path.basename(home)}-ns.json`, ns), ...env },
+    env: {
+      FAKE_KIND_CLUSTERS: 'lesson',
+      FAKE_KUBECTL_GET_FILE: box.writeJson(`${path.basename(home)}-ns.json`, ns),
+      ...env,
+    },
   });
 }
 
@@ -57,6 +61,7 @@ describe('down with fake tools', () => {
   it('deletes our namespace on the saved context; an API that does not answer the wait is exit 8', async () => {
     const r = await downOnSavedLesson({});
     expect(commandLines(r.calls)).toEqual([
+      'kind get clusters',
       'kubectl version --client',
       'kubectl get namespace/lesson-ns --namespace lesson-ns --ignore-not-found --output json --context kind-lesson',
       'kubectl delete deployments,replicasets,jobs,pods --all --namespace lesson-ns --wait=true --timeout=120s --context kind-lesson',
@@ -94,7 +99,10 @@ describe('down with fake tools', () => {
     );
     expect(
       commandLines(r.calls).filter(
-        (l) => !l.startsWith('kubectl version') && !l.startsWith('kubectl get'),
+        (l) =>
+          !l.startsWith('kubectl version') &&
+          !l.startsWith('kubectl get') &&
+          !l.startsWith('kind get clusters'),
       ),
     ).toEqual([]);
   });
@@ -107,9 +115,13 @@ describe('down with fake tools', () => {
       namespace: 'multi-replica-web',
       createdCluster: true,
     });
-    const r = await box.run(['down', '--delete-cluster', '--yes'], { home });
+    const r = await box.run(['down', '--delete-cluster', '--yes'], {
+      home,
+      env: { FAKE_KIND_CLUSTERS: 'fresh' },
+    });
     expect(r.code, r.stderr).toBe(0);
     expect(commandLines(r.calls)).toEqual([
+      'kind get clusters',
       'kubectl version --client',
       'kind delete cluster --name fresh',
     ]);
@@ -129,6 +141,34 @@ describe('down with fake tools', () => {
     expect(existsSync(path.join(home, 'state.json'))).toBe(true);
   });
 
+  it('with something to delete and no terminal, looks, then refuses without --yes (exit 9)', async () => {
+    const r = await box.run(['down'], {
+      env: { FAKE_KUBECTL_GET_FILE: box.writeJson('ours-no-yes.json', ours) },
+    });
+    expect(r.code, r.stderr).toBe(9);
+    const lines = r.stderr.split('\n').filter((l) => l.trim() !== '');
+    expect(lines.at(-1)).toMatch(
+      /`down` would delete namespace multi-replica-web \(context kind-kind\), and there is no terminal to confirm it; pass --yes/,
+    );
+    expect(commandLines(r.calls).some((l) => l.startsWith('kubectl delete'))).toBe(false);
+  });
+
+  it('with no cluster at all, says there is nothing to remove and needs no --yes (exit 0)', async () => {
+    const r = await box.run(['down'], { env: { FAKE_KIND_CLUSTERS: '' } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(
+      'Nothing to remove: no kind cluster was found and the embedded cluster is not running.',
+    );
+    expect(commandLines(r.calls).filter((l) => !/^(kind|docker) /.test(l))).toEqual([]);
+  });
+
+  it('with a saved kind cluster that is gone, says so instead of a kubectl error (exit 0)', async () => {
+    const r = await downOnSavedLesson({ FAKE_KIND_CLUSTERS: 'kind' });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('kind cluster "lesson" does not exist: nothing to delete.');
+    expect(commandLines(r.calls)).toEqual(['kind get clusters']);
+  });
+
   describe.skipIf(!hasPython)(
     'at a terminal (skipped: python3, used for the pseudo-terminal, is missing)',
     () => {
@@ -143,7 +183,10 @@ describe('down with fake tools', () => {
       it('asks y/N before deleting, and "n" deletes nothing', async () => {
         const r = await box.run(['down'], {
           home: homeWith(state),
-          env: { FAKE_KUBECTL_GET_FILE: box.writeJson('ns-n.json', ns) },
+          env: {
+            FAKE_KIND_CLUSTERS: 'lesson',
+            FAKE_KUBECTL_GET_FILE: box.writeJson('ns-n.json', ns),
+          },
           terminalAnswer: 'n',
         });
         expect(r.stdout).toContain('Delete namespace lesson-ns (context kind-lesson)? [y/N]');
@@ -155,7 +198,10 @@ describe('down with fake tools', () => {
       it('"y" deletes the namespace', async () => {
         const r = await box.run(['down'], {
           home: homeWith(state),
-          env: { FAKE_KUBECTL_GET_FILE: box.writeJson('ns-y.json', ns) },
+          env: {
+            FAKE_KIND_CLUSTERS: 'lesson',
+            FAKE_KUBECTL_GET_FILE: box.writeJson('ns-y.json', ns),
+          },
           terminalAnswer: 'y',
         });
         expect(r.stdout).toContain('[y/N]');
@@ -163,6 +209,22 @@ describe('down with fake tools', () => {
           'kubectl delete namespace lesson-ns --wait=false --context kind-lesson',
         );
       });
+    },
+  );
+});
+
+describe('blast and kill-pod with no cluster to use', () => {
+  it.each([['blast'], ['kill-pod']])(
+    '%s names both ways to get one, in one line (exit 7)',
+    async (command) => {
+      const r = await box.run([command], { env: { FAKE_KIND_CLUSTERS: '' } });
+      expect(r.code, r.stderr).toBe(7);
+      const lines = r.stderr.split('\n').filter((l) => l.trim() !== '');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(
+        /No cluster to use: no kind cluster was found and the embedded cluster is not running\. Run `replica-demo up --sim` .* or `replica-demo up` for kind\./,
+      );
+      expect(lines[0]).not.toContain('kind export kubeconfig');
     },
   );
 });

@@ -27,6 +27,14 @@ export interface ContextOptions {
   stdin?: NodeJS.ReadStream;
 }
 
+/**
+ * The stream's columns when it is a terminal that says; a pseudo-terminal may report 0,
+ * and anything under 40 columns is taken as not knowing.
+ */
+function terminalWidth(stream: NodeJS.WriteStream): number | undefined {
+  return stream.isTTY && stream.columns >= 40 ? stream.columns : undefined;
+}
+
 export function createContext(options: ContextOptions): Context {
   const env = options.env ?? process.env;
   const stdout = options.stdout ?? process.stdout;
@@ -42,8 +50,8 @@ export function createContext(options: ContextOptions): Context {
       stderr,
       interactive: Boolean(stderr.isTTY) && env.CI !== 'true',
       color,
-      stdoutWidth: () => (stdout.isTTY ? stdout.columns : undefined),
-      stderrWidth: () => (stderr.isTTY ? stderr.columns : undefined),
+      stdoutWidth: () => terminalWidth(stdout),
+      stderrWidth: () => terminalWidth(stderr),
     }),
     env,
     cwd: process.cwd(),

@@ -63,7 +63,9 @@ export function createPrinter(options: PrinterOptions): Printer {
   let ora: OraFactory | undefined;
 
   const progress = (initial: string): Progress =>
-    options.interactive && ora
+    // ora counts the lines it drew by the terminal's width: with none known (a
+    // pseudo-terminal may say 0 columns) it would clear without end; plain lines instead.
+    options.interactive && ora && stderrWidth() !== undefined
       ? spinner(ora, options.stderr, initial, color, options.color, stderrWidth)
       : plainProgress((t) => write(options.stderr, t), initial, now, options.quietMs ?? 5000);
 

@@ -118,6 +118,49 @@ export interface ResolveOptions {
   requireExplicitConsent?: boolean;
   /** Lists kind clusters to pick the default one; `up` passes the kind wrapper. */
   listKindClusters?: () => Promise<string[]>;
+  /**
+   * With no flag and nothing remembered, look for a cluster as the tour does (a reachable
+   * kind cluster, else a running embedded cluster) instead of assuming kind-kind. Resolves
+   * undefined when there is neither.
+   */
+  detect?: boolean;
+}
+
+/**
+ * A kind cluster counts as reachable when kind and a running Docker daemon are there and a
+ * cluster exists: "kind" if there is one by that name, else the only one.
+ */
+export async function reachableKindCluster(ctx: Context): Promise<string | undefined> {
+  const { isKindInstalled, kindClusters } = await import('./tools/kind.js');
+  const { isDockerDaemonRunning } = await import('./tools/docker.js');
+  const options = { signal: ctx.signal, env: ctx.env };
+  try {
+    if (!(await isKindInstalled(options))) return undefined;
+    if (!(await isDockerDaemonRunning(options))) return undefined;
+    const clusters = await kindClusters(options);
+    if (clusters.includes('kind')) return 'kind';
+    return clusters.length === 1 ? clusters[0] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The cluster a command with no flag and no saved state uses: kind first, then the embedded one. */
+async function detectCluster(
+  ctx: Context,
+): Promise<{ cluster: string } | { sim: true } | undefined> {
+  const cluster = await reachableKindCluster(ctx);
+  if (cluster !== undefined) return { cluster };
+  return (await simRunning(ctx.home)) ? { sim: true } : undefined;
+}
+
+/** Neither a kind cluster nor the embedded cluster: the one line that says how to get one. */
+export function noCluster(): PrerequisiteError {
+  return new PrerequisiteError(
+    'No cluster to use: no kind cluster was found and the embedded cluster is not running.',
+    ExitCode.ClusterMissing,
+    'Run `replica-demo up --sim` for the embedded cluster (no Docker needed), or `replica-demo up` for kind.',
+  );
 }
 
 /**
@@ -128,9 +171,25 @@ export interface ResolveOptions {
 export async function resolveTarget(
   given: TargetFlags,
   ctx: Context,
+  options: ResolveOptions & { detect: true },
+): Promise<Target | undefined>;
+export async function resolveTarget(
+  given: TargetFlags,
+  ctx: Context,
+  options?: ResolveOptions,
+): Promise<Target>;
+export async function resolveTarget(
+  given: TargetFlags,
+  ctx: Context,
   options: ResolveOptions = {},
-): Promise<Target> {
-  const flags = validateTargetFlags(given);
+): Promise<Target | undefined> {
+  let flags = validateTargetFlags(given);
+  const nothingGiven = !flags.sim && flags.context === undefined && flags.cluster === undefined;
+  if (options.detect && nothingGiven && (await loadState(ctx)) === undefined) {
+    const found = await detectCluster(ctx);
+    if (found === undefined) return undefined;
+    flags = { ...flags, ...found };
+  }
   const state = await loadState(ctx);
   // A namespace given on the command line wins; the one `up` used applies only to the
   // cluster `up` used; elsewhere, the lesson's own.

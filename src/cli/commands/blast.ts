@@ -18,7 +18,7 @@ import { parseCurlLog } from '../core/curl-log.js';
 import { buildHistogram, type PodInfo } from '../core/histogram.js';
 import { SERVICE, SERVICE_PORT } from '../core/names.js';
 import { evenness, latency } from '../core/stats.js';
-import { describeTarget, resolveTarget, type Target } from '../target.js';
+import { describeTarget, noCluster, resolveTarget, type Target } from '../target.js';
 import { connect, type KubeApi } from '../kube/api.js';
 import { runJob } from '../kube/job-run.js';
 import {
@@ -44,7 +44,8 @@ import {
  */
 export async function blast(opts: BlastFlags, ctx: Context): Promise<BlastResult> {
   const plan = planBlast(opts);
-  const target = await resolveTarget(opts, ctx);
+  const target = await resolveTarget(opts, ctx, { detect: true });
+  if (target === undefined) throw noCluster();
   ctx.printer.note(describeTarget(target));
   const api = connect(target);
   const result: BlastResult = { count: plan.count, service: null, portForward: null };

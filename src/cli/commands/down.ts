@@ -24,7 +24,8 @@ import {
  */
 
 export interface DownResult {
-  target: Target;
+  /** null when there was no cluster at all. */
+  target: Target | null;
   dryRun: boolean;
   namespaceExisted: boolean;
   deletedNamespace: boolean;
@@ -34,41 +35,27 @@ export interface DownResult {
 
 export async function down(raw: DownFlags, ctx: Context): Promise<DownResult> {
   const opts = validateDownOptions(raw);
-  // Refuse before anything runs: a CI job must say --yes to delete.
-  if (!opts.yes && !opts.dryRun && !ctx.interactive) {
-    throw new RefusedError(
-      '`down` deletes things and there is no terminal to confirm it;',
-      'pass --yes to delete without asking (or --dry-run to see what would go).',
-    );
-  }
   const state = await loadState(ctx);
-  const tools = { signal: ctx.signal, env: ctx.env };
-  const target = await resolveTarget(raw, ctx, {
-    requireRunningSim: false,
-    // Without a saved state or flags, the same default as `up`; kind's absence just means `kind`.
-    listKindClusters: () => kindClusters(tools).catch(() => []),
-  });
-  if (opts.deleteCluster) checkClusterIsOurs(target, state);
-
+  const target = await resolveTarget(raw, ctx, { requireRunningSim: false, detect: true });
   const result: DownResult = {
-    target,
+    target: target ?? null,
     dryRun: opts.dryRun,
     namespaceExisted: false,
     deletedNamespace: false,
     stoppedSim: false,
     deletedCluster: false,
   };
-
-  if (target.mode === 'sim') {
-    const control = await import('../sim-control.js');
-    if (!control.isSimRunning(ctx.home)) {
-      ctx.printer.note('The embedded cluster is not running: nothing to delete.');
-      return result;
-    }
+  if (target === undefined) {
+    ctx.printer.note(
+      'Nothing to remove: no kind cluster was found and the embedded cluster is not running.',
+    );
+    return result;
   }
+  if (opts.deleteCluster) checkClusterIsOurs(target, state);
+  if (!(await clusterIsThere(target, ctx))) return result;
 
   const stopsSim = target.mode === 'sim' && !opts.keepCluster;
-  await verifyKubectl(tools);
+  await verifyKubectl({ signal: ctx.signal, env: ctx.env });
   const deleteNamespace = await namespaceToDelete(target, opts, ctx, result);
   const ns = target.namespace;
   const actions = [
@@ -82,6 +69,13 @@ export async function down(raw: DownFlags, ctx: Context): Promise<DownResult> {
   if (opts.dryRun) {
     printPlan(ctx, target, opts, { deleteNamespace, stopsSim });
     return result;
+  }
+  // Only now, with something to delete: a CI job must say --yes.
+  if (!opts.yes && !ctx.interactive) {
+    throw new RefusedError(
+      `\`down\` would delete ${actions.join(' and ')}, and there is no terminal to confirm it;`,
+      'pass --yes to delete without asking (or --dry-run to see what would go).',
+    );
   }
   if (!opts.yes && !(await confirm(`Delete ${actions.join(' and ')}? [y/N] `, ctx))) {
     if (ctx.signal.aborted) throw new InterruptedError('Interrupted: nothing was deleted.');
@@ -102,6 +96,27 @@ export async function down(raw: DownFlags, ctx: Context): Promise<DownResult> {
     result.deletedCluster = true;
   }
   return result;
+}
+
+/** The cluster the target names is there to delete from; when it is not, says so. */
+async function clusterIsThere(target: Target, ctx: Context): Promise<boolean> {
+  if (target.mode === 'sim') {
+    const control = await import('../sim-control.js');
+    if (control.isSimRunning(ctx.home)) return true;
+    ctx.printer.note('The embedded cluster is not running: nothing to delete.');
+    return false;
+  }
+  if (target.mode === 'kind' && target.cluster !== undefined) {
+    // Only a clear answer counts: without kind or Docker, kubectl says what it can.
+    const clusters = await kindClusters({ signal: ctx.signal, env: ctx.env }).catch(
+      () => undefined,
+    );
+    if (clusters !== undefined && !clusters.includes(target.cluster)) {
+      ctx.printer.note(`kind cluster "${target.cluster}" does not exist: nothing to delete.`);
+      return false;
+    }
+  }
+  return true;
 }
 
 /**

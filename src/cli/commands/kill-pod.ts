@@ -12,7 +12,7 @@ import {
   type TimelineEntry,
   type TimelineEvent,
 } from '../core/timeline.js';
-import { describeTarget, resolveTarget } from '../target.js';
+import { describeTarget, noCluster, resolveTarget } from '../target.js';
 import { connect, type KubeApi } from '../kube/api.js';
 import { waitUntil, type Informer } from '../kube/informer.js';
 import { isPodReady, selectorString } from '../core/pods.js';
@@ -44,7 +44,8 @@ function containerStarted(pod: k8s.V1Pod): boolean {
 /** `replica-demo kill-pod`: delete one replica and follow, by watch, how it is replaced. */
 export async function killPod(opts: KillPodFlags, ctx: Context): Promise<KillPodResult> {
   const plan = planKillPod(opts);
-  const target = await resolveTarget(opts, ctx);
+  const target = await resolveTarget(opts, ctx, { detect: true });
+  if (target === undefined) throw noCluster();
   ctx.printer.note(describeTarget(target));
   const api = connect(target);
   const namespace = api.namespace;

@@ -2,8 +2,7 @@ import type { Context } from '../context.js';
 import { NotManagedError } from '../errors.js';
 import { DEFAULTS, type BlastFlags, type TargetFlags, type TourFlags } from '../core/flags.js';
 import { NAMESPACE } from '../core/names.js';
-import { isKindInstalled, kindClusters } from '../tools/kind.js';
-import { isDockerDaemonRunning } from '../tools/docker.js';
+import { reachableKindCluster } from '../target.js';
 import type { BlastResult } from '../render/blast.js';
 import { blast } from './blast.js';
 import { down } from './down.js';
@@ -16,23 +15,6 @@ export interface TourResult {
   blasts: BlastResult[];
   kill: KillPodResult;
   keptRunning: boolean;
-}
-
-/**
- * A kind cluster counts as reachable when kind and a running Docker daemon are there and a
- * cluster exists; anything less and the tour uses the embedded cluster rather than failing.
- */
-async function reachableKindCluster(ctx: Context): Promise<string | undefined> {
-  const options = { signal: ctx.signal, env: ctx.env };
-  try {
-    if (!(await isKindInstalled(options))) return undefined;
-    if (!(await isDockerDaemonRunning(options))) return undefined;
-    const clusters = await kindClusters(options);
-    if (clusters.includes('kind')) return 'kind';
-    return clusters.length === 1 ? clusters[0] : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** `replica-demo tour`: the whole lesson, narrated, each step the real command. */
