@@ -118,4 +118,32 @@ describe('tour', () => {
     // It was running before the tour, so the tour left it running.
     expect(isSimRunning(lab.home)).toBe(true);
   }, 300_000);
+
+  it('leaves a lesson the user put up before it, on Ctrl-C as at the end', async () => {
+    // The embedded cluster still runs from the test before; the user's own `up`.
+    const up = await lab.run(['up', '--sim'], 240_000);
+    expect(up.exitCode, up.stderr).toBe(0);
+
+    const child = lab.spawn(['tour', '--sim']);
+    let stdout = '';
+    let interrupted = false;
+    child.stdout?.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      if (!interrupted && stdout.includes('Step 3 of 7')) {
+        interrupted = true;
+        child.kill('SIGINT');
+      }
+    });
+    const result = await child;
+    const stderr = String(result.stderr);
+    expect(result.exitCode, stderr.slice(-2000)).toBe(130);
+    expect(stderr).toContain(`Left as it was: namespace ${NAMESPACE} was there before the tour`);
+    expect(stderr).not.toContain('Cleaned up');
+    const { core } = lab.clients();
+    const pods = await core.listNamespacedPod({
+      namespace: NAMESPACE,
+      labelSelector: 'app=web-server',
+    });
+    expect(pods.items.filter((p) => !p.metadata?.deletionTimestamp)).toHaveLength(5);
+  }, 300_000);
 });

@@ -2,7 +2,8 @@ import type { Context } from '../context.js';
 import { NotManagedError } from '../errors.js';
 import { DEFAULTS, type BlastFlags, type TargetFlags, type TourFlags } from '../core/flags.js';
 import { NAMESPACE } from '../core/names.js';
-import { reachableKindCluster } from '../target.js';
+import { reachableKindCluster, resolveTarget } from '../target.js';
+import { kubectlGetObjects } from '../tools/kubectl.js';
 import type { BlastResult } from '../render/blast.js';
 import { blast } from './blast.js';
 import { down } from './down.js';
@@ -49,12 +50,18 @@ export async function tour(opts: TourFlags, ctx: Context): Promise<TourResult> {
   const keep = opts.keep === true;
   const leftover = describeLeftover(flags, ctx, simWasRunning);
 
+  // A lesson the user put up before the tour is theirs: the tour uses it and leaves it.
+  const hadLesson = await lessonExists(flags, ctx);
   let blasts: BlastResult[];
   let kill: KillPodResult;
   try {
     ({ blasts, kill } = await lessonSteps(flags, opts, ctx, step));
   } catch (error) {
-    if (keep) {
+    if (hadLesson) {
+      ctx.printer.note(
+        `Left as it was: namespace ${NAMESPACE} was there before the tour, so the tour does not remove it.`,
+      );
+    } else if (keep) {
       ctx.printer.note(
         `Left running, as asked with --keep: ${leftover.what}; remove it with \`${leftover.remove}\`.`,
       );
@@ -65,7 +72,11 @@ export async function tour(opts: TourFlags, ctx: Context): Promise<TourResult> {
     throw error;
   }
 
-  if (keep) {
+  if (hadLesson) {
+    step(7, 'leave it as it was', [
+      `Namespace ${NAMESPACE} was there before the tour (from your own \`replica-demo up\`), so it stays; \`replica-demo down\` removes it.`,
+    ]);
+  } else if (keep) {
     step(7, 'leave it running', [
       'Kept, as asked with --keep. Try `replica-demo blast --count 2000`, and remove it with `replica-demo down`.',
     ]);
@@ -83,6 +94,22 @@ export async function tour(opts: TourFlags, ctx: Context): Promise<TourResult> {
   );
   say('and a ReplicaSet replaces a lost pod within seconds.');
   return { mode, ...(cluster !== undefined ? { cluster } : {}), blasts, kill, keptRunning: keep };
+}
+
+/** Whether the lesson's namespace is on the cluster already (read-only; false when unsure). */
+async function lessonExists(flags: TargetFlags, ctx: Context): Promise<boolean> {
+  const target = await resolveTarget(flags, ctx, { requireRunningSim: false });
+  if (target.mode === 'sim' && !(await import('../sim-control.js')).isSimRunning(ctx.home)) {
+    return false;
+  }
+  const tools = { signal: ctx.signal, env: ctx.env };
+  const found = await kubectlGetObjects(
+    [{ resource: 'namespace', name: target.namespace }],
+    target.namespace,
+    target,
+    tools,
+  ).catch(() => []);
+  return found.length > 0;
 }
 
 /** Steps 1 to 6, each the real command with the lesson's flags. */
