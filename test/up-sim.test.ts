@@ -242,4 +242,36 @@ describe('up and down on the embedded cluster with the real kubectl', () => {
     expect(again.code).toBe(0);
     expect(again.stderr).toContain('The embedded cluster is not running: nothing to delete.');
   });
+
+  it('up --sim interrupted after starting the embedded cluster says it is still running (exit 130)', async () => {
+    const child = execa(process.execPath, [CLI, 'up', '--sim'], {
+      reject: false,
+      extendEnv: false,
+      env: env(),
+      stdin: 'ignore',
+      timeout: 120_000,
+    });
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      const before = stderr;
+      stderr += chunk.toString();
+      if (
+        !before.includes('Started the embedded cluster') &&
+        stderr.includes('Started the embedded cluster')
+      ) {
+        child.kill('SIGINT');
+      }
+    });
+    const r = await child;
+    expect(r.exitCode, stderr).toBe(130);
+    const last = stderr.trim().split('\n').at(-1) ?? '';
+    expect(last).toMatch(/^Error: Interrupted/);
+    expect(last).toContain(
+      'The embedded cluster this run started is still running; `replica-demo down --sim --yes` stops it.',
+    );
+    expect(daemonPid()).toBeDefined();
+    const down = await cli(['down', '--sim', '--yes']);
+    expect(down.code, down.stderr).toBe(0);
+    expect(daemonPid()).toBeUndefined();
+  });
 });

@@ -49,6 +49,7 @@ export async function up(raw: UpFlags, ctx: Context): Promise<UpResult> {
     tools: { signal: ctx.signal, env: ctx.env },
     stage: 'the preflight checks',
     leftBehind: 'Nothing was changed.',
+    startedSim: false,
     clusterPlanned: false,
   };
   try {
@@ -59,8 +60,13 @@ export async function up(raw: UpFlags, ctx: Context): Promise<UpResult> {
       (ctx.signal.aborted && !(error instanceof ReplicaDemoError))
     ) {
       // The wait knows exactly how far the rollout got; every other stage says what it leaves.
-      if (error instanceof InterruptedError && run.stage === 'waiting') throw error;
-      throw new InterruptedError(`Interrupted during ${run.stage}. ${run.leftBehind}`);
+      const daemon = run.startedSim
+        ? ' The embedded cluster this run started is still running; `replica-demo down --sim --yes` stops it.'
+        : '';
+      if (error instanceof InterruptedError && run.stage === 'waiting') {
+        throw new InterruptedError(`${error.message}${daemon}`, error.hint);
+      }
+      throw new InterruptedError(`Interrupted during ${run.stage}. ${run.leftBehind}${daemon}`);
     }
     throw error;
   }
@@ -174,6 +180,7 @@ async function upSim(run: Run, target: Target, state: SavedState | undefined): P
     try {
       const started = await control.startSim({ home: ctx.home, env: ctx.env });
       kubeconfig = started.kubeconfigPath;
+      run.startedSim = started.started;
       progress.succeed(`Started the embedded cluster on 127.0.0.1:${started.port}`);
     } catch (error) {
       progress.fail('The embedded cluster did not start');

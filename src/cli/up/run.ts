@@ -22,6 +22,8 @@ export interface Run {
   stage: string;
   /** What was left behind if the run stops now. */
   leftBehind: string;
+  /** This run started the embedded cluster: an interrupted run says it is still running. */
+  startedSim: boolean;
   /** --dry-run with a cluster that --create-cluster would make: nothing to read from it yet. */
   clusterPlanned: boolean;
 }
