@@ -192,6 +192,8 @@ describe('down with fake tools', () => {
         expect(r.stdout).toContain('Delete namespace lesson-ns (context kind-lesson)? [y/N]');
         expect(r.code).toBe(9);
         expect(r.stdout).toContain('Not confirmed: nothing was deleted.');
+        // Declining is an answer, not an error.
+        expect(r.stdout).not.toContain('Error:');
         expect(commandLines(r.calls).some((l) => l.startsWith('kubectl delete'))).toBe(false);
       });
 

@@ -43,8 +43,10 @@ describe('replica-demo sim', () => {
 
   it('says it is not running, and refuses a kubeconfig then', async () => {
     const status = await cli(['sim', 'status']);
-    expect(status.exitCode).toBe(0);
+    // Like `systemctl status`: stopped is a non-zero answer, with no error line.
+    expect(status.exitCode).toBe(13);
     expect(status.stdout).toContain('not running');
+    expect(status.stderr).toBe('');
     const kc = await cli(['sim', 'kubeconfig']);
     expect(kc.exitCode).toBe(13);
     expect(kc.stderr).toContain('replica-demo sim start');
@@ -100,6 +102,7 @@ describe('replica-demo sim', () => {
     expect(statSync(path.join(home, 'sim', 'kubeconfig')).mode & 0o777).toBe(0o600);
     expect(statSync(path.join(home, 'sim', 'state.json')).mode & 0o777).toBe(0o600);
     const status = await cli(['sim', 'status']);
+    expect(status.exitCode).toBe(0);
     expect(status.stdout).toMatch(/running \(pid \d+, https:\/\/127\.0\.0\.1:\d+, 2 node\(s\)/);
   });
 

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Context } from '../src/cli/context.js';
+import { Leftovers, type Context } from '../src/cli/context.js';
 import { ExitCode, RefusedError, UsageError } from '../src/cli/errors.js';
 import { createPrinter } from '../src/cli/output.js';
 import { loadManifests, renderManifests } from '../src/cli/core/manifests.js';
@@ -49,6 +49,7 @@ function testContext(): Context {
     interactive: false,
     now: () => Date.parse('2026-01-01T00:00:00Z'),
     random: () => 0.5,
+    leftovers: new Leftovers(),
   };
 }
 
@@ -358,7 +359,7 @@ describe('diagnoseRollout', () => {
       'Scheduled web-new: assigned to node-1',
     );
     expect(latestEventText([probeFailedOld], since)).toBeUndefined();
-    expect(latestEventText([probeFailedOld])).toMatch(/^Unhealthy web-old/);
+    expect(latestEventText([probeFailedOld])).toMatch(/^starting web-old/);
   });
 
   it('never blames a timeout on an event from before the wait', () => {
@@ -385,7 +386,7 @@ describe('diagnoseRollout', () => {
     );
     expect(
       rolloutProgressText({ ready: 3, desired: 5, done: false }, [probeFailedOld], since),
-    ).toBe('3/5 ready · Unhealthy web-old: Startup probe failed: connection refused');
+    ).toBe('3/5 ready · starting web-old: its startup probe has not passed yet');
     expect(
       rolloutProgressText(
         { ready: 3, desired: 5, done: false },

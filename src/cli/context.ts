@@ -17,6 +17,28 @@ export interface Context {
   readonly interactive: boolean;
   readonly now: () => number;
   readonly random: () => number;
+  /**
+   * What the run would leave behind if it stopped this instant, each with how to remove it;
+   * a second Ctrl-C (which skips the clean-up) prints it. `add` returns the remover.
+   */
+  readonly leftovers: Leftovers;
+}
+
+export class Leftovers {
+  private readonly items = new Set<string>();
+
+  add(what: string): () => void {
+    const item = what;
+    this.items.add(item);
+    return () => this.items.delete(item);
+  }
+
+  /** One line for the user: what is left and how to remove it, or that nothing is. */
+  describe(): string {
+    return this.items.size === 0
+      ? 'Stopped at once; nothing was left behind.'
+      : `Stopped at once, without cleaning up. Left behind: ${[...this.items].join('; ')}.`;
+  }
 }
 
 export interface ContextOptions {
@@ -60,5 +82,6 @@ export function createContext(options: ContextOptions): Context {
     interactive,
     now: Date.now,
     random: Math.random,
+    leftovers: new Leftovers(),
   };
 }

@@ -83,3 +83,9 @@ export class InterruptedError extends ReplicaDemoError {
     super(message, ExitCode.Interrupted, hint);
   }
 }
+
+/**
+ * Not a failure to report but an answer with its exit code: "not confirmed", "not running".
+ * main.ts prints its message as it is (no "Error:"), or nothing when it has none.
+ */
+export class StatusExit extends ReplicaDemoError {}

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { CommanderError } from 'commander';
 import { createContext, type ContextOptions } from './context.js';
-import { ExitCode, ReplicaDemoError } from './errors.js';
+import { ExitCode, ReplicaDemoError, StatusExit } from './errors.js';
 import { buildProgram } from './program.js';
 
 function packageVersion(): string {
@@ -21,16 +21,20 @@ export async function main(
 ): Promise<number> {
   const abort = new AbortController();
   let interrupts = 0;
+  const ctx = createContext({ ...io, signal: abort.signal });
   const onSignal = () => {
     interrupts += 1;
-    // A second Ctrl-C means "now": skip the cleanup the first one started.
-    if (interrupts > 1) process.exit(ExitCode.Interrupted);
+    // A second Ctrl-C means "now": skip the clean-up the first one started, and say what
+    // that leaves.
+    if (interrupts > 1) {
+      ctx.printer.note(ctx.leftovers.describe());
+      process.exit(ExitCode.Interrupted);
+    }
     abort.abort();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
-  const ctx = createContext({ ...io, signal: abort.signal });
   const program = buildProgram(ctx, packageVersion());
 
   try {
@@ -44,6 +48,10 @@ export async function main(
         `${error.message.replace(/^error: /, 'Error: ').replace(/\s*\n\s*/g, ' ')} (see \`replica-demo --help\`)`,
       );
       return ExitCode.Usage;
+    }
+    if (error instanceof StatusExit) {
+      if (error.message !== '') ctx.printer.note(error.message);
+      return error.exitCode;
     }
     if (error instanceof ReplicaDemoError) {
       // One line: what is wrong, then what to do about it.

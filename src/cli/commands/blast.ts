@@ -97,6 +97,25 @@ async function servicePods(api: KubeApi, service: k8s.V1Service): Promise<k8s.V1
   return api.listPods({ labelSelector });
 }
 
+/** Lines counted from the live log, for a "1234/20000" progress on big blasts; best-effort. */
+function countLogLines(
+  api: KubeApi,
+  pod: string,
+  ctx: Context,
+  show: (lines: number) => void,
+): Promise<{ stop(): void } | undefined> {
+  let lines = 0;
+  let shown = ctx.now();
+  return api
+    .followPodLog(pod, BLAST_CONTAINER, (text) => {
+      for (const ch of text) if (ch === '\n') lines += 1;
+      if (ctx.now() - shown < progressEveryMs(ctx)) return;
+      shown = ctx.now();
+      show(lines);
+    })
+    .catch(() => undefined);
+}
+
 async function serviceLeg(
   plan: BlastPlan,
   target: Target,
@@ -119,20 +138,11 @@ async function serviceLeg(
   const progress = ctx.printer.progress(
     `Service: Job ${jobName} sends ${plan.count} request${plan.count === 1 ? '' : 's'} to ${SERVICE} from inside the cluster`,
   );
-  // Lines counted from the live log, for a "1234/20000" progress on big blasts.
   let follow: Promise<{ stop(): void } | undefined> | undefined;
-  const followLog = (pod: string) => {
-    let lines = 0;
-    let shown = ctx.now();
-    return api
-      .followPodLog(pod, BLAST_CONTAINER, (text) => {
-        for (const ch of text) if (ch === '\n') lines += 1;
-        if (ctx.now() - shown < progressEveryMs(ctx)) return;
-        shown = ctx.now();
-        progress.update(`Service: ${lines}/${plan.count} requests (${seconds()} s)`);
-      })
-      .catch(() => undefined);
-  };
+  const followLog = (pod: string) =>
+    countLogLines(api, pod, ctx, (lines) =>
+      progress.update(`Service: ${lines}/${plan.count} requests (${seconds()} s)`),
+    );
   const cluster = { mode: target.mode, ...(target.cluster ? { name: target.cluster } : {}) };
   let run;
   try {
@@ -157,6 +167,7 @@ async function serviceLeg(
         return new OperationError(problem.message, problem.hint);
       },
       note: (text) => ctx.printer.note(text),
+      track: (what) => ctx.leftovers.add(what),
     });
   } catch (error) {
     progress.stop();

@@ -1,7 +1,14 @@
 import { rm } from 'node:fs/promises';
 import { createInterface } from 'node:readline/promises';
 import type { Context } from '../context.js';
-import { InterruptedError, NotManagedError, RefusedError, UsageError } from '../errors.js';
+import {
+  ExitCode,
+  InterruptedError,
+  NotManagedError,
+  RefusedError,
+  StatusExit,
+  UsageError,
+} from '../errors.js';
 import type { DownFlags } from '../core/flags.js';
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../core/names.js';
 import { formatCommand } from '../core/command-line.js';
@@ -79,7 +86,7 @@ export async function down(raw: DownFlags, ctx: Context): Promise<DownResult> {
   }
   if (!opts.yes && !(await confirm(`Delete ${actions.join(' and ')}? [y/N] `, ctx))) {
     if (ctx.signal.aborted) throw new InterruptedError('Interrupted: nothing was deleted.');
-    throw new RefusedError('Not confirmed: nothing was deleted.');
+    throw new StatusExit('Not confirmed: nothing was deleted.', ExitCode.Refused);
   }
   if (deleteNamespace) {
     await removeNamespace(target, opts, ctx);
@@ -216,6 +223,9 @@ async function removeNamespace(target: Target, opts: DownOptions, ctx: Context):
       `Could not stop the pods in ${ns} first (${error instanceof Error ? error.message : String(error)}); deleting the namespace removes them too.`,
     );
   }
+  ctx.leftovers.add(
+    `namespace ${ns}, being deleted (the cluster finishes that on its own; \`replica-demo down\` again waits for it)`,
+  );
   await kubectlDeleteNamespace(ns, target, tools);
   const { connect } = await import('../kube/api.js');
   const { waitForNamespaceGone } = await import('../kube/rollout.js');

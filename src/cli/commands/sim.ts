@@ -1,4 +1,5 @@
 import type { Context } from '../context.js';
+import { ExitCode, StatusExit } from '../errors.js';
 import type { SimStartFlags } from '../core/flags.js';
 import {
   simKubeconfigText,
@@ -67,10 +68,11 @@ export function simStatus(_flags: object, ctx: Context): Promise<SimStatusInfo> 
     );
     ctx.printer.line(`Kubeconfig: ${status.kubeconfigPath} (context replica-demo-sim)`);
     ctx.printer.line(`Log: ${status.logPath}`);
-  } else {
-    ctx.printer.line('Embedded cluster: not running. Start it with `replica-demo sim start`.');
+    return Promise.resolve(status);
   }
-  return Promise.resolve(status);
+  ctx.printer.line('Embedded cluster: not running. Start it with `replica-demo sim start`.');
+  // Like `systemctl status`: scripts can ask with the exit code alone.
+  return Promise.reject(new StatusExit('', ExitCode.EmbeddedCluster));
 }
 
 export function simKubeconfig(_flags: object, ctx: Context): Promise<string> {

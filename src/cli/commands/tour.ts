@@ -52,6 +52,9 @@ export async function tour(opts: TourFlags, ctx: Context): Promise<TourResult> {
 
   // A lesson the user put up before the tour is theirs: the tour uses it and leaves it.
   const hadLesson = await lessonExists(flags, ctx);
+  const untrack = hadLesson
+    ? () => true
+    : ctx.leftovers.add(`${leftover.what} (\`${leftover.remove}\` removes it)`);
   let blasts: BlastResult[];
   let kill: KillPodResult;
   try {
@@ -68,6 +71,7 @@ export async function tour(opts: TourFlags, ctx: Context): Promise<TourResult> {
     } else if (!(error instanceof NotManagedError)) {
       // A namespace the tool did not create is never touched; anything else the tour made goes.
       await cleanUpAfterFailure(ctx, leftover, (c) => removeTourObjects(flags, c, simWasRunning));
+      untrack();
     }
     throw error;
   }
@@ -87,6 +91,7 @@ export async function tour(opts: TourFlags, ctx: Context): Promise<TourResult> {
         : 'Removes what step 1 created, and nothing else.',
     ]);
     await removeTourObjects(flags, ctx, simWasRunning);
+    untrack();
   }
   say();
   say(

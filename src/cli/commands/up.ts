@@ -50,10 +50,13 @@ export async function up(raw: UpFlags, ctx: Context): Promise<UpResult> {
     stage: 'the preflight checks',
     leftBehind: 'Nothing was changed.',
     startedSim: false,
+    tracked: [],
     clusterPlanned: false,
   };
   try {
-    return await upRun(raw, run);
+    const result = await upRun(raw, run);
+    for (const untrack of run.tracked) untrack();
+    return result;
   } catch (error) {
     if (
       error instanceof InterruptedError ||
@@ -181,6 +184,13 @@ async function upSim(run: Run, target: Target, state: SavedState | undefined): P
       const started = await control.startSim({ home: ctx.home, env: ctx.env });
       kubeconfig = started.kubeconfigPath;
       run.startedSim = started.started;
+      if (started.started) {
+        run.tracked.push(
+          ctx.leftovers.add(
+            'the embedded cluster this run started (`replica-demo down --sim --yes` stops it)',
+          ),
+        );
+      }
       progress.succeed(`Started the embedded cluster on 127.0.0.1:${started.port}`);
     } catch (error) {
       progress.fail('The embedded cluster did not start');

@@ -174,7 +174,11 @@ export function latestEventText(events: readonly EventSummary[], since = 0): str
     if (latest === undefined || e.at >= latest.at) latest = e;
   }
   if (latest === undefined) return undefined;
-  const text = `${latest.reason} ${latest.name}: ${latest.message}`;
+  // A startup probe failing while the server boots is expected, not a fault: say "starting".
+  const text =
+    latest.reason === 'Unhealthy' && latest.message.startsWith('Startup probe failed')
+      ? `starting ${latest.name}: its startup probe has not passed yet`
+      : `${latest.reason} ${latest.name}: ${latest.message}`;
   return text.length > 100 ? `${text.slice(0, 97)}...` : text;
 }
 

@@ -43,6 +43,8 @@ export interface JobRunOptions {
   failedCreate?: (message: string) => ReplicaDemoError;
   /** A line for the user about the clean-up when something went wrong. */
   note: (text: string) => void;
+  /** Records what would be left if the run stopped without cleaning up; returns the remover. */
+  track?: (what: string) => () => void;
 }
 
 export interface JobRun {
@@ -71,11 +73,15 @@ export async function runJob(
     options.onPod?.(pod);
   });
   let created = false;
+  let untrack: (() => void) | undefined;
   try {
     // Pods and events first, so nothing the Job does is missed.
     await Promise.all([pods.start(), events.start()]);
     await api.createJob(job);
     created = true;
+    untrack = options.track?.(
+      `Job ${name} and its pod (\`kubectl delete job ${name} -n ${api.namespace} --cascade=background\`)`,
+    );
     await jobs.start();
     let seen = false;
     const outcome = await waitUntil(
@@ -122,6 +128,7 @@ export async function runJob(
     events.stop();
     jobs.stop();
     if (created) await removeJob(api, name, pods, options);
+    untrack?.();
     pods.stop();
   }
 }

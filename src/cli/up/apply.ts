@@ -10,7 +10,7 @@ import {
   POD_DISRUPTION_BUDGET,
   SERVICE,
 } from '../core/names.js';
-import { objectsToChange } from '../core/apply-diff.js';
+import { objectsToChange, type ObjectKey } from '../core/apply-diff.js';
 import { formatCommand } from '../core/command-line.js';
 import { rolloutProgress, type DeploymentLike } from '../core/rollout.js';
 import { podRows, renderPodTable, type PodRow } from '../render/pods.js';
@@ -119,6 +119,21 @@ function refuseForeignNamespace(live: readonly Record<string, unknown>[], namesp
   );
 }
 
+async function apply(run: Run, target: Target, yaml: string, changed: ObjectKey[]): Promise<void> {
+  const { ctx } = run;
+  run.stage = 'the apply';
+  run.leftBehind =
+    'The apply may be partly done: run `replica-demo up` again to finish, or `replica-demo down` to remove it.';
+  run.tracked.push(
+    ctx.leftovers.add(
+      `the lesson's objects in namespace ${target.namespace}, applied (\`replica-demo down\` removes them)`,
+    ),
+  );
+  const lines = await kubectlApply(yaml, target, FIELD_MANAGER, run.tools);
+  for (const line of lines) ctx.printer.note(`  ${line}`);
+  passed(run, `applied ${changed.map((c) => `${c.kind}/${c.name}`).join(', ')}`);
+}
+
 export async function applyAndWait(
   run: Run,
   target: Target,
@@ -180,12 +195,7 @@ export async function applyAndWait(
     // The API client takes a while to load: let that overlap the apply.
     clientModules = loadClientModules();
     clientModules.catch(() => undefined);
-    run.stage = 'the apply';
-    run.leftBehind =
-      'The apply may be partly done: run `replica-demo up` again to finish, or `replica-demo down` to remove it.';
-    const lines = await kubectlApply(yaml, target, FIELD_MANAGER, run.tools);
-    for (const line of lines) ctx.printer.note(`  ${line}`);
-    passed(run, `applied ${changed.map((c) => `${c.kind}/${c.name}`).join(', ')}`);
+    await apply(run, target, yaml, changed);
   }
   // From here on the namespace is ours: `down`, `blast` and `kill-pod` must find it.
   await saveState(

@@ -24,6 +24,8 @@ export interface Run {
   leftBehind: string;
   /** This run started the embedded cluster: an interrupted run says it is still running. */
   startedSim: boolean;
+  /** Removers of what ctx.leftovers holds for this run: a finished `up` leaves nothing behind. */
+  tracked: (() => void)[];
   /** --dry-run with a cluster that --create-cluster would make: nothing to read from it yet. */
   clusterPlanned: boolean;
 }
