@@ -175,7 +175,13 @@ describe('kill-pod on the embedded cluster', () => {
   it('prints a readable timeline and the recovery time', async () => {
     const result = await lab.run(['kill-pod', '--grace', '1']);
     expect(result.exitCode, result.stderr).toBe(0);
-    expect(result.stdout).toMatch(/\+\s+0\.0 s {2}deleted /);
+    expect(result.stdout).toMatch(/\+ 0\.00 s {2}deleted /);
+    // Hundredths, and the preStop wait the old pod serves before SIGTERM.
+    expect(result.stdout).toMatch(/\+ *\d+\.\d\d s {2}old pod terminating/);
+    // With --grace 1 the preStop hook's 5 s never finish, and it says so.
+    expect(result.stdout).toContain(
+      'its preStop hook would wait 5 s before SIGTERM, but the 1 s grace period ends first',
+    );
     expect(result.stdout).toMatch(/ReplicaSet created the replacement web-server-deployment-/);
     expect(result.stdout).toMatch(/Back to 5\/5 ready in \d+\.\d s/);
   });

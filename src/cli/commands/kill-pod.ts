@@ -35,6 +35,15 @@ function endpointPodNames(endpoints: k8s.V1Endpoints | undefined): Set<string> {
   return names;
 }
 
+/** The seconds a container's preStop `sleep` waits, if it has one. */
+function preStopSeconds(pod: k8s.V1Pod | undefined): number | undefined {
+  for (const container of pod?.spec?.containers ?? []) {
+    const seconds = container.lifecycle?.preStop?.sleep?.seconds;
+    if (typeof seconds === 'number') return seconds;
+  }
+  return undefined;
+}
+
 function containerStarted(pod: k8s.V1Pod): boolean {
   return (pod.status?.containerStatuses ?? []).some(
     (c) => c.started === true || c.state?.running !== undefined,
@@ -106,7 +115,7 @@ async function killAndFollow(f: Follow): Promise<KillPodResult> {
   const victim = chooseVictim(f);
   if (!plan.json) {
     ctx.printer.line(`Killing ${victim}; following the ReplicaSet as it replaces it:`);
-    ctx.printer.line(`  +  0.0 s  ${describe('deleted', victim)}`);
+    ctx.printer.line(`  + 0.00 s  ${describe('deleted', victim)}`);
   }
   // The clock starts as the request leaves (nothing runs between here and the delete call,
   // so every watch event that follows is measured from it).
@@ -117,10 +126,19 @@ async function killAndFollow(f: Follow): Promise<KillPodResult> {
     const o: Observation = { event, at: ctx.now(), ...(detail !== undefined ? { detail } : {}) };
     observations.push(o);
     if (!plan.json) {
-      ctx.printer.line(
-        `  +${secondsBetween(deletedAt, o.at).toFixed(1).padStart(5)} s  ${describe(event, detail)}`,
-      );
+      // Hundredths on screen: several steps happen within the first second.
+      const seconds = ((o.at - deletedAt) / 1000).toFixed(2).padStart(5);
+      ctx.printer.line(`  +${seconds} s  ${describe(event, detail)}`);
     }
+  };
+  const preStop = preStopSeconds(pods.get(victim));
+  const explainPreStop = (grace: number | undefined) => {
+    if (plan.json || preStop === undefined) return;
+    ctx.printer.line(
+      grace !== undefined && grace <= preStop
+        ? `             its preStop hook would wait ${preStop} s before SIGTERM, but the ${grace} s grace period ends first`
+        : `             its preStop hook waits ${preStop} s before SIGTERM, so every node stops sending to it first`,
+    );
   };
   const seen = (event: TimelineEvent) => observations.some((o) => o.event === event);
 
@@ -139,7 +157,10 @@ async function killAndFollow(f: Follow): Promise<KillPodResult> {
       if (change === 'delete') observe('old-pod-gone');
       else if (pod.metadata?.deletionTimestamp) {
         const grace = pod.metadata.deletionGracePeriodSeconds;
-        observe('terminating', grace !== undefined ? `grace period ${grace} s` : undefined);
+        if (!seen('terminating')) {
+          observe('terminating', grace !== undefined ? `grace period ${grace} s` : undefined);
+          explainPreStop(grace);
+        }
       }
     } else if (!initial.has(name) && change !== 'delete') {
       if (replacement === undefined) {
