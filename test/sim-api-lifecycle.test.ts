@@ -47,6 +47,9 @@ describe('replica-demo sim', () => {
     expect(status.exitCode).toBe(13);
     expect(status.stdout).toContain('not running');
     expect(status.stderr).toBe('');
+    const json = await cli(['sim', 'status', '--json']);
+    expect(json.exitCode).toBe(13);
+    expect(JSON.parse(json.stdout)).toMatchObject({ running: false, pid: null, server: null });
     const kc = await cli(['sim', 'kubeconfig']);
     expect(kc.exitCode).toBe(13);
     expect(kc.stderr).toContain('replica-demo sim start');
@@ -103,6 +106,14 @@ describe('replica-demo sim', () => {
     expect(statSync(path.join(home, 'sim', 'state.json')).mode & 0o777).toBe(0o600);
     const status = await cli(['sim', 'status']);
     expect(status.exitCode).toBe(0);
+    const json = await cli(['sim', 'status', '--json']);
+    expect(json.exitCode).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      running: true,
+      nodes: 2,
+      context: 'replica-demo-sim',
+      server: expect.stringMatching(/^https:\/\/127\.0\.0\.1:\d+$/) as unknown,
+    });
     expect(status.stdout).toMatch(/running \(pid \d+, https:\/\/127\.0\.0\.1:\d+, 2 node\(s\)/);
   });
 

@@ -197,7 +197,8 @@ function addSim(program: Command, run: Run): void {
     .action(run('sim stop'));
   sim
     .command('status')
-    .description('say whether the embedded cluster runs, and where')
+    .description('say whether the embedded cluster runs, and where (exit 13 when it does not)')
+    .option('--json', 'print one JSON object and nothing else on stdout')
     .action(run('sim status'));
   sim
     .command('kubeconfig')

@@ -60,17 +60,31 @@ export async function simStop(_flags: object, ctx: Context): Promise<boolean> {
   return stopped;
 }
 
-export function simStatus(_flags: object, ctx: Context): Promise<SimStatusInfo> {
+export function simStatus(flags: { json?: boolean }, ctx: Context): Promise<SimStatusInfo> {
   const status = readSimStatus(ctx.home);
-  if (status.running) {
+  if (flags.json) {
+    ctx.printer.line(
+      JSON.stringify({
+        running: status.running,
+        pid: status.pid ?? null,
+        server: status.server ?? null,
+        nodes: status.nodes ?? null,
+        startedAt: status.startedAt ?? null,
+        kubeconfig: status.kubeconfigPath,
+        context: 'replica-demo-sim',
+        log: status.logPath,
+      }),
+    );
+  } else if (status.running) {
     ctx.printer.line(
       `Embedded cluster: running (pid ${status.pid}, ${status.server}, ${status.nodes} node(s), since ${status.startedAt})`,
     );
     ctx.printer.line(`Kubeconfig: ${status.kubeconfigPath} (context replica-demo-sim)`);
     ctx.printer.line(`Log: ${status.logPath}`);
-    return Promise.resolve(status);
+  } else {
+    ctx.printer.line('Embedded cluster: not running. Start it with `replica-demo sim start`.');
   }
-  ctx.printer.line('Embedded cluster: not running. Start it with `replica-demo sim start`.');
+  if (status.running) return Promise.resolve(status);
   // Like `systemctl status`: scripts can ask with the exit code alone.
   return Promise.reject(new StatusExit('', ExitCode.EmbeddedCluster));
 }
