@@ -139,6 +139,30 @@ describe('up and down on the embedded cluster with the real kubectl', () => {
     });
   });
 
+  it('up --sim --json prints one JSON object on stdout, and the rest on stderr', async () => {
+    const r = await cli(['up', '--sim', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim().split('\n')).toHaveLength(1);
+    const doc = JSON.parse(r.stdout) as {
+      target: { mode: string; context: string; namespace: string };
+      unchanged: boolean;
+      changed: string[];
+      ready: number;
+      desired: number;
+      pods: { name: string; replicaId: string; ready: string }[];
+    };
+    expect(doc.target).toMatchObject({
+      mode: 'sim',
+      context: 'replica-demo-sim',
+      namespace: 'multi-replica-web',
+    });
+    expect(doc).toMatchObject({ unchanged: true, changed: [], ready: 5, desired: 5 });
+    expect(doc.pods.map((p) => p.name).sort()).toEqual(firstPods);
+    for (const p of doc.pods) expect(p.name.endsWith(`-${p.replicaId}`)).toBe(true);
+    // The pod table a person reads went to stderr.
+    expect(r.stderr).toContain(firstPods[0] ?? 'none');
+  });
+
   it('a second up --sim changes nothing and says so', async () => {
     const before = await kubectl([
       'get',
@@ -218,8 +242,21 @@ describe('up and down on the embedded cluster with the real kubectl', () => {
     );
     expect(theirs.code, theirs.stderr).toBe(0);
 
-    const r = await cli(['down', '--sim', '--keep-cluster', '--yes']);
+    const r = await cli(['down', '--sim', '--keep-cluster', '--yes', '--json']);
     expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({
+      target: {
+        mode: 'sim',
+        context: 'replica-demo-sim',
+        namespace: 'multi-replica-web',
+        cluster: null,
+      },
+      dryRun: false,
+      namespaceExisted: true,
+      deletedNamespace: true,
+      stoppedSim: false,
+      deletedCluster: false,
+    });
     expect(r.stderr).toMatch(/Deleted namespace multi-replica-web/);
     expect(r.stderr).not.toContain('Stopped the embedded cluster');
     const lesson = await kubectl(['get', 'namespace', 'multi-replica-web']);

@@ -43,6 +43,24 @@ export interface PrinterOptions {
   stderrWidth?: () => number | undefined;
 }
 
+/**
+ * For `--json`: the same printer with the result lines sent to stderr, so stdout carries
+ * the one JSON object and nothing else.
+ */
+export function quietStdout(printer: Printer): Printer {
+  return {
+    color: printer.color,
+    interactive: printer.interactive,
+    get width() {
+      return undefined;
+    },
+    line: (text) => printer.note(text ?? ''),
+    note: (text) => printer.note(text),
+    progress: (text) => printer.progress(text),
+    prepare: () => printer.prepare(),
+  };
+}
+
 /** Text as it goes to a stream: each line wrapped to the terminal's width, if there is one. */
 function fitted(text: string, width: number | undefined): string {
   if (width === undefined) return text;

@@ -102,6 +102,7 @@ function addUp(program: Command, run: Run): void {
     .option('--dry-run', 'print every command and API call, change nothing')
     .addOption(timeoutOption('to wait for the replicas to be ready', DEFAULTS.upTimeout))
     .option('-y, --yes', 'do not ask; required to use a context that is not kind or embedded')
+    .option('--json', 'print one JSON object on stdout; everything else goes to stderr')
     .action(run('up'));
 }
 
@@ -118,6 +119,7 @@ function addDown(program: Command, run: Run): void {
     .option('--dry-run', 'print what would be deleted, change nothing')
     .addOption(timeoutOption('to wait for the namespace to go', DEFAULTS.downTimeout))
     .option('-y, --yes', 'do not ask for confirmation')
+    .option('--json', 'print one JSON object on stdout; everything else goes to stderr')
     .action(run('down'));
 }
 

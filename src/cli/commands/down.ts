@@ -1,6 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { createInterface } from 'node:readline/promises';
 import type { Context } from '../context.js';
+import { quietStdout } from '../output.js';
 import {
   ExitCode,
   InterruptedError,
@@ -40,7 +41,24 @@ export interface DownResult {
   deletedCluster: boolean;
 }
 
-export async function down(raw: DownFlags, ctx: Context): Promise<DownResult> {
+export async function down(raw: DownFlags, given: Context): Promise<DownResult> {
+  const ctx = raw.json ? { ...given, printer: quietStdout(given.printer) } : given;
+  const result = await downWith(raw, ctx);
+  if (raw.json) {
+    const t = result.target;
+    given.printer.line(
+      JSON.stringify({
+        ...result,
+        target: t
+          ? { mode: t.mode, context: t.context, namespace: t.namespace, cluster: t.cluster ?? null }
+          : null,
+      }),
+    );
+  }
+  return result;
+}
+
+async function downWith(raw: DownFlags, ctx: Context): Promise<DownResult> {
   const opts = validateDownOptions(raw);
   const state = await loadState(ctx);
   const target = await resolveTarget(raw, ctx, { requireRunningSim: false, detect: true });

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Context } from '../context.js';
+import { quietStdout } from '../output.js';
 import {
   EmbeddedClusterError,
   InterruptedError,
@@ -41,7 +42,43 @@ import {
 
 export type { UpResult };
 
-export async function up(raw: UpFlags, ctx: Context): Promise<UpResult> {
+export async function up(raw: UpFlags, given: Context): Promise<UpResult> {
+  const ctx = raw.json ? { ...given, printer: quietStdout(given.printer) } : given;
+  const result = await upWith(raw, ctx);
+  if (raw.json) given.printer.line(JSON.stringify(upJson(result)));
+  return result;
+}
+
+/** The `--json` document of `up`: where, what image, what changed, and the pods. */
+function upJson(r: UpResult): unknown {
+  return {
+    target: {
+      mode: r.target.mode,
+      context: r.target.context,
+      namespace: r.target.namespace,
+      cluster: r.target.cluster ?? null,
+    },
+    image: r.image,
+    dryRun: r.dryRun,
+    unchanged: r.unchanged,
+    changed: r.changed.map((c) => `${c.kind}/${c.name}`),
+    createdCluster: r.createdCluster,
+    built: r.built,
+    loadedNodes: r.loadedNodes,
+    curlImage: r.curlImage,
+    ready: r.ready,
+    desired: r.desired,
+    pods: r.pods.map((p) => ({
+      name: p.name,
+      replicaId: p.replicaId,
+      podIP: p.podIP,
+      node: p.node,
+      ready: p.ready,
+    })),
+  };
+}
+
+async function upWith(raw: UpFlags, ctx: Context): Promise<UpResult> {
   const opts = validateUpOptions(raw);
   const run: Run = {
     ctx,

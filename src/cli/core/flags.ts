@@ -93,6 +93,7 @@ export interface UpFlags extends TargetFlags {
   build?: boolean;
   baseImage?: string;
   dryRun?: boolean;
+  json?: boolean;
 }
 
 export interface DownFlags extends TargetFlags {
@@ -100,6 +101,7 @@ export interface DownFlags extends TargetFlags {
   deleteCluster?: boolean;
   keepCluster?: boolean;
   dryRun?: boolean;
+  json?: boolean;
 }
 
 export interface BlastFlags extends TargetFlags {
