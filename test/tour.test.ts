@@ -21,6 +21,22 @@ afterAll(async () => {
   await lab?.close();
 }, 120_000);
 
+/** `tour --sim`, with one Ctrl-C as soon as step 3 begins. */
+async function tourInterruptedAtStep3() {
+  const child = lab.spawn(['tour', '--sim']);
+  let stdout = '';
+  let interrupted = false;
+  child.stdout?.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+    if (!interrupted && stdout.includes('Step 3 of 7')) {
+      interrupted = true;
+      child.kill('SIGINT');
+    }
+  });
+  const result = await child;
+  return { stdout, stderr: String(result.stderr), interrupted, result };
+}
+
 describe('tour', () => {
   it('runs the whole lesson on the embedded cluster, start to end', async () => {
     const result = await lab.run(['tour', '--sim'], 480_000);
@@ -95,18 +111,7 @@ describe('tour', () => {
     expect(started.exitCode, started.stderr).toBe(0);
     expect(isSimRunning(lab.home)).toBe(true);
 
-    const child = lab.spawn(['tour', '--sim']);
-    let stdout = '';
-    let interrupted = false;
-    child.stdout?.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      if (!interrupted && stdout.includes('Step 3 of 7')) {
-        interrupted = true;
-        child.kill('SIGINT');
-      }
-    });
-    const result = await child;
-    const stderr = String(result.stderr);
+    const { stdout, stderr, interrupted, result } = await tourInterruptedAtStep3();
     expect(interrupted, stdout.slice(-2000)).toBe(true);
     expect(result.exitCode, stderr.slice(-2000)).toBe(130);
     expect(stdout).not.toContain('Step 4 of 7');
@@ -124,18 +129,7 @@ describe('tour', () => {
     const up = await lab.run(['up', '--sim'], 240_000);
     expect(up.exitCode, up.stderr).toBe(0);
 
-    const child = lab.spawn(['tour', '--sim']);
-    let stdout = '';
-    let interrupted = false;
-    child.stdout?.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      if (!interrupted && stdout.includes('Step 3 of 7')) {
-        interrupted = true;
-        child.kill('SIGINT');
-      }
-    });
-    const result = await child;
-    const stderr = String(result.stderr);
+    const { stderr, result } = await tourInterruptedAtStep3();
     expect(result.exitCode, stderr.slice(-2000)).toBe(130);
     expect(stderr).toContain(`Left as it was: namespace ${NAMESPACE} was there before the tour`);
     expect(stderr).not.toContain('Cleaned up');
