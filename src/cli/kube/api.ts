@@ -1,4 +1,5 @@
 import * as k8s from '@kubernetes/client-node';
+import { Writable } from 'node:stream';
 import { APP_LABEL, DEPLOYMENT, SERVICE } from '../core/names.js';
 import { contextMissing, type Target } from '../target.js';
 import { isNotFound, translateApiError, type TranslateOptions } from './errors.js';
@@ -139,7 +140,6 @@ export class KubeApi {
     onText: (text: string) => void,
   ): Promise<{ stop(): void }> {
     return this.call(`follow the log of pod ${pod}`, async () => {
-      const { Writable } = await import('node:stream');
       const sink = new Writable({
         write(chunk: Buffer, _encoding, callback) {
           onText(chunk.toString('utf8'));
