@@ -232,21 +232,73 @@ describe('blast on the embedded cluster', () => {
     expect(await blastObjects()).toEqual({ jobs: 0, pods: 0 });
   });
 
-  it('leaves no Job and no Job pod after Ctrl-C', async () => {
-    const { kc } = lab.clients();
-    const child = lab.spawn(['blast', '--count', '20000', '--via', 'service']);
-    // Interrupt in the middle of the blast: once its pod runs.
-    await waitForPod(
+  it('after Ctrl-C prints what was answered, marked partial, exits 130 and leaves no Job', async () => {
+    const { kc, core } = lab.clients();
+    const child = lab.spawn(['blast', '--count', '20000', '--via', 'service', '--json']);
+    // Interrupt in the middle of the blast: once its pod has answered some requests.
+    const pod = await waitForPod(
       kc,
       'app.kubernetes.io/component=blast',
       (p) => p.status?.phase === 'Running',
       60_000,
     );
+    await eventually(
+      async () => {
+        const log: unknown = await core.readNamespacedPodLog({
+          name: pod.metadata?.name ?? '',
+          namespace: NAMESPACE,
+        });
+        return String(log).split('\n').length > 50 ? true : undefined;
+      },
+      30_000,
+      'the blast pod to log 50 requests',
+    );
     child.kill('SIGINT');
     const result = await child;
     expect(result.exitCode).toBe(130);
-    expect(String(result.stderr)).toMatch(/deleted Job replica-demo-blast-\w+ and its pod/);
+    const stderr = String(result.stderr);
+    expect(stderr).toMatch(/deleted Job replica-demo-blast-\w+ and its pod/);
+    const value = JSON.parse(String(result.stdout)) as BlastJson & {
+      service: { partial: boolean };
+    };
+    expect(value.service.partial).toBe(true);
+    const total = value.service.total;
+    expect(total).toBeGreaterThan(50);
+    expect(total).toBeLessThan(20000);
+    expect(value.service.errors).toBe(0);
+    expect(value.service.pods.reduce((sum, p) => sum + p.count, 0)).toBe(total);
+    expect(value.portForward).toBeNull();
+    // The last line says why the exit code is 130 and how much the figures cover.
+    expect(stderr.trim().split('\n').at(-1)).toBe(
+      `Interrupted: the results above are partial (${total} of 20000 through the Service).`,
+    );
     expect(await blastObjects()).toEqual({ jobs: 0, pods: 0 });
+  });
+
+  it('after Ctrl-C in the port-forward path prints its partial histogram on one pod', async () => {
+    const child = lab.spawn(['blast', '--count', '20000', '--via', 'port-forward']);
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    await eventually(
+      () => Promise.resolve(/requests through a tunnel/.test(stderr) ? true : undefined),
+      30_000,
+      'the port-forward path to start',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    child.kill('SIGINT');
+    const result = await child;
+    expect(result.exitCode).toBe(130);
+    const stdout = String(result.stdout);
+    const rows = tableRows(stdout, 'Through port-forward').filter((r) => r.count > 0);
+    expect(rows).toHaveLength(1);
+    const match = /partial: stopped by Ctrl-C after (\d+) of 20000 requests/.exec(stdout);
+    expect(match, stdout).not.toBeNull();
+    expect(Number(match?.[1])).toBe(rows[0]?.count);
+    expect(stderr.trim().split('\n').at(-1)).toMatch(
+      /^Interrupted: the results above are partial \(\d+ of 20000 through port-forward\)\.$/,
+    );
   });
 
   it('says so in plain words when the Job runs past its deadline, and cleans up (exit 11)', async () => {

@@ -18,22 +18,22 @@ const pods: PodInfo[] = names.map((name, i) => ({
   name,
   node: i % 2 ? 'replica-demo-worker2' : 'replica-demo-worker',
 }));
-const records = Array.from({ length: 200 }, (_, i) => ({
-  status: 200,
-  seconds: 0.002,
-  pod: names[i % 5 === 4 ? 0 : i % 5] ?? '',
-}));
-
-function blastResult(): BlastResult {
-  const histogram = buildHistogram(records, pods, pods, 200);
+function blastResult(count = 200, partial?: { requested: number }): BlastResult {
+  const records = Array.from({ length: count }, (_, i) => ({
+    status: 200,
+    seconds: 0.002,
+    pod: names[i % 5 === 4 ? 0 : i % 5] ?? '',
+  }));
+  const histogram = buildHistogram(records, pods, pods, count);
   const path = {
     histogram,
     latencyMs: latency(records),
     evenness: evenness(histogram),
     curlErrors: [],
+    ...(partial ? { partial } : {}),
   };
   return {
-    count: 200,
+    count: partial?.requested ?? count,
     service: {
       ...path,
       keepAlive: false,
@@ -129,5 +129,22 @@ describe('wrapping prose', () => {
     };
     for (const text of run(60)) expect(widest(text.trimEnd().split('\n'))).toBeLessThanOrEqual(60);
     expect(run(undefined)).toEqual([`${long}\n`, `${long}\n`]);
+  });
+});
+
+describe('what a blast report says', () => {
+  const text = (result: BlastResult) => renderBlast(result, color).join('\n');
+
+  it('says how many requests an even-looking split needs only to a smaller blast', () => {
+    expect(text(blastResult(200))).toMatch(/An even-looking split needs about 1600 requests/);
+    expect(text(blastResult(2000))).not.toMatch(/even-looking split needs/);
+  });
+
+  it('marks a blast stopped by Ctrl-C as partial, with how far it got', () => {
+    const lines = renderBlast(blastResult(300, { requested: 20000 }), color);
+    expect(
+      lines.filter((l) => l.includes('partial: stopped by Ctrl-C after 300 of 20000')),
+    ).toHaveLength(2);
+    expect(text(blastResult(300))).not.toMatch(/partial/);
   });
 });

@@ -1,7 +1,7 @@
 import type * as k8s from '@kubernetes/client-node';
 import type { Context } from '../context.js';
 import type { Progress } from '../output.js';
-import { InterruptedError, OperationError, TimeoutError } from '../errors.js';
+import { ExitCode, InterruptedError, OperationError, StatusExit, TimeoutError } from '../errors.js';
 import type { BlastFlags } from '../core/flags.js';
 import {
   BLAST_CONTAINER,
@@ -50,12 +50,17 @@ export async function blast(opts: BlastFlags, ctx: Context): Promise<BlastResult
   const api = connect(target);
   const result: BlastResult = { count: plan.count, service: null, portForward: null };
   if (plan.via !== 'port-forward') result.service = await serviceLeg(plan, target, api, ctx);
-  if (plan.via !== 'service') result.portForward = await portForwardLeg(plan, api, ctx);
+  if (plan.via !== 'service' && !ctx.signal.aborted)
+    result.portForward = await portForwardLeg(plan, api, ctx);
+  if (!result.service && !result.portForward) throw new InterruptedError();
   if (plan.json) ctx.printer.line(JSON.stringify(blastJson(result)));
   else {
     const lines = renderBlast(result, ctx.printer.color, { width: ctx.printer.width });
     for (const line of lines) ctx.printer.line(line);
   }
+  // Ctrl-C stopped the blast: what was answered is shown, marked partial, and the exit
+  // code still says it was interrupted.
+  if (ctx.signal.aborted) throw new StatusExit(interruptedLine(result), ExitCode.Interrupted);
   const failed = failureSummary(result);
   if (failed !== undefined) {
     throw new OperationError(
@@ -64,6 +69,17 @@ export async function blast(opts: BlastFlags, ctx: Context): Promise<BlastResult
     );
   }
   return result;
+}
+
+function interruptedLine(result: BlastResult): string {
+  const legs = [
+    ['the Service', result.service],
+    ['port-forward', result.portForward],
+  ] as const;
+  const done = legs
+    .filter(([, leg]) => leg !== null)
+    .map(([name, leg]) => `${leg?.histogram.total ?? 0} of ${result.count} through ${name}`);
+  return `Interrupted: the results above are partial (${done.join(', ')}).`;
 }
 
 /** A leg's last progress line: a tick only when every request was answered. */
@@ -168,6 +184,7 @@ async function serviceLeg(
       },
       note: (text) => ctx.printer.note(text),
       track: (what) => ctx.leftovers.add(what),
+      logOnAbort: true,
     });
   } catch (error) {
     progress.stop();
@@ -183,6 +200,8 @@ async function serviceLeg(
     const problem = deadlineProblem(plan.timeoutSeconds, parsed.records.length, plan.count);
     throw new TimeoutError(problem.message, problem.hint);
   }
+  const interrupted = outcome.state === 'interrupted';
+  if (interrupted && parsed.records.length === 0) throw new InterruptedError();
   if (parsed.records.length === 0) {
     progress.fail(`Service: Job ${jobName} ${outcome.state}`);
     const clue =
@@ -191,13 +210,13 @@ async function serviceLeg(
       `The blast Job ${outcome.state === 'failed' ? `failed (${outcome.reason})` : 'finished'} without reporting any request: ${clue}`,
     );
   }
-  const histogram = buildHistogram(parsed.records, ready, known, plan.count);
-  finish(
-    progress,
-    histogram.errors,
-    `Service: ${parsed.records.length} requests in ${seconds()} s (Job ${jobName}, ${run.podsCreated} pod)`,
-  );
+  const sent = interrupted ? parsed.records.length : plan.count;
+  const histogram = buildHistogram(parsed.records, ready, known, sent);
+  const summary = `Service: ${parsed.records.length} requests in ${seconds()} s (Job ${jobName}, ${run.podsCreated} pod)`;
+  if (interrupted) progress.fail(`${summary}, stopped by Ctrl-C`);
+  else finish(progress, histogram.errors, summary);
   return {
+    ...(interrupted ? { partial: { requested: plan.count } } : {}),
     histogram,
     latencyMs: latency(parsed.records),
     evenness: evenness(histogram),
@@ -231,7 +250,7 @@ async function portForwardLeg(
   plan: BlastPlan,
   api: KubeApi,
   ctx: Context,
-): Promise<PortForwardResult> {
+): Promise<PortForwardResult | null> {
   const service = await api.readService();
   const pods = await servicePods(api, service);
   const choice = pickPortForwardPod(pods);
@@ -278,17 +297,23 @@ async function portForwardLeg(
     );
   } catch (error) {
     progress.stop();
-    if (error instanceof InterruptedError && !ctx.signal.aborted && deadline.aborted) {
-      throw new TimeoutError(
-        `The port-forward blast ran past --timeout ${plan.timeoutSeconds} s before sending ${plan.count} requests.`,
-        'Raise --timeout, lower --count, or add --parallel.',
-      );
-    }
     throw error;
   } finally {
     await tunnel.close();
   }
   const { records, errors } = sent;
+  const interrupted = sent.stopped && ctx.signal.aborted;
+  if (sent.stopped && !interrupted) {
+    progress.stop();
+    throw new TimeoutError(
+      `The port-forward blast ran past --timeout ${plan.timeoutSeconds} s before sending ${plan.count} requests.`,
+      'Raise --timeout, lower --count, or add --parallel.',
+    );
+  }
+  if (interrupted && records.length === 0) {
+    progress.stop();
+    return null;
+  }
   const tunnelErrors = tunnel.errors();
   if (tunnelErrors.length > 0) {
     errors.push({
@@ -297,13 +322,17 @@ async function portForwardLeg(
       count: tunnelErrors.length,
     });
   }
-  const histogram = buildHistogram(records, ready, pods.map(podInfo), plan.count);
-  finish(
-    progress,
-    histogram.errors,
-    `Port-forward: ${records.length} requests in ${((ctx.now() - started) / 1000).toFixed(1)} s to ${name}`,
+  const histogram = buildHistogram(
+    records,
+    ready,
+    pods.map(podInfo),
+    interrupted ? records.length : plan.count,
   );
+  const summary = `Port-forward: ${records.length} requests in ${((ctx.now() - started) / 1000).toFixed(1)} s to ${name}`;
+  if (interrupted) progress.fail(`${summary}, stopped by Ctrl-C`);
+  else finish(progress, histogram.errors, summary);
   return {
+    ...(interrupted ? { partial: { requested: plan.count } } : {}),
     pod: name,
     reason: choice.reason,
     histogram,

@@ -1,5 +1,4 @@
 import http from 'node:http';
-import { InterruptedError } from '../errors.js';
 import type { BlastPlan } from '../core/blast-plan.js';
 import type { CurlError, RequestRecord } from '../core/curl-log.js';
 import { SERVICE } from '../core/names.js';
@@ -14,6 +13,7 @@ const REQUEST_TIMEOUT_MS = 10_000;
 /**
  * N requests from this process, a new TCP connection each (no keep-alive), `parallel` at a
  * time; records look like the Job's so both paths share the histogram and statistics.
+ * When `signal` aborts, the requests answered so far come back with `stopped` set.
  */
 export async function sendRequests(
   host: string,
@@ -22,13 +22,14 @@ export async function sendRequests(
   signal: AbortSignal,
   onProgress: (done: number) => void = () => undefined,
   progressEvery = 1000,
-): Promise<{ records: RequestRecord[]; errors: CurlError[] }> {
+): Promise<{ records: RequestRecord[]; errors: CurlError[]; stopped: boolean }> {
   const records: RequestRecord[] = [];
   const errors = new Map<string, CurlError>();
   let next = 1;
   let lastReport = Date.now();
+  // A request cut short by `signal` was never answered nor failed: it yields no record.
   const one = (n: number) =>
-    new Promise<RequestRecord>((resolve) => {
+    new Promise<RequestRecord | undefined>((resolve) => {
       const t0 = process.hrtime.bigint();
       const seconds = () => Number(process.hrtime.bigint() - t0) / 1e9;
       const req = http.get(
@@ -51,13 +52,19 @@ export async function sendRequests(
             const status = res.statusCode ?? 0;
             resolve(pod ? { status, seconds: seconds(), pod } : { status, seconds: seconds() });
           });
-          res.on('error', () => resolve({ status: 0, seconds: seconds() }));
+          res.on('error', () =>
+            resolve(signal.aborted ? undefined : { status: 0, seconds: seconds() }),
+          );
         },
       );
       req.on('timeout', () =>
         req.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_MS / 1000} s`)),
       );
       req.on('error', (error: NodeJS.ErrnoException) => {
+        if (signal.aborted) {
+          resolve(undefined);
+          return;
+        }
         const message = `${error.code ? `${error.code}: ` : ''}${error.message}`;
         const seen = errors.get(message);
         if (seen) seen.count += 1;
@@ -69,7 +76,8 @@ export async function sendRequests(
     while (next <= plan.count && !signal.aborted) {
       const n = next;
       next += 1;
-      records.push(await one(n));
+      const record = await one(n);
+      if (record) records.push(record);
       if (Date.now() - lastReport >= progressEvery) {
         lastReport = Date.now();
         onProgress(records.length);
@@ -77,6 +85,9 @@ export async function sendRequests(
     }
   };
   await Promise.all(Array.from({ length: plan.parallel }, () => worker()));
-  if (signal.aborted) throw new InterruptedError();
-  return { records, errors: [...errors.values()].sort((a, b) => b.count - a.count) };
+  return {
+    records,
+    errors: [...errors.values()].sort((a, b) => b.count - a.count),
+    stopped: signal.aborted,
+  };
 }

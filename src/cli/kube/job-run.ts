@@ -1,5 +1,10 @@
 import type * as k8s from '@kubernetes/client-node';
-import { OperationError, TimeoutError, type ReplicaDemoError } from '../errors.js';
+import {
+  InterruptedError,
+  OperationError,
+  TimeoutError,
+  type ReplicaDemoError,
+} from '../errors.js';
 import type { KubeApi } from './api.js';
 import { waitUntil } from './informer.js';
 
@@ -11,6 +16,9 @@ import { waitUntil } from './informer.js';
 
 export type JobOutcome =
   { state: 'complete' } | { state: 'failed'; reason: string; message: string };
+
+/** How a run ended: the Job's own outcome, or a Ctrl-C that came first (with `logOnAbort`). */
+export type RunOutcome = JobOutcome | { state: 'interrupted' };
 
 export function jobOutcome(job: k8s.V1Job): JobOutcome | undefined {
   for (const condition of job.status?.conditions ?? []) {
@@ -45,10 +53,15 @@ export interface JobRunOptions {
   note: (text: string) => void;
   /** Records what would be left if the run stopped without cleaning up; returns the remover. */
   track?: (what: string) => () => void;
+  /**
+   * On Ctrl-C, read what the pod logged so far and return it as an `interrupted` run
+   * (before the Job is deleted) instead of throwing.
+   */
+  logOnAbort?: boolean;
 }
 
 export interface JobRun {
-  outcome: JobOutcome;
+  outcome: RunOutcome;
   podName: string | undefined;
   /** Pods the Job made (more than one means the Job controller retried). */
   podsCreated: number;
@@ -84,7 +97,7 @@ export async function runJob(
     );
     await jobs.start();
     let seen = false;
-    const outcome = await waitUntil(
+    const outcome: RunOutcome | undefined = await waitUntil(
       [jobs, pods, events],
       () => {
         for (const pod of pods.list()) {
@@ -112,7 +125,11 @@ export async function runJob(
             'Raise --timeout to wait longer.',
           ),
       },
-    );
+    ).catch((error: unknown) => {
+      if (options.logOnAbort && error instanceof InterruptedError && options.signal.aborted)
+        return { state: 'interrupted' } as const;
+      throw error;
+    });
     const podName = pods.list()[0]?.metadata?.name;
     let log = '';
     let logError: ReplicaDemoError | undefined;

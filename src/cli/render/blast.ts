@@ -8,6 +8,8 @@ import { TEXT_WIDTH, paragraph, visibleWidth, wrapLine } from './text.js';
 /** Plain text, one line per string: readable in a terminal and in a CI log alike. */
 
 export interface PathResult {
+  /** Set when Ctrl-C stopped the leg: `histogram.total` requests of `requested` were sent. */
+  partial?: { requested: number };
   histogram: Histogram;
   latencyMs: Latency | null;
   evenness: Evenness;
@@ -102,6 +104,13 @@ function summaryLines(result: PathResult, color: ChalkInstance): string[] {
       ? color.green('0 errors')
       : color.red(`${h.errors} error${h.errors === 1 ? '' : 's'}`);
   out.push(`  total ${h.total} requests, ${h.answered} answered by a pod, ${errorText}`);
+  if (result.partial) {
+    out.push(
+      color.yellow(
+        `  partial: stopped by Ctrl-C after ${h.total} of ${result.partial.requested} requests`,
+      ),
+    );
+  }
   if (h.errors > 0) {
     const parts: string[] = [];
     if (h.failedConnections > 0) parts.push(`${h.failedConnections} got no response`);
@@ -163,7 +172,8 @@ export function renderService(
   } else if (!result.keepAlive) {
     said.push(result.evenness.sentence);
     const pods = result.histogram.rows.length;
-    if (pods > 1) {
+    // Only news to someone whose blast was too small to look even.
+    if (pods > 1 && result.histogram.total < result.evenness.evenAt) {
       said.push(
         `An even-looking split needs about ${result.evenness.evenAt} requests for ${pods} pods (each pod within ±10% of its share, 19 blasts in 20).`,
       );
@@ -252,6 +262,7 @@ export function blastJson(result: BlastResult): unknown {
     service: s
       ? {
           total: s.histogram.total,
+          partial: s.partial !== undefined,
           errors: s.histogram.errors,
           pods: jsonPods(s.histogram),
           latencyMs: s.latencyMs,
@@ -268,6 +279,7 @@ export function blastJson(result: BlastResult): unknown {
       ? {
           pod: p.pod,
           total: p.histogram.total,
+          partial: p.partial !== undefined,
           errors: p.histogram.errors,
           pods: jsonPods(p.histogram),
           latencyMs: p.latencyMs,
