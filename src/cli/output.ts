@@ -1,6 +1,8 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { Writable } from 'node:stream';
+import type { SingleBar } from 'cli-progress';
 import type { Ora, Options as OraOptions } from 'ora';
+import { barLine, countLine, pace, type Pace } from './render/progress.js';
 import { truncate, wrapLine } from './render/text.js';
 
 export interface Progress {
@@ -8,6 +10,11 @@ export interface Progress {
   update(text: string): void;
   succeed(text: string): void;
   fail(text: string): void;
+  /**
+   * Work counted in steps (requests sent of those asked for): on a terminal a bar with the
+   * rate and the time left, in a log a line with the same words (as often as `update`).
+   */
+  count(label: string, done: number, total: number): void;
   /** Stop without a final line (used on Ctrl-C before the summary is printed). */
   stop(): void;
 }
@@ -23,8 +30,9 @@ export interface Printer {
   note(text: string): void;
   progress(text: string): Progress;
   /**
-   * Loads the terminal spinner (ora) when output goes to a terminal. Commands run after it;
-   * `--help` never pays for it. Until it has run, progress is printed as plain lines.
+   * Loads the terminal spinner (ora) and bar (cli-progress) when output goes to a terminal.
+   * Commands run after it; `--help` never pays for them. Until it has run, progress is
+   * printed as plain lines.
    */
   prepare(): Promise<void>;
 }
@@ -72,19 +80,30 @@ function fitted(text: string, width: number | undefined): string {
 
 type OraFactory = (options: OraOptions) => Ora;
 
+/** What a terminal's progress is drawn with, loaded by `prepare()`. */
+interface TerminalKit {
+  ora: OraFactory;
+  SingleBar: typeof SingleBar;
+}
+
 export function createPrinter(options: PrinterOptions): Printer {
   const color = new Chalk({ level: options.color ? 1 : 0 });
   const now = options.now ?? Date.now;
   const write = (stream: Writable, text: string) => stream.write(`${text}\n`);
   const stdoutWidth = options.stdoutWidth ?? (() => undefined);
   const stderrWidth = options.stderrWidth ?? (() => undefined);
-  let ora: OraFactory | undefined;
+  let kit: TerminalKit | undefined;
 
   const progress = (initial: string): Progress =>
     // ora counts the lines it drew by the terminal's width: with none known (a
     // pseudo-terminal may say 0 columns) it would clear without end; plain lines instead.
-    options.interactive && ora && stderrWidth() !== undefined
-      ? spinner(ora, options.stderr, initial, color, options.color, stderrWidth)
+    options.interactive && kit && stderrWidth() !== undefined
+      ? spinner(kit, options.stderr, initial, {
+          color,
+          colored: options.color,
+          width: stderrWidth,
+          now,
+        })
       : plainProgress((t) => write(options.stderr, t), initial, now, options.quietMs ?? 5000);
 
   return {
@@ -97,43 +116,86 @@ export function createPrinter(options: PrinterOptions): Printer {
     note: (text) => write(options.stderr, fitted(text, stderrWidth())),
     progress,
     prepare: async () => {
-      if (options.interactive && ora === undefined) ora = (await import('ora')).default;
+      if (!options.interactive || kit !== undefined) return;
+      const [ora, progressBars] = await Promise.all([import('ora'), import('cli-progress')]);
+      kit = { ora: ora.default, SingleBar: progressBars.default.SingleBar };
     },
   };
 }
 
-/** ora redraws in place and clears every line its text took, however narrow the terminal. */
-function spinner(
-  ora: OraFactory,
-  stream: Writable,
-  initial: string,
-  color: ChalkInstance,
-  colored: boolean,
-  width: () => number | undefined,
-): Progress {
+interface SpinnerLook {
+  color: ChalkInstance;
+  colored: boolean;
+  width: () => number | undefined;
+  now: () => number;
+}
+
+/**
+ * ora redraws in place and clears every line its text took, however narrow the terminal;
+ * once work is counted, a cli-progress bar takes its place on the same line.
+ */
+function spinner(kit: TerminalKit, stream: Writable, initial: string, look: SpinnerLook): Progress {
+  const { color, width } = look;
   // One line, always: the spinner and a space take two columns.
   const oneLine = (text: string) => {
     const columns = width();
     return columns === undefined ? text : truncate(text, columns - 2);
   };
-  const spin = ora({
-    text: oneLine(initial),
-    stream,
-    color: colored ? 'cyan' : false,
-    // Leave stdin alone: `down` may ask a question, and Ctrl-C must reach our handler.
-    discardStdin: false,
-  }).start();
+  const spin = kit
+    .ora({
+      text: oneLine(initial),
+      stream,
+      color: look.colored ? 'cyan' : false,
+      // Leave stdin alone: `down` may ask a question, and Ctrl-C must reach our handler.
+      discardStdin: false,
+    })
+    .start();
+  let bar: SingleBar | undefined;
   let active = true;
   const finish = (mark: string | undefined, final: string | undefined) => {
     if (!active) return;
     active = false;
-    if (mark !== undefined && final !== undefined)
-      spin.stopAndPersist({ symbol: mark, text: final });
-    else spin.stop();
+    bar?.stop();
+    if (mark !== undefined && final !== undefined) {
+      // The last line stays on screen: wrapped, under its text, rather than cut.
+      const columns = width();
+      const text = columns === undefined ? final : wrapLine(final, columns - 2).join('\n  ');
+      spin.stopAndPersist({ symbol: mark, text });
+    } else spin.stop();
+  };
+  // The pace is worked out when a count arrives, not at each redraw in between (where the
+  // rate would sag until the next count).
+  let counted: { at: number; done: number; pace: Pace } | undefined;
+  const startBar = (label: string, total: number): SingleBar => {
+    spin.stop();
+    const next = new kit.SingleBar({
+      stream,
+      hideCursor: true,
+      clearOnComplete: true,
+      linewrap: false,
+      fps: 5,
+      format: (_options, params) =>
+        barLine(
+          label,
+          params.value,
+          params.total,
+          counted?.pace ?? pace(0, 0, 0),
+          (width() ?? 80) - 1,
+        ),
+    });
+    next.start(total, 0);
+    return next;
   };
   return {
     update: (next) => {
-      if (active) spin.text = oneLine(next);
+      if (active && bar === undefined) spin.text = oneLine(next);
+    },
+    count: (label, done, total) => {
+      if (!active) return;
+      counted ??= { at: look.now(), done, pace: pace(0, 0, 0) };
+      counted.pace = pace(done - counted.done, total - counted.done, look.now() - counted.at);
+      bar ??= startBar(label, total);
+      bar.update(done);
     },
     succeed: (final) => finish(color.green('✔'), final),
     fail: (final) => finish(color.red('✖'), final),
@@ -151,14 +213,24 @@ function plainProgress(
   let last = initial;
   let lastAt = now();
   let active = true;
+  let counting: { at: number; done: number } | undefined;
   write(`... ${initial}`);
+  const update = (next: string) => {
+    if (!active) return;
+    if (next === last && now() - lastAt < quietMs) return;
+    last = next;
+    lastAt = now();
+    write(`... ${next}`);
+  };
   return {
-    update: (next) => {
-      if (!active) return;
-      if (next === last && now() - lastAt < quietMs) return;
-      last = next;
-      lastAt = now();
-      write(`... ${next}`);
+    update,
+    count: (label, done, total) => {
+      // The first call starts the clock; a line saying nothing is done yet is not needed.
+      const first = counting === undefined;
+      counting ??= { at: now(), done };
+      if (first && done === 0) return;
+      const p = pace(done - counting.done, total - counting.done, now() - counting.at);
+      update(countLine(label, done, total, p));
     },
     succeed: (final) => {
       if (!active) return;

@@ -90,7 +90,7 @@ function finish(progress: Progress, errors: number, text: string): void {
 
 /** A spinner can redraw often; a CI log gets a line every few seconds. */
 function progressEveryMs(ctx: Context): number {
-  return ctx.printer.interactive ? 500 : 5000;
+  return ctx.printer.interactive ? 250 : 5000;
 }
 
 function endpointPods(endpoints: k8s.V1Endpoints | undefined): PodInfo[] {
@@ -155,10 +155,10 @@ async function serviceLeg(
     `Service: Job ${jobName} sends ${plan.count} request${plan.count === 1 ? '' : 's'} to ${SERVICE} from inside the cluster`,
   );
   let follow: Promise<{ stop(): void } | undefined> | undefined;
-  const followLog = (pod: string) =>
-    countLogLines(api, pod, ctx, (lines) =>
-      progress.update(`Service: ${lines}/${plan.count} requests (${seconds()} s)`),
-    );
+  const followLog = (pod: string) => {
+    progress.count('Service', 0, plan.count);
+    return countLogLines(api, pod, ctx, (lines) => progress.count('Service', lines, plan.count));
+  };
   const cluster = { mode: target.mode, ...(target.cluster ? { name: target.cluster } : {}) };
   let run;
   try {
@@ -287,12 +287,13 @@ async function portForwardLeg(
   const deadline = AbortSignal.timeout(plan.timeoutSeconds * 1000);
   let sent;
   try {
+    progress.count('Port-forward', 0, plan.count);
     sent = await sendRequests(
       tunnel.host,
       tunnel.port,
       plan,
       AbortSignal.any([ctx.signal, deadline]),
-      (done) => progress.update(`Port-forward: ${done}/${plan.count} requests to ${name}`),
+      (done) => progress.count('Port-forward', done, plan.count),
       progressEveryMs(ctx),
     );
   } catch (error) {
