@@ -11,6 +11,12 @@ function packageVersion(): string {
   return pkg.version;
 }
 
+/** Where options end: at `--`, or the end of the command line. */
+function endOfOptions(argv: string[]): number {
+  const at = argv.indexOf('--');
+  return at < 0 ? argv.length : at;
+}
+
 /**
  * Parse, run, and the one place where an error becomes an exit code. `io` replaces the
  * process's streams and environment, so the whole CLI can run inside another program.
@@ -21,7 +27,12 @@ export async function main(
 ): Promise<number> {
   const abort = new AbortController();
   let interrupts = 0;
-  const ctx = createContext({ ...io, signal: abort.signal });
+  // Colour is settled before the command line is parsed (errors of parsing are printed too).
+  const options = argv.slice(0, endOfOptions(argv));
+  const env = options.includes('--no-color')
+    ? { ...(io.env ?? process.env), NO_COLOR: '1' }
+    : io.env;
+  const ctx = createContext({ ...io, ...(env ? { env } : {}), signal: abort.signal });
   const onSignal = () => {
     interrupts += 1;
     // A second Ctrl-C means "now": skip the clean-up the first one started, and say what

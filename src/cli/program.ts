@@ -217,6 +217,7 @@ export function buildProgram(
   const program = new Command('replica-demo')
     .description('See how a Kubernetes Service spreads traffic across replicas.')
     .version(version)
+    .option('--no-color', 'print without colour (as when NO_COLOR is set)')
     .showHelpAfterError(false)
     .allowExcessArguments(false);
 
@@ -232,7 +233,11 @@ export function buildProgram(
   // by main.ts, in one line; help asked for by a bare `sim` still shows.
   const quiet = (command: Command): void => {
     command.exitOverride();
-    command.configureOutput({ outputError: () => undefined });
+    command.configureOutput({
+      outputError: () => undefined,
+      // Help and version go where the run's output goes (a test's stream, too).
+      writeOut: (text) => ctx.printer.line(text.replace(/\n$/, '')),
+    });
     command.commands.forEach(quiet);
   };
   quiet(program);
