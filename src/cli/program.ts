@@ -1,6 +1,7 @@
-import { Command, Option } from 'commander';
+import { Argument, Command, Option } from 'commander';
 import type { Context } from './context.js';
 import { NAMESPACE } from './core/names.js';
+import { SHELLS, type Shell } from './completion-shells.js';
 
 import { DEFAULTS, RANGES, VIAS, parseInteger, type IntegerRange } from './core/flags.js';
 import { validatePodName, validateSeed } from './core/blast-plan.js';
@@ -208,6 +209,17 @@ function addSim(program: Command, run: Run): void {
     .action(run('sim kubeconfig'));
 }
 
+function addCompletion(program: Command, ctx: Context): void {
+  program
+    .command('completion')
+    .description('print shell completion: source <(replica-demo completion bash), or zsh')
+    .addArgument(new Argument('<shell>', 'bash or zsh').choices(SHELLS))
+    .action(async (shell: Shell) => {
+      const { completionScript } = await import('./completion.js');
+      ctx.printer.line(completionScript(shell, program));
+    });
+}
+
 export function buildProgram(
   ctx: Context,
   version: string,
@@ -227,6 +239,7 @@ export function buildProgram(
   addKillPod(program, run);
   addTour(program, run);
   addSim(program, run);
+  addCompletion(program, ctx);
 
   // Sub-commands copy these settings only when created, so set them on every command:
   // otherwise commander exits by itself (code 1) on a bad flag of `up`. Errors are printed
