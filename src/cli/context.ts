@@ -1,3 +1,5 @@
+import { realpathSync } from 'node:fs';
+import path from 'node:path';
 import { createPrinter, type Printer } from './output.js';
 import { toolHome } from './home.js';
 
@@ -47,6 +49,8 @@ export interface ContextOptions {
   stdout?: NodeJS.WriteStream;
   stderr?: NodeJS.WriteStream;
   stdin?: NodeJS.ReadStream;
+  /** The program file the user ran (process.argv[1]); hints name it as they can type it. */
+  script?: string;
 }
 
 /**
@@ -55,6 +59,30 @@ export interface ContextOptions {
  */
 function terminalWidth(stream: NodeJS.WriteStream): number | undefined {
   return stream.isTTY && stream.columns >= 40 ? stream.columns : undefined;
+}
+
+/**
+ * How the user runs this tool, for the commands hints tell them to run: `replica-demo` when
+ * that name on their PATH is this very program (installed globally), else `npx
+ * replica-demo` (a checkout, `npm run`, or npx itself, whose PATH holds a copy only for
+ * its own run).
+ */
+export function selfCommand(env: NodeJS.ProcessEnv, script: string | undefined): string {
+  const npx = 'npx replica-demo';
+  if (script === undefined || env.npm_command === 'exec') return npx;
+  const resolve = (file: string) => {
+    try {
+      return realpathSync(file);
+    } catch {
+      return undefined;
+    }
+  };
+  const self = resolve(script);
+  const onPath = (env.PATH ?? '')
+    .split(path.delimiter)
+    .filter((dir) => dir !== '')
+    .some((dir) => resolve(path.join(dir, 'replica-demo')) === self);
+  return self !== undefined && onPath ? 'replica-demo' : npx;
 }
 
 export function createContext(options: ContextOptions): Context {
@@ -74,6 +102,7 @@ export function createContext(options: ContextOptions): Context {
       color,
       stdoutWidth: () => terminalWidth(stdout),
       stderrWidth: () => terminalWidth(stderr),
+      self: selfCommand(env, options.script),
     }),
     env,
     cwd: process.cwd(),

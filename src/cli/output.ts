@@ -46,6 +46,11 @@ export interface PrinterOptions {
   /** Milliseconds between repeated plain progress lines of unchanged text. */
   quietMs?: number;
   now?: () => number;
+  /**
+   * How the user runs the tool (`npx replica-demo` when it is not installed): every
+   * command a line tells them to run, written in backquotes, is written that way.
+   */
+  self?: string;
   /** Columns of each stream when it is a terminal (read at each write: windows resize). */
   stdoutWidth?: () => number | undefined;
   stderrWidth?: () => number | undefined;
@@ -89,6 +94,9 @@ interface TerminalKit {
 export function createPrinter(options: PrinterOptions): Printer {
   const color = new Chalk({ level: options.color ? 1 : 0 });
   const now = options.now ?? Date.now;
+  const self = options.self ?? 'replica-demo';
+  const asTyped = (text: string) =>
+    self === 'replica-demo' ? text : text.replaceAll('`replica-demo ', `\`${self} `);
   const write = (stream: Writable, text: string) => stream.write(`${text}\n`);
   const stdoutWidth = options.stdoutWidth ?? (() => undefined);
   const stderrWidth = options.stderrWidth ?? (() => undefined);
@@ -104,7 +112,12 @@ export function createPrinter(options: PrinterOptions): Printer {
           width: stderrWidth,
           now,
         })
-      : plainProgress((t) => write(options.stderr, t), initial, now, options.quietMs ?? 5000);
+      : plainProgress(
+          (t) => write(options.stderr, asTyped(t)),
+          initial,
+          now,
+          options.quietMs ?? 5000,
+        );
 
   return {
     color,
@@ -112,8 +125,8 @@ export function createPrinter(options: PrinterOptions): Printer {
     get width() {
       return stdoutWidth();
     },
-    line: (text = '') => write(options.stdout, fitted(text, stdoutWidth())),
-    note: (text) => write(options.stderr, fitted(text, stderrWidth())),
+    line: (text = '') => write(options.stdout, fitted(asTyped(text), stdoutWidth())),
+    note: (text) => write(options.stderr, fitted(asTyped(text), stderrWidth())),
     progress,
     prepare: async () => {
       if (!options.interactive || kit !== undefined) return;
