@@ -5,6 +5,7 @@ import { killPod } from '../src/cli/commands/kill-pod.js';
 import { createContext } from '../src/cli/context.js';
 import { pickOne, seededRandom } from '../src/cli/core/blast-plan.js';
 import { NAMESPACE, startLab, type Lab } from './blast-support.js';
+import { runMain } from './helpers/in-process.js';
 
 let lab: Lab;
 
@@ -184,5 +185,40 @@ describe('kill-pod on the embedded cluster', () => {
     );
     expect(result.stdout).toMatch(/ReplicaSet created the replacement web-server-deployment-/);
     expect(result.stdout).toMatch(/Back to 5\/5 ready in \d+\.\d s/);
+  });
+
+  it('shows each pod in one colour across blast, kill-pod and the next blast', async () => {
+    const env = { ...lab.env, NO_COLOR: undefined, FORCE_COLOR: '1' };
+    /** The colour code a pod's name is printed in, the first time it appears. */
+    const colourOf = (text: string, pod: string) =>
+      new RegExp(`\u001b\\[(\\d+)m${pod}\u001b\\[39m`).exec(text)?.[1];
+    const blast = async () => {
+      const run = await runMain(['blast', '--count', '20', '--via', 'service'], env);
+      expect(run.code, run.stderr).toBe(0);
+      return run.stdout;
+    };
+    const { all } = await podNames();
+    const first = await blast();
+    const before = new Map(all.map((pod) => [pod, colourOf(first, pod)]));
+    expect(new Set(before.values()).size).toBe(5);
+    expect([...before.values()]).not.toContain(undefined);
+
+    const victim = [...all].sort()[2]!;
+    const kill = await runMain(['kill-pod', '--pod', victim, '--grace', '1'], env);
+    expect(kill.code, kill.stderr).toBe(0);
+    expect(colourOf(kill.stdout, victim)).toBe(before.get(victim));
+    // eslint-disable-next-line no-control-regex
+    const replacement = /created the replacement \u001b\[\d+m(\S+)\u001b\[39m/.exec(
+      kill.stdout,
+    )?.[1];
+    expect(replacement, kill.stdout).toBeDefined();
+    const replacementColour = colourOf(kill.stdout, replacement!);
+    // Its own colour: none of the pods that stay has it.
+    const staying = all.filter((pod) => pod !== victim);
+    expect(staying.map((pod) => before.get(pod))).not.toContain(replacementColour);
+
+    const second = await blast();
+    for (const pod of staying) expect(colourOf(second, pod)).toBe(before.get(pod));
+    expect(colourOf(second, replacement!)).toBe(replacementColour);
   });
 });

@@ -29,6 +29,7 @@ import {
   waitingReason,
 } from '../core/pods.js';
 import { sendRequests } from '../http/send-requests.js';
+import { podColours } from '../pod-colours.js';
 import {
   blastJson,
   failureSummary,
@@ -55,7 +56,11 @@ export async function blast(opts: BlastFlags, ctx: Context): Promise<BlastResult
   if (!result.service && !result.portForward) throw new InterruptedError();
   if (plan.json) ctx.printer.line(JSON.stringify(blastJson(result)));
   else {
-    const lines = renderBlast(result, ctx.printer.color, { width: ctx.printer.width });
+    const shown = [result.service, result.portForward].flatMap(
+      (leg) => leg?.histogram.rows.map((r) => r.pod) ?? [],
+    );
+    const paint = await podColours(ctx, shown);
+    const lines = renderBlast(result, ctx.printer.color, { width: ctx.printer.width, paint });
     for (const line of lines) ctx.printer.line(line);
   }
   // Ctrl-C stopped the blast: what was answered is shown, marked partial, and the exit

@@ -1,5 +1,8 @@
 import type * as k8s from '@kubernetes/client-node';
 import type { Context } from '../context.js';
+import { assignColours } from '../core/colours.js';
+import { rememberColours, rememberedColours } from '../pod-colours.js';
+import { paintNames, podPainter } from '../render/colours.js';
 import { InterruptedError, OperationError, TimeoutError, UsageError } from '../errors.js';
 import type { KillPodFlags } from '../core/flags.js';
 import { pickOne, planKillPod, seededRandom, type KillPlan } from '../core/blast-plan.js';
@@ -113,9 +116,18 @@ function chooseVictim({ plan, ctx, namespace, desired, pods }: Follow): string {
 async function killAndFollow(f: Follow): Promise<KillPodResult> {
   const { plan, ctx, namespace, desired, api, pods, endpoints } = f;
   const victim = chooseVictim(f);
+  const initial = new Set(pods.list().map((p) => p.metadata?.name ?? ''));
+  // Each pod in the colour it had in blast's histogram; the replacement gets its own.
+  let colours = assignColours(await rememberedColours(ctx.home), [...initial]);
+  let replacement: string | undefined;
+  const show = (text: string) => {
+    const paint = podPainter(ctx.printer.color, colours);
+    const named = replacement === undefined ? [victim] : [victim, replacement];
+    ctx.printer.line(paintNames(text, named, paint));
+  };
   if (!plan.json) {
-    ctx.printer.line(`Killing ${victim}; following the ReplicaSet as it replaces it:`);
-    ctx.printer.line(`  + 0.00 s  ${describe('deleted', victim)}`);
+    show(`Killing ${victim}; following the ReplicaSet as it replaces it:`);
+    show(`  + 0.00 s  ${describe('deleted', victim)}`);
   }
   // The clock starts as the request leaves (nothing runs between here and the delete call,
   // so every watch event that follows is measured from it).
@@ -128,7 +140,7 @@ async function killAndFollow(f: Follow): Promise<KillPodResult> {
     if (!plan.json) {
       // Hundredths on screen: several steps happen within the first second.
       const seconds = ((o.at - deletedAt) / 1000).toFixed(2).padStart(5);
-      ctx.printer.line(`  +${seconds} s  ${describe(event, detail)}`);
+      show(`  +${seconds} s  ${describe(event, detail)}`);
     }
   };
   const preStop = preStopSeconds(pods.get(victim));
@@ -142,8 +154,6 @@ async function killAndFollow(f: Follow): Promise<KillPodResult> {
   };
   const seen = (event: TimelineEvent) => observations.some((o) => o.event === event);
 
-  const initial = new Set(pods.list().map((p) => p.metadata?.name ?? ''));
-  let replacement: string | undefined;
   let inEndpoints = endpointPodNames(endpoints.get(SERVICE)).has(victim);
   endpoints.onChange((change, object) => {
     if (object.metadata?.name !== SERVICE || change === 'delete') return;
@@ -165,6 +175,7 @@ async function killAndFollow(f: Follow): Promise<KillPodResult> {
     } else if (!initial.has(name) && change !== 'delete') {
       if (replacement === undefined) {
         replacement = name;
+        colours = assignColours(colours, [...initial, name]);
         observe('replacement-created', name);
       }
       if (name === replacement) {
@@ -198,15 +209,23 @@ async function killAndFollow(f: Follow): Promise<KillPodResult> {
         ),
     },
   );
-  return report(f, victim, replacement, observations, deletedAt);
+  const live = pods.list().map((p) => p.metadata?.name ?? '');
+  await rememberColours(ctx.home, assignColours(colours, live));
+  return report(f, { victim, replacement, observations, deletedAt, show });
+}
+
+interface Seen {
+  victim: string;
+  replacement: string | undefined;
+  observations: Observation[];
+  deletedAt: number;
+  /** Prints a line with the pods in their colours. */
+  show: (text: string) => void;
 }
 
 function report(
   { plan, ctx, desired, pods }: Follow,
-  victim: string,
-  replacement: string | undefined,
-  observations: Observation[],
-  deletedAt: number,
+  { victim, replacement, observations, deletedAt, show }: Seen,
 ): KillPodResult {
   const timeline = buildTimeline(observations);
   const recoveredAt = observations.find((o) => o.event === 'recovered')?.at;
@@ -231,7 +250,7 @@ function report(
       }),
     );
   } else {
-    ctx.printer.line(
+    show(
       `Back to ${desired}/${desired} ready in ${recoverySeconds?.toFixed(1) ?? '?'} s; ${replacement ?? 'the replacement'} took the place of ${victim}${node ? ` on ${node}` : ''}.`,
     );
     ctx.printer.line(

@@ -2,6 +2,7 @@ import type { ChalkInstance } from 'chalk';
 import type { CurlError } from '../core/curl-log.js';
 import type { Histogram } from '../core/histogram.js';
 import type { Evenness, Latency } from '../core/stats.js';
+import type { PodPaint } from './colours.js';
 import { pick, table, type Align } from './table.js';
 import { TEXT_WIDTH, paragraph, visibleWidth, wrapLine } from './text.js';
 
@@ -55,6 +56,7 @@ export function histogramTable(
   histogram: Histogram,
   color: ChalkInstance,
   width?: number,
+  paint: PodPaint = (pod, text = pod) => color.cyan(text),
 ): string[] {
   const max = Math.max(0, ...histogram.rows.map((r) => r.count));
   const layouts = [
@@ -74,8 +76,8 @@ export function histogramTable(
     const rows = histogram.rows.map((r) =>
       pick(
         [
-          r.pod + (r.ready ? '' : ' (not ready)'),
-          r.replicaId + (r.ready || withPod ? '' : ' (not ready)'),
+          paint(r.pod) + (r.ready ? '' : ' (not ready)'),
+          paint(r.pod, r.replicaId) + (r.ready || withPod ? '' : ' (not ready)'),
           r.node,
           String(r.count),
           r.percent.toFixed(1),
@@ -86,7 +88,7 @@ export function histogramTable(
     const used = Math.max(...table(pick(headers, keep), rows, options(keep)).map(visibleWidth));
     const room = width === undefined ? BAR_WIDTH : Math.min(BAR_WIDTH, width - used - 2);
     if (room < MIN_BAR && n < layouts.length - 1) continue;
-    const bars = histogram.rows.map((r) => color.cyan(bar(r.count, max, Math.max(0, room))));
+    const bars = histogram.rows.map((r) => paint(r.pod, bar(r.count, max, Math.max(0, room))));
     return table(
       [...pick(headers, keep), ''],
       rows.map((row, i) => [...row, bars[i] ?? '']),
@@ -134,6 +136,8 @@ function summaryLines(result: PathResult, color: ChalkInstance): string[] {
  */
 export interface RenderWidth {
   width?: number;
+  /** Each pod in its own colour (the same in every command); cyan for all without it. */
+  paint?: PodPaint;
 }
 
 function draw(
@@ -184,7 +188,7 @@ export function renderService(
   }
   return draw(
     title,
-    histogramTable(result.histogram, color, size.width),
+    histogramTable(result.histogram, color, size.width, size.paint),
     summaryLines(result, color),
     said,
     size,
@@ -211,7 +215,7 @@ export function renderPortForward(
 ): string[] {
   return draw(
     color.bold(`Through port-forward (to pod ${result.pod}):`),
-    histogramTable(result.histogram, color, size.width),
+    histogramTable(result.histogram, color, size.width, size.paint),
     summaryLines(result, color),
     explainPortForward(result.pod, result.reason),
     size,
