@@ -324,7 +324,7 @@ const cases: BadInput[] = [
     args: ['down', '--delete-cluster', '--yes'],
     code: REFUSED,
     flag: '--delete-cluster',
-    says: 'was not created by `replica-demo up --create-cluster`',
+    says: 'was not created by `npx replica-demo up --create-cluster`',
     state: { mode: 'kind', context: 'kind-kind', cluster: 'kind', namespace: 'multi-replica-web' },
   },
 ];

@@ -28,7 +28,8 @@ export interface Lab {
   run(args: string[], timeoutMs?: number): Promise<CliResult>;
   /** The same command run in-process, for checks the process boundary adds nothing to. */
   runInProcess(args: string[]): Promise<InProcessRun>;
-  spawn(args: string[]): ResultPromise;
+  /** The CLI as a child process; `stdin: 'pipe'` to type into it. */
+  spawn(args: string[], stdin?: 'ignore' | 'pipe'): ResultPromise;
   clients(): { kc: k8s.KubeConfig; core: k8s.CoreV1Api; batch: k8s.BatchV1Api };
   /** Stops the embedded cluster; resolves to the processes it started that are still alive. */
   close(): Promise<string[]>;
@@ -92,8 +93,8 @@ function labIn(home: string, seed: string, stop: () => Promise<string[]>): Lab {
     env,
     run,
     runInProcess: (args) => runMain(args, env),
-    spawn: (args) =>
-      execa(process.execPath, [BIN, ...args], { env, cwd: ROOT, reject: false, stdin: 'ignore' }),
+    spawn: (args, stdin = 'ignore') =>
+      execa(process.execPath, [BIN, ...args], { env, cwd: ROOT, reject: false, stdin }),
     clients: () => {
       const kc = new k8s.KubeConfig();
       kc.loadFromFile(path.join(home, 'sim', 'kubeconfig'));

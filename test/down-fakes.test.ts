@@ -224,7 +224,7 @@ describe('blast and kill-pod with no cluster to use', () => {
       const lines = r.stderr.split('\n').filter((l) => l.trim() !== '');
       expect(lines).toHaveLength(1);
       expect(lines[0]).toMatch(
-        /No cluster to use: no kind cluster was found and the embedded cluster is not running\. Run `replica-demo up --sim` .* or `replica-demo up` for kind\./,
+        /No cluster to use: no kind cluster was found and the embedded cluster is not running\. Run `npx replica-demo up --sim` .* or `npx replica-demo up` for kind\./,
       );
       expect(lines[0]).not.toContain('kind export kubeconfig');
     },

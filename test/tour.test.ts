@@ -170,7 +170,7 @@ describe('tour', () => {
     const last = stderr.trim().split('\n').at(-1) ?? '';
     // The embedded cluster goes in the list only when the tour started it.
     const said =
-      /^Stopped at once, without cleaning up\. Left behind: namespace multi-replica-web (?:on|and) the embedded cluster \(`replica-demo (down --sim[^`]*)` removes it\)\.$/.exec(
+      /^Stopped at once, without cleaning up\. Left behind: namespace multi-replica-web (?:on|and) the embedded cluster \(`npx replica-demo (down --sim[^`]*)` removes it\)\.$/.exec(
         last,
       );
     expect(said, last).not.toBeNull();
@@ -178,5 +178,39 @@ describe('tour', () => {
     const remove = await lab.run((said?.[1] ?? '').split(' '), 120_000);
     expect(remove.exitCode, remove.stderr).toBe(0);
     expect(remove.stderr).toContain(`Deleted namespace ${NAMESPACE}`);
+  }, 300_000);
+
+  it('with --step waits for Enter before each step; Ctrl-C at the prompt cleans up (exit 130)', async () => {
+    const child = lab.spawn(['tour', '--sim', '--step'], 'pipe');
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const until = async (check: () => boolean, what: string) => {
+      for (let waited = 0; !check(); waited += 100) {
+        if (waited > 240_000) throw new Error(`no ${what} in:\n${stderr}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    };
+    await until(() => stderr.includes('Press Enter for step 2 of 7'), 'prompt for step 2');
+    // Nothing of step 2 runs until Enter.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(stdout).toContain('Step 1 of 7');
+    expect(stdout).not.toContain('Step 2 of 7');
+    child.stdin?.write('\n');
+    await until(() => stderr.includes('Press Enter for step 3 of 7'), 'prompt for step 3');
+    expect(tableRows(steps(stdout)[2]!, 'Through the Service')).toHaveLength(5);
+    expect(stdout).not.toContain('Step 3 of 7');
+    child.kill('SIGINT');
+    const result = await child;
+    expect(result.exitCode).toBe(130);
+    expect(stderr).toMatch(/Cleaned up: namespace multi-replica-web .*removed\./);
+    const { core } = lab.clients();
+    const namespaces = await core.listNamespace().catch(() => ({ items: [] }));
+    expect(namespaces.items.map((n) => n.metadata?.name)).not.toContain(NAMESPACE);
   }, 300_000);
 });

@@ -50,6 +50,7 @@ function testContext(): Context {
     now: () => Date.parse('2026-01-01T00:00:00Z'),
     random: () => 0.5,
     leftovers: new Leftovers(),
+    ask: () => Promise.resolve(undefined),
   };
 }
 

@@ -304,7 +304,7 @@ describe('up and down on the embedded cluster with the real kubectl', () => {
     const last = stderr.trim().split('\n').at(-1) ?? '';
     expect(last).toMatch(/^Error: Interrupted/);
     expect(last).toContain(
-      'The embedded cluster this run started is still running; `replica-demo down --sim --yes` stops it.',
+      'The embedded cluster this run started is still running; `npx replica-demo down --sim --yes` stops it.',
     );
     expect(daemonPid()).toBeDefined();
     const down = await cli(['down', '--sim', '--yes']);

@@ -24,6 +24,11 @@ export interface Context {
    * a second Ctrl-C (which skips the clean-up) prints it. `add` returns the remover.
    */
   readonly leftovers: Leftovers;
+  /**
+   * Asks on stderr (stdout stays clean) and reads one line of stdin; undefined on Ctrl-C or
+   * when input ends.
+   */
+  readonly ask: (question: string) => Promise<string | undefined>;
 }
 
 export class Leftovers {
@@ -112,5 +117,24 @@ export function createContext(options: ContextOptions): Context {
     now: Date.now,
     random: Math.random,
     leftovers: new Leftovers(),
+    ask: (question) => askLine(question, stdin, stderr, options.signal),
   };
+}
+
+async function askLine(
+  question: string,
+  input: NodeJS.ReadableStream,
+  output: NodeJS.WritableStream,
+  signal: AbortSignal,
+): Promise<string | undefined> {
+  const { createInterface } = await import('node:readline/promises');
+  const rl = createInterface({ input, output, terminal: false });
+  const closed = new Promise<undefined>((resolve) => rl.once('close', () => resolve(undefined)));
+  try {
+    return await Promise.race([rl.question(question, { signal }), closed]);
+  } catch {
+    return undefined;
+  } finally {
+    rl.close();
+  }
 }

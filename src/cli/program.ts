@@ -178,6 +178,8 @@ function addTour(program: Command, run: Run): void {
     .command('tour')
     .description('the whole lesson, narrated: up, blast, keep-alive, kill-pod, blast, down')
     .option('--keep', 'leave the deployment running at the end')
+    .option('--step', 'wait for Enter before each step (the default on a terminal)')
+    .option('--no-step', 'run every step without waiting')
     .option('--sim', 'use the embedded cluster even when a kind cluster is reachable')
     .addOption(baseImageOption())
     .action(run('tour'));

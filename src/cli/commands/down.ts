@@ -1,5 +1,4 @@
 import { rm } from 'node:fs/promises';
-import { createInterface } from 'node:readline/promises';
 import type { Context } from '../context.js';
 import { quietStdout } from '../output.js';
 import {
@@ -291,18 +290,8 @@ function checkClusterIsOurs(target: Target, state: SavedState | undefined): void
   }
 }
 
-/** y/N on stderr, so stdout stays clean; anything but y/yes is a no. */
+/** y/N; anything but y/yes is a no. */
 async function confirm(question: string, ctx: Context): Promise<boolean> {
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  const onAbort = () => rl.close();
-  ctx.signal.addEventListener('abort', onAbort, { once: true });
-  try {
-    const answer = await rl.question(question, { signal: ctx.signal });
-    return /^y(es)?$/i.test(answer.trim());
-  } catch {
-    return false;
-  } finally {
-    ctx.signal.removeEventListener('abort', onAbort);
-    rl.close();
-  }
+  const answer = await ctx.ask(question);
+  return answer !== undefined && /^y(es)?$/i.test(answer.trim());
 }

@@ -1,5 +1,5 @@
 import type { Context } from '../context.js';
-import { NotManagedError } from '../errors.js';
+import { InterruptedError, NotManagedError } from '../errors.js';
 import { DEFAULTS, type BlastFlags, type TargetFlags, type TourFlags } from '../core/flags.js';
 import { NAMESPACE } from '../core/names.js';
 import { reachableKindCluster, resolveTarget } from '../target.js';
@@ -21,7 +21,17 @@ export interface TourResult {
 /** `replica-demo tour`: the whole lesson, narrated, each step the real command. */
 export async function tour(opts: TourFlags, ctx: Context): Promise<TourResult> {
   const say = (text = '') => ctx.printer.line(text);
-  const step = (n: number, title: string, why: string[]) => {
+  // At a terminal the tour waits between steps, so each result can be read before the next.
+  let stepping = opts.step ?? ctx.interactive;
+  const step = async (n: number, title: string, why: string[]) => {
+    if (stepping && n > 1) {
+      const answer = await ctx.ask(
+        `Press Enter for step ${n} of 7 (${title}), or Ctrl-C to stop. `,
+      );
+      if (ctx.signal.aborted) throw new InterruptedError();
+      // Input ended (nothing more will be typed): the rest runs without waiting.
+      if (answer === undefined) stepping = false;
+    }
     say();
     say(ctx.printer.color.bold(`Step ${n} of 7: ${title}`));
     for (const line of why) say(`  ${line}`);
@@ -55,10 +65,13 @@ export async function tour(opts: TourFlags, ctx: Context): Promise<TourResult> {
   const untrack = hadLesson
     ? () => true
     : ctx.leftovers.add(`${leftover.what} (\`${leftover.remove}\` removes it)`);
+  const last = lastStep(hadLesson, keep, simWasRunning);
   let blasts: BlastResult[];
   let kill: KillPodResult;
   try {
     ({ blasts, kill } = await lessonSteps(flags, opts, ctx, step));
+    // Inside: Ctrl-C at step 7's prompt cleans up like Ctrl-C anywhere else.
+    await step(7, last.title, last.why);
   } catch (error) {
     if (hadLesson) {
       ctx.printer.note(
@@ -75,21 +88,7 @@ export async function tour(opts: TourFlags, ctx: Context): Promise<TourResult> {
     }
     throw error;
   }
-
-  if (hadLesson) {
-    step(7, 'leave it as it was', [
-      `Namespace ${NAMESPACE} was there before the tour (from your own \`replica-demo up\`), so it stays; \`replica-demo down\` removes it.`,
-    ]);
-  } else if (keep) {
-    step(7, 'leave it running', [
-      'Kept, as asked with --keep. Try `replica-demo blast --count 2000`, and remove it with `replica-demo down`.',
-    ]);
-  } else {
-    step(7, 'clean up', [
-      simWasRunning
-        ? 'Removes what step 1 created; the embedded cluster was running before the tour, so it stays.'
-        : 'Removes what step 1 created, and nothing else.',
-    ]);
+  if (!hadLesson && !keep) {
     await removeTourObjects(flags, ctx, simWasRunning);
     untrack();
   }
@@ -99,6 +98,38 @@ export async function tour(opts: TourFlags, ctx: Context): Promise<TourResult> {
   );
   say('and a ReplicaSet replaces a lost pod within seconds.');
   return { mode, ...(cluster !== undefined ? { cluster } : {}), blasts, kill, keptRunning: keep };
+}
+
+/** Step 7: what the tour does with the lesson it ran. */
+function lastStep(
+  hadLesson: boolean,
+  keep: boolean,
+  simWasRunning: boolean,
+): { title: string; why: string[] } {
+  if (hadLesson) {
+    return {
+      title: 'leave it as it was',
+      why: [
+        `Namespace ${NAMESPACE} was there before the tour (from your own \`replica-demo up\`), so it stays; \`replica-demo down\` removes it.`,
+      ],
+    };
+  }
+  if (keep) {
+    return {
+      title: 'leave it running',
+      why: [
+        'Kept, as asked with --keep. Try `replica-demo blast --count 2000`, and remove it with `replica-demo down`.',
+      ],
+    };
+  }
+  return {
+    title: 'clean up',
+    why: [
+      simWasRunning
+        ? 'Removes what step 1 created; the embedded cluster was running before the tour, so it stays.'
+        : 'Removes what step 1 created, and nothing else.',
+    ],
+  };
 }
 
 /** Whether the lesson's namespace is on the cluster already (read-only; false when unsure). */
@@ -122,7 +153,7 @@ async function lessonSteps(
   flags: TargetFlags,
   opts: TourFlags,
   ctx: Context,
-  step: (n: number, title: string, why: string[]) => void,
+  step: (n: number, title: string, why: string[]) => Promise<void>,
 ): Promise<{ blasts: BlastResult[]; kill: KillPodResult }> {
   const blastFlags = (count: number, more: Partial<BlastFlags> = {}): BlastFlags => ({
     ...flags,
@@ -133,7 +164,7 @@ async function lessonSteps(
     ...more,
   });
   const blasts: BlastResult[] = [];
-  step(1, 'deploy five replicas behind one Service', [
+  await step(1, 'deploy five replicas behind one Service', [
     'Builds the server image (or uses the embedded one), deploys web-server-deployment with 5',
     'replicas and web-server-service in front, and waits until all 5 are ready.',
   ]);
@@ -148,28 +179,28 @@ async function lessonSteps(
     ctx,
   );
 
-  step(2, 'twenty requests, through the Service and through port-forward', [
+  await step(2, 'twenty requests, through the Service and through port-forward', [
     'One Job runs one curl that opens a new connection per request. The same twenty requests',
     'then go through a port-forward, the way `kubectl port-forward svc/...` works.',
   ]);
   blasts.push(await blast(blastFlags(20, { via: 'both' }), ctx));
 
-  step(3, 'two hundred requests through the Service', [
+  await step(3, 'two hundred requests through the Service', [
     'Twenty requests over five pods is a small sample; here is what ten times more looks like.',
   ]);
   blasts.push(await blast(blastFlags(200), ctx));
 
-  step(4, 'the same requests over one kept-alive connection', [
+  await step(4, 'the same requests over one kept-alive connection', [
     'Browsers and HTTP libraries reuse connections. Watch where the requests go when curl does too.',
   ]);
   blasts.push(await blast(blastFlags(20, { keepAlive: true }), ctx));
 
-  step(5, 'kill a replica', [
+  await step(5, 'kill a replica', [
     'Deletes one ready pod and follows the ReplicaSet as it creates a replacement.',
   ]);
   const kill = await killPod({ ...flags, timeout: DEFAULTS.killTimeout }, ctx);
 
-  step(6, 'blast again after recovery', [
+  await step(6, 'blast again after recovery', [
     'Five pods again, one of them new: it gets its share at once.',
   ]);
   blasts.push(await blast(blastFlags(20), ctx));

@@ -123,6 +123,8 @@ export interface KillPodFlags extends TargetFlags {
 
 export interface TourFlags {
   keep?: boolean;
+  /** Wait for Enter before each step; unset means: on a terminal. */
+  step?: boolean;
   sim?: boolean;
   baseImage?: string;
 }
