@@ -1,10 +1,10 @@
-import readline from 'node:readline';
 import { PassThrough } from 'node:stream';
 import { stripVTControlCharacters } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { createPrinter } from '../src/cli/output.js';
 import { barLine, countLine, duration, pace } from '../src/cli/render/progress.js';
 import { visibleWidth } from '../src/cli/render/text.js';
+import { fakeTerminal, screenLines } from './helpers/in-process.js';
 
 /** Progress on long work: a bar with rate and time left on a terminal, calm lines in a log. */
 
@@ -61,21 +61,6 @@ describe('the words of a counted step', () => {
   });
 });
 
-/** A stream that says it is a terminal of `columns` columns, keeping what is written. */
-function fakeTerminal(columns: number): PassThrough {
-  const stream = new PassThrough();
-  return Object.assign(stream, {
-    columns,
-    rows: 24,
-    isTTY: true,
-    cursorTo: (x: number, y?: number) => readline.cursorTo(stream, x, y),
-    moveCursor: (dx: number, dy: number) => readline.moveCursor(stream, dx, dy),
-    clearLine: (dir: -1 | 0 | 1) => readline.clearLine(stream, dir),
-    clearScreenDown: () => readline.clearScreenDown(stream),
-    getWindowSize: () => [columns, 24],
-  });
-}
-
 describe('the printer counting requests', () => {
   it('prints a line now and then in a log, with rate and time left, and no 0% line', () => {
     let now = 0;
@@ -122,8 +107,7 @@ describe('the printer counting requests', () => {
     const screen = stripVTControlCharacters(raw);
     expect(screen).toMatch(/Service █+░+ 8000\/20000 · 2000\/s · 6 s left/);
     // Each drawing starts at column 1 of a cleared line: none may be wider than the terminal.
-    // eslint-disable-next-line no-control-regex
-    const drawings = raw.split(/\r|\n|\u001b\[\d*[GK]/).map((d) => stripVTControlCharacters(d));
+    const drawings = screenLines(raw);
     expect(drawings.filter((d) => d.includes('8000/20000'))).not.toEqual([]);
     for (const drawing of drawings) expect(visibleWidth(drawing)).toBeLessThanOrEqual(60);
     // The final line is kept whole, wrapped under its text.

@@ -44,9 +44,7 @@ function printUsage(ctx: Context, kubeconfigPath: string): void {
   ctx.printer.line(`Kubeconfig (context replica-demo-sim): ${kubeconfigPath}`);
   ctx.printer.line('Point kubectl at it:');
   ctx.printer.line(`  kubectl --kubeconfig ${kubeconfigPath} get pods -n multi-replica-web`);
-  ctx.printer.line(
-    '  replica-demo sim kubeconfig > sim.kubeconfig && export KUBECONFIG=$PWD/sim.kubeconfig',
-  );
+  ctx.printer.line(`  export KUBECONFIG=${kubeconfigPath}`);
 }
 
 export async function simStop(_flags: object, ctx: Context): Promise<boolean> {
