@@ -28,10 +28,10 @@ const commands = [
 ];
 
 describe.each([60, 80])('at %i columns', (columns) => {
-  it.each(commands)('%s %s fits', async (...args) => {
+  it.each(commands.map((args) => [args.join(' '), args] as const))('%s fits', async (_, args) => {
     // A terminal, not a CI log: spinners, bars and colour are drawn.
     const env = { ...lab.env, CI: undefined, NO_COLOR: undefined };
-    const run = await runMain(args, env, { columns });
+    const run = await runMain([...args], env, { columns });
     expect(run.code, run.stderr).toBe(0);
     const lines = [...screenLines(run.stdout), ...screenLines(run.stderr)];
     expect(lines.filter((l) => l.trim() !== '').length).toBeGreaterThan(2);
