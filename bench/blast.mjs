@@ -2,7 +2,8 @@
 // Wall time of `replica-demo blast --via service` on the embedded cluster for N = 20, 200,
 // 2000, side by side with the floor (the same N requests sent by this machine's curl straight
 // at the Service's address) and, at N = 20, with the original lesson's way (one pod per
-// request: N Jobs of one request each, one after another). Prints medians.
+// request: N Jobs of one request each, one after another). Prints medians, then one blast
+// at the largest --count accepted, which must end with 0 errors.
 //
 //   npm run build && node bench/blast.mjs [--runs 3]
 import { execa } from 'execa';
@@ -156,6 +157,16 @@ try {
     );
   }
 
+  // The largest blast the CLI accepts, once: it must finish with every request answered.
+  const help = (await cli(['blast', '--help'])).stdout;
+  const max = Number(/--count <n>\s+number of requests \(1\.\.(\d+)\)/.exec(help)?.[1]);
+  if (!Number.isInteger(max)) throw new Error(`no --count range in blast --help:\n${help}`);
+  const maxRun = await timed(async () => {
+    const r = await cli(['blast', '--via', 'service', '--count', String(max), '--json']);
+    const value = JSON.parse(r.stdout || 'null');
+    return { exitCode: r.exitCode, total: value?.service?.total, errors: value?.service?.errors };
+  });
+
   console.log(
     `replica-demo blast on the embedded cluster, median of ${RUNS} runs (${os.cpus().length} CPUs, Node ${process.version})`,
   );
@@ -170,6 +181,10 @@ try {
       `${String(r.label ?? r.n).padEnd(13)}${seconds(r.blast).padEnd(22)}${(r.floor === undefined ? '-' : seconds(r.floor)).padEnd(30)}${String(r.pods).padEnd(17)}${original}`,
     );
   }
+  console.log('');
+  console.log(
+    `blast --count ${max} (the maximum), once: ${seconds(maxRun.ms)}, exit ${maxRun.value.exitCode}, ${maxRun.value.total} requests, ${maxRun.value.errors} errors`,
+  );
 } finally {
   await cli(['sim', 'stop']);
   rmSync(home, { recursive: true, force: true });

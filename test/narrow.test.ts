@@ -25,6 +25,7 @@ const commands = [
   ['blast', '--count', '300', '--via', 'both'],
   ['kill-pod', '--grace', '1'],
   ['sim', 'status'],
+  ['status'],
 ];
 
 describe.each([60, 80])('at %i columns', (columns) => {

@@ -17,6 +17,7 @@ export const ExitCode = {
   Timeout: 11,
   Failed: 12,
   EmbeddedCluster: 13,
+  NotReady: 14,
   Interrupted: 130,
 } as const;
 

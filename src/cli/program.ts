@@ -66,6 +66,7 @@ const COMMANDS = {
   blast: async () => (await import('./commands/blast.js')).blast,
   'kill-pod': async () => (await import('./commands/kill-pod.js')).killPod,
   tour: async () => (await import('./commands/tour.js')).tour,
+  status: async () => (await import('./commands/status.js')).status,
   'sim start': async () => (await import('./commands/sim.js')).simStart,
   'sim stop': async () => (await import('./commands/sim.js')).simStop,
   'sim status': async () => (await import('./commands/sim.js')).simStatus,
@@ -173,6 +174,15 @@ function addKillPod(program: Command, run: Run): void {
     .action(run('kill-pod'));
 }
 
+function addStatus(program: Command, run: Run): void {
+  clusterFlags(program.command('status'))
+    .description(
+      'where the lesson runs, replicas ready, endpoints, kube-proxy mode, last blast (exit 0 when ready)',
+    )
+    .option('--json', 'print one JSON object and nothing else on stdout')
+    .action(run('status'));
+}
+
 function addTour(program: Command, run: Run): void {
   program
     .command('tour')
@@ -239,6 +249,7 @@ export function buildProgram(
   addDown(program, run);
   addBlast(program, run);
   addKillPod(program, run);
+  addStatus(program, run);
   addTour(program, run);
   addSim(program, run);
   addCompletion(program, ctx);

@@ -7,7 +7,7 @@ import { Store } from './store.js';
 import { Runtime } from './runtime.js';
 import { admitPod } from './admission.js';
 import { seededRandom } from './random.js';
-import { ensureSystemNamespaces, setServiceAddressOctet } from './defaults.js';
+import { ensureProxyConfig, ensureSystemNamespaces, setServiceAddressOctet } from './defaults.js';
 import { ApiServer } from './api/server.js';
 import { renderKubeconfig, simPaths, type SimState } from './kubeconfig.js';
 
@@ -70,6 +70,7 @@ async function run(): Promise<void> {
     seededRandom(seed === undefined ? undefined : `store:${seed}`),
   );
   ensureSystemNamespaces(store);
+  ensureProxyConfig(store);
   const serverEntry = fileURLToPath(new URL('../server/main.js', import.meta.url));
   const runtime = new Runtime(
     store,

@@ -432,3 +432,29 @@ export function ensureSystemNamespaces(store: Store): void {
       );
   }
 }
+
+/**
+ * kube-proxy's configuration where a kubeadm or kind cluster keeps it (ConfigMap kube-proxy
+ * in kube-system, key config.conf). The embedded cluster's Service proxy picks a ready pod
+ * at random for each new connection, as kube-proxy's iptables mode does, so it says that.
+ */
+export function ensureProxyConfig(store: Store): void {
+  const type = RESOURCE_TYPES.find((t) => t.plural === 'configmaps');
+  if (!type || store.get(type, 'kube-system', 'kube-proxy')) return;
+  const config = [
+    'apiVersion: kubeproxy.config.k8s.io/v1alpha1',
+    'kind: KubeProxyConfiguration',
+    '# The embedded cluster: its own Service proxy, which picks like iptables mode.',
+    'mode: iptables',
+    '',
+  ].join('\n');
+  store.create(
+    type,
+    prepareCreate(store, type, {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'kube-proxy', namespace: 'kube-system', labels: { app: 'kube-proxy' } },
+      data: { 'config.conf': config },
+    }),
+  );
+}

@@ -53,6 +53,7 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
   type('pods', 'Pod', '', 'v1', true, ['po'], ['status', 'log', 'portforward']),
   type('services', 'Service', '', 'v1', true, ['svc'], ['status']),
   type('endpoints', 'Endpoints', '', 'v1', true, ['ep']),
+  type('configmaps', 'ConfigMap', '', 'v1', true, ['cm']),
   type('events', 'Event', '', 'v1', true, ['ev']),
   type('deployments', 'Deployment', 'apps', 'v1', true, ['deploy'], ['status', 'scale']),
   type('replicasets', 'ReplicaSet', 'apps', 'v1', true, ['rs'], ['status', 'scale']),

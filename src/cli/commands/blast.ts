@@ -29,6 +29,7 @@ import {
   waitingReason,
 } from '../core/pods.js';
 import { sendRequests } from '../http/send-requests.js';
+import { rememberBlast, summarizeBlast } from '../last-blast.js';
 import { podColours } from '../pod-colours.js';
 import {
   blastJson,
@@ -63,6 +64,7 @@ export async function blast(opts: BlastFlags, ctx: Context): Promise<BlastResult
     const lines = renderBlast(result, ctx.printer.color, { width: ctx.printer.width, paint });
     for (const line of lines) ctx.printer.line(line);
   }
+  await rememberBlast(ctx, summarizeBlast(result, target, new Date(ctx.now())));
   // Ctrl-C stopped the blast: what was answered is shown, marked partial, and the exit
   // code still says it was interrupted.
   if (ctx.signal.aborted) throw new StatusExit(interruptedLine(result), ExitCode.Interrupted);
@@ -143,8 +145,12 @@ async function serviceLeg(
   api: KubeApi,
   ctx: Context,
 ): Promise<ServiceResult> {
-  const service = await api.readService();
-  const ready = endpointPods(await api.readServiceEndpoints());
+  const [service, endpoints, proxyMode] = await Promise.all([
+    api.readService(),
+    api.readServiceEndpoints(),
+    api.proxyMode(),
+  ]);
+  const ready = endpointPods(endpoints);
   if (ready.length === 0) {
     throw new OperationError(
       `Service ${SERVICE} has no ready endpoints, so every request would fail.`,
@@ -231,6 +237,7 @@ async function serviceLeg(
     jobName,
     podsCreated: run.podsCreated,
     sessionAffinity: service.spec?.sessionAffinity ?? 'None',
+    proxyMode,
   };
 }
 

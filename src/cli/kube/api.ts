@@ -2,7 +2,8 @@ import * as k8s from '@kubernetes/client-node';
 import { Writable } from 'node:stream';
 import { APP_LABEL, DEPLOYMENT, SERVICE } from '../core/names.js';
 import { contextMissing, type Target } from '../target.js';
-import { isNotFound, translateApiError, type TranslateOptions } from './errors.js';
+import { proxyModeFromConfig, type ProxyMode } from '../core/proxy-mode.js';
+import { apiErrorMessage, isNotFound, translateApiError, type TranslateOptions } from './errors.js';
 import { Informer } from './informer.js';
 import { openTunnel, type Tunnel } from './port-forward.js';
 
@@ -65,6 +66,27 @@ export class KubeApi {
     );
   }
 
+  /** The lesson's Deployment and Service as they are, each undefined when it is not there. */
+  async findLesson(): Promise<{ deployment?: k8s.V1Deployment; service?: k8s.V1Service }> {
+    const missingAsUndefined = async <T>(what: string, read: () => Promise<T>) => {
+      try {
+        return await read();
+      } catch (error) {
+        if (isNotFound(error)) return undefined;
+        throw translateApiError(error, what, this.target);
+      }
+    };
+    const [deployment, service] = await Promise.all([
+      missingAsUndefined(`read Deployment ${DEPLOYMENT}`, () =>
+        this.apps.readNamespacedDeployment({ name: DEPLOYMENT, namespace: this.namespace }),
+      ),
+      missingAsUndefined(`read Service ${SERVICE}`, () =>
+        this.core.readNamespacedService({ name: SERVICE, namespace: this.namespace }),
+      ),
+    ]);
+    return { ...(deployment ? { deployment } : {}), ...(service ? { service } : {}) };
+  }
+
   /** The Service's Endpoints object; undefined until the endpoints controller has made it. */
   async readServiceEndpoints(): Promise<k8s.V1Endpoints | undefined> {
     try {
@@ -72,6 +94,27 @@ export class KubeApi {
     } catch (error) {
       if (isNotFound(error)) return undefined;
       throw translateApiError(error, `read the endpoints of Service ${SERVICE}`, this.target);
+    }
+  }
+
+  /**
+   * How the Service proxy picks pods, from kube-proxy's ConfigMap. Never fails: a ConfigMap
+   * that is missing or may not be read makes the mode unknown, with the reason.
+   */
+  async proxyMode(): Promise<ProxyMode> {
+    try {
+      const map = await this.core.readNamespacedConfigMap({
+        name: 'kube-proxy',
+        namespace: 'kube-system',
+      });
+      const proxy = proxyModeFromConfig(map.data?.['config.conf'] ?? '');
+      return this.target.mode === 'sim' ? { ...proxy, embedded: true } : proxy;
+    } catch (error) {
+      if (isNotFound(error)) return proxyModeFromConfig(undefined);
+      return {
+        mode: 'unknown',
+        source: `ConfigMap kube-system/kube-proxy could not be read (${apiErrorMessage(error)})`,
+      };
     }
   }
 

@@ -2,6 +2,7 @@ import type { ChalkInstance } from 'chalk';
 import type { CurlError } from '../core/curl-log.js';
 import type { Histogram } from '../core/histogram.js';
 import type { Evenness, Latency } from '../core/stats.js';
+import { proxyModeSentence, type ProxyMode } from '../core/proxy-mode.js';
 import type { PodPaint } from './colours.js';
 import { pick, table, type Align } from './table.js';
 import { TEXT_WIDTH, paragraph, visibleWidth, wrapLine } from './text.js';
@@ -24,6 +25,8 @@ export interface ServiceResult extends PathResult {
   podsCreated: number;
   /** The Service's `sessionAffinity`: `ClientIP` pins the one client, the Job's pod, to one pod. */
   sessionAffinity?: string;
+  /** How the cluster's Service proxy picks a pod, when it could be read. */
+  proxyMode?: ProxyMode;
 }
 
 export interface PortForwardResult extends PathResult {
@@ -182,7 +185,7 @@ export function renderService(
         `An even-looking split needs about ${result.evenness.evenAt} requests for ${pods} pods (each pod within ±10% of its share, 19 blasts in 20).`,
       );
     }
-    said.push(...explainService());
+    said.push(...explainService(result.proxyMode));
   } else {
     said.push(...explainKeepAlive(result.histogram));
   }
@@ -195,9 +198,16 @@ export function renderService(
   );
 }
 
-export function explainService(): string[] {
+export function explainService(proxy?: ProxyMode): string[] {
+  const how = proxy
+    ? proxyModeSentence(proxy)
+    : 'kube-proxy (iptables and nftables modes) picks a ready pod at random once per connection, not per request.';
+  const chance =
+    proxy?.mode === 'ipvs'
+      ? ''
+      : ' Random choice is uneven at small counts; that is chance, not a fault.';
   return [
-    'Why it spreads: every request opened its own TCP connection (Connection: close), and kube-proxy (iptables and nftables modes) picks a ready pod at random once per connection, not per request. Random choice is uneven at small counts; that is chance, not a fault.',
+    `Why it spreads: every request opened its own TCP connection (Connection: close), and ${how}${chance}`,
   ];
 }
 
@@ -275,6 +285,7 @@ export function blastJson(result: BlastResult): unknown {
             : null,
           verdict: s.evenness.verdict,
           keepAlive: s.keepAlive,
+          proxyMode: s.proxyMode?.mode ?? 'unknown',
           job: s.jobName,
           podsCreated: s.podsCreated,
         }
