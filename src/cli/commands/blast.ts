@@ -109,6 +109,18 @@ function endpointPods(endpoints: k8s.V1Endpoints | undefined): PodInfo[] {
   );
 }
 
+/** The Service's ready pods; none means every request would fail, so the blast stops. */
+function readyEndpointPods(endpoints: k8s.V1Endpoints | undefined, namespace: string): PodInfo[] {
+  const ready = endpointPods(endpoints);
+  if (ready.length === 0) {
+    throw new OperationError(
+      `Service ${SERVICE} has no ready endpoints, so every request would fail.`,
+      `Run \`replica-demo up\` and wait until the pods are ready (\`kubectl get pods -n ${namespace}\`).`,
+    );
+  }
+  return ready;
+}
+
 async function servicePods(api: KubeApi, service: k8s.V1Service): Promise<k8s.V1Pod[]> {
   const labelSelector = selectorString(service.spec?.selector);
   if (labelSelector === '') {
@@ -150,13 +162,7 @@ async function serviceLeg(
     api.readServiceEndpoints(),
     api.proxyMode(),
   ]);
-  const ready = endpointPods(endpoints);
-  if (ready.length === 0) {
-    throw new OperationError(
-      `Service ${SERVICE} has no ready endpoints, so every request would fail.`,
-      `Run \`replica-demo up\` and wait until the pods are ready (\`kubectl get pods -n ${api.namespace}\`).`,
-    );
-  }
+  const ready = readyEndpointPods(endpoints, api.namespace);
   const known = (await servicePods(api, service)).map(podInfo);
   const runId = newRunId(ctx.random);
   const jobName = blastJobName(runId);
