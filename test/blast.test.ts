@@ -363,7 +363,69 @@ describe('blast on the embedded cluster', () => {
     }
   });
 
+  it('--affinity ClientIP puts every request on one pod for this blast, then restores the Service', async () => {
+    const { core } = lab.clients();
+    const affinity = async () =>
+      (await core.readNamespacedService({ name: 'web-server-service', namespace: NAMESPACE })).spec;
+    expect((await affinity())?.sessionAffinity).toBe('None');
+    const run = await lab.run([
+      'blast',
+      '--affinity',
+      'ClientIP',
+      '--count',
+      '60',
+      '--via',
+      'service',
+      '--json',
+    ]);
+    expect(run.exitCode, run.stderr).toBe(0);
+    const value = JSON.parse(run.stdout) as BlastJson;
+    expect(value.service!.pods.filter((p) => p.count > 0)).toHaveLength(1);
+    expect(run.stderr).toContain('sessionAffinity ClientIP for this blast (it was None');
+    expect(run.stderr).toContain('sessionAffinity back to None.');
+    const after = await affinity();
+    expect(after?.sessionAffinity).toBe('None');
+    expect(after?.sessionAffinityConfig).toBeUndefined();
+  });
+
+  it('--affinity: Ctrl-C mid-blast restores the Service too (exit 130)', async () => {
+    const { kc, core } = lab.clients();
+    const child = lab.spawn([
+      'blast',
+      '--affinity',
+      'ClientIP',
+      '--count',
+      '20000',
+      '--via',
+      'service',
+    ]);
+    await waitForPod(
+      kc,
+      'app.kubernetes.io/component=blast',
+      (p) => p.status?.phase === 'Running',
+      60_000,
+    );
+    child.kill('SIGINT');
+    const result = await child;
+    expect(result.exitCode).toBe(130);
+    expect(String(result.stderr)).toContain('sessionAffinity back to None.');
+    const service = await core.readNamespacedService({
+      name: 'web-server-service',
+      namespace: NAMESPACE,
+    });
+    expect(service.spec?.sessionAffinity).toBe('None');
+    expect(await blastObjects()).toEqual({ jobs: 0, pods: 0 });
+  });
+
   it.each([
+    [
+      ['blast', '--affinity', 'ClientIP', '--via', 'port-forward'],
+      /--affinity .*--via port-forward/,
+    ],
+    [
+      ['blast', '--affinity', 'Sticky'],
+      /--affinity <mode>' argument 'Sticky' is invalid. Allowed choices are ClientIP, None/,
+    ],
     [['blast', '--count', '0'], /--count 0 is out of range/],
     [['blast', '--count', 'many'], /--count "many" is not a whole number/],
     [['blast', '--parallel', '10', '--count', '5'], /--parallel 10 is more than --count 5/],

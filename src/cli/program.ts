@@ -3,7 +3,14 @@ import type { Context } from './context.js';
 import { NAMESPACE } from './core/names.js';
 import { SHELLS, type Shell } from './completion-shells.js';
 
-import { DEFAULTS, RANGES, VIAS, parseInteger, type IntegerRange } from './core/flags.js';
+import {
+  AFFINITIES,
+  DEFAULTS,
+  RANGES,
+  VIAS,
+  parseInteger,
+  type IntegerRange,
+} from './core/flags.js';
 import { validatePodName, validateSeed } from './core/blast-plan.js';
 import {
   validateBaseImage,
@@ -147,6 +154,12 @@ function addBlast(program: Command, run: Run): void {
     .option(
       '--keep-alive',
       'reuse one connection for every request (shows why it lands on one pod)',
+    )
+    .addOption(
+      new Option(
+        '--affinity <mode>',
+        "the Service's sessionAffinity for this blast only; restored afterwards",
+      ).choices(AFFINITIES),
     )
     .option('--json', 'print one JSON object and nothing else on stdout')
     .addOption(timeoutOption('the blast may take', DEFAULTS.blastTimeout))

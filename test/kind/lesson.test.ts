@@ -51,6 +51,7 @@ interface BlastJson {
     errors: number;
     pods: PodCount[];
     chiSquare: { statistic: number; pValue: number };
+    proxyMode: string;
   };
   portForward: { pod: string; total: number; errors: number; pods: PodCount[] };
 }
@@ -184,6 +185,8 @@ describe.skipIf(!cluster)(`the lesson on kind cluster ${cluster ?? ''}`, () => {
     expect(answered.reduce((sum, p) => sum + p.count, 0)).toBe(200);
     expect(new Set(answered.map((p) => p.node))).toEqual(new Set(await workerNodes()));
     expect(result.service.chiSquare.pValue).toBeGreaterThan(0.01);
+    // kind runs kube-proxy in iptables mode, and blast read it from kube-proxy's ConfigMap.
+    expect(result.service.proxyMode).toBe('iptables');
 
     expect(result.portForward.total).toBe(200);
     expect(result.portForward.errors).toBe(0);
@@ -200,6 +203,55 @@ describe.skipIf(!cluster)(`the lesson on kind cluster ${cluster ?? ''}`, () => {
     expect(logs.stdout).toMatch(
       /^\[\d{4}-\d\d-\d\dT[\d:.]+Z\] Request received by web-server-deployment-\S+-(\w{5}) \(Replica \1\)$/m,
     );
+  });
+
+  it('blast --affinity ClientIP lands every request on one pod, then restores the Service', async () => {
+    const blast = await run([
+      'blast',
+      '--affinity',
+      'ClientIP',
+      '--count',
+      '100',
+      '--via',
+      'service',
+      '--json',
+    ]);
+    expect(blast.exitCode, blast.stderr).toBe(0);
+    const result = JSON.parse(blast.stdout) as BlastJson;
+    expect(result.service.errors).toBe(0);
+    expect(result.service.pods.filter((p) => p.count > 0)).toHaveLength(1);
+    const affinity = await kubectl([
+      'get',
+      'service',
+      'web-server-service',
+      '-n',
+      NAMESPACE,
+      '-o',
+      'jsonpath={.spec.sessionAffinity}',
+    ]);
+    expect(affinity.stdout).toBe('None');
+  });
+
+  it('status says the lesson is up and ready, with the proxy mode and the last blast (exit 0)', async () => {
+    const status = await run(['status', '--json']);
+    expect(status.exitCode, status.stderr).toBe(0);
+    const value = JSON.parse(status.stdout) as {
+      target: { mode: string; cluster: string };
+      deployment: { desired: number; ready: number };
+      service: { endpoints: number };
+      proxyMode: { mode: string; source: string; embedded?: boolean };
+      lastBlast: { count: number } | null;
+      ready: boolean;
+    };
+    expect(value.ready).toBe(true);
+    expect(value.target).toMatchObject({ mode: 'kind', cluster });
+    expect(value.deployment).toMatchObject({ desired: 5, ready: 5 });
+    expect(value.service.endpoints).toBe(5);
+    expect(value.proxyMode).toEqual({
+      mode: 'iptables',
+      source: 'ConfigMap kube-system/kube-proxy',
+    });
+    expect(value.lastBlast?.count).toBe(100);
   });
 
   it('kill-pod deletes a replica and times the ReplicaSet replacing it', async () => {
@@ -229,6 +281,7 @@ describe.skipIf(!cluster)(`the lesson on kind cluster ${cluster ?? ''}`, () => {
     const down = await run(['down', '--yes']);
     expect(down.exitCode, down.stderr).toBe(0);
     expect(await namespaceGone()).toBe(true);
+    expect((await run(['status'])).exitCode).toBe(14);
     const ready = await kubectl(['get', '--raw', '/readyz']);
     expect(ready.stdout).toBe('ok');
     const clusters = await execa('kind', ['get', 'clusters']);

@@ -30,6 +30,7 @@ import {
 } from '../core/pods.js';
 import { sendRequests } from '../http/send-requests.js';
 import { rememberBlast, summarizeBlast } from '../last-blast.js';
+import { affinityForBlast } from './blast-affinity.js';
 import { podColours } from '../pod-colours.js';
 import {
   blastJson,
@@ -51,9 +52,14 @@ export async function blast(opts: BlastFlags, ctx: Context): Promise<BlastResult
   ctx.printer.note(describeTarget(target));
   const api = connect(target);
   const result: BlastResult = { count: plan.count, service: null, portForward: null };
-  if (plan.via !== 'port-forward') result.service = await serviceLeg(plan, target, api, ctx);
-  if (plan.via !== 'service' && !ctx.signal.aborted)
-    result.portForward = await portForwardLeg(plan, api, ctx);
+  const restore = plan.affinity ? await affinityForBlast(api, plan.affinity, ctx) : undefined;
+  try {
+    if (plan.via !== 'port-forward') result.service = await serviceLeg(plan, target, api, ctx);
+    if (plan.via !== 'service' && !ctx.signal.aborted)
+      result.portForward = await portForwardLeg(plan, api, ctx);
+  } finally {
+    await restore?.();
+  }
   if (!result.service && !result.portForward) throw new InterruptedError();
   if (plan.json) ctx.printer.line(JSON.stringify(blastJson(result)));
   else {

@@ -1,5 +1,5 @@
 import { UsageError } from '../errors.js';
-import type { BlastFlags, BlastVia, KillPodFlags } from './flags.js';
+import type { Affinity, BlastFlags, BlastVia, KillPodFlags } from './flags.js';
 
 /**
  * Flag checks for `blast` and `kill-pod`. Pure: they run before any API call, so a typo
@@ -14,6 +14,8 @@ export interface BlastPlan {
   /** Concurrent requests; the Job still runs a single curl process in a single pod. */
   parallel: number;
   keepAlive: boolean;
+  /** sessionAffinity the Service gets for this blast (restored afterwards). */
+  affinity?: Affinity;
   timeoutSeconds: number;
   json: boolean;
 }
@@ -34,11 +36,17 @@ export function planBlast(flags: BlastFlags): BlastPlan {
       `--keep-alive reuses one connection, which --parallel ${parallel} cannot do; drop --parallel (or drop --keep-alive).`,
     );
   }
+  if (flags.affinity !== undefined && via === 'port-forward') {
+    throw new UsageError(
+      `--affinity sets how the Service picks a pod, and --via port-forward does not go through the Service; use --via service or both (or drop --affinity).`,
+    );
+  }
   return {
     count,
     via,
     parallel,
     keepAlive,
+    ...(flags.affinity !== undefined ? { affinity: flags.affinity } : {}),
     timeoutSeconds: flags.timeout,
     json: flags.json === true,
   };

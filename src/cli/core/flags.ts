@@ -53,6 +53,9 @@ export const DEFAULTS = {
   nodes: 3,
 } as const;
 
+export const AFFINITIES = ['ClientIP', 'None'] as const;
+export type Affinity = (typeof AFFINITIES)[number];
+
 export const VIAS = ['service', 'port-forward', 'both'] as const;
 export type BlastVia = (typeof VIAS)[number];
 
@@ -109,6 +112,8 @@ export interface BlastFlags extends TargetFlags {
   via: BlastVia;
   parallel: number;
   keepAlive?: boolean;
+  /** The Service's sessionAffinity for this blast only. */
+  affinity?: Affinity;
   timeout: number;
   json?: boolean;
 }

@@ -66,6 +66,26 @@ export class KubeApi {
     );
   }
 
+  /**
+   * Sets the Service's sessionAffinity (and its config: none for `None`, as the API requires)
+   * with a merge patch, which touches nothing else.
+   */
+  async setSessionAffinity(
+    affinity: string,
+    config: k8s.V1SessionAffinityConfig | undefined,
+  ): Promise<k8s.V1Service> {
+    return this.call(`set the sessionAffinity of Service ${SERVICE}`, () =>
+      this.core.patchNamespacedService(
+        {
+          name: SERVICE,
+          namespace: this.namespace,
+          body: { spec: { sessionAffinity: affinity, sessionAffinityConfig: config ?? null } },
+        },
+        k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+      ),
+    );
+  }
+
   /** The lesson's Deployment and Service as they are, each undefined when it is not there. */
   async findLesson(): Promise<{ deployment?: k8s.V1Deployment; service?: k8s.V1Service }> {
     const missingAsUndefined = async <T>(what: string, read: () => Promise<T>) => {
