@@ -40,7 +40,7 @@ async function offered(shell: 'bash' | 'zsh', file: string, words: string[]): Pr
 }
 
 const cases: Array<[string[], string[]]> = [
-  [[''], ['blast', 'completion', 'down', 'kill-pod', 'sim', 'tour', 'up']],
+  [[''], ['blast', 'completion', 'down', 'kill-pod', 'logs', 'sim', 'status', 'tour', 'up']],
   [['bl'], ['blast']],
   [['blast', '--v'], ['--via']],
   [

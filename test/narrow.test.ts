@@ -26,6 +26,7 @@ const commands = [
   ['kill-pod', '--grace', '1'],
   ['sim', 'status'],
   ['status'],
+  ['logs', '--since', '10m'],
 ];
 
 describe.each([60, 80])('at %i columns', (columns) => {

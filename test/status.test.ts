@@ -47,7 +47,7 @@ interface StatusJson {
   ready: boolean;
 }
 
-describe('status on the embedded cluster', () => {
+describe('status and logs on the embedded cluster', () => {
   let lab: Lab;
   beforeAll(async () => {
     lab = await startLab('status-tests');
@@ -91,6 +91,57 @@ describe('status on the embedded cluster', () => {
     const text = await lab.run(['status']);
     expect(text.stdout).toMatch(/^Deployment: +web-server-deployment, 5\/5 ready/m);
     expect(text.stdout).toMatch(/^Last blast: +\d+ s ago: 50 requests through the Service/m);
+  });
+
+  it("logs: every pod's lines in one stream, each led by its replica id", async () => {
+    const run = await lab.run(['logs', '--since', '10m']);
+    expect(run.exitCode, run.stderr).toBe(0);
+    const lines = run.stdout.trim().split('\n');
+    const requests = lines.filter((l) => l.includes('Request received by'));
+    // The blast above: 50 requests, each logged by the pod that answered it.
+    expect(requests.length).toBeGreaterThanOrEqual(50);
+    for (const line of requests) {
+      const match =
+        /^(\w{5}) │ \[[^\]]+\] Request received by \S+-(\w{5}) \(Replica (\w{5})\)$/.exec(line);
+      expect(match, line).not.toBeNull();
+      expect(match?.[1]).toBe(match?.[2]);
+      expect(match?.[1]).toBe(match?.[3]);
+    }
+    expect(new Set(requests.map((l) => l.slice(0, 5))).size).toBeGreaterThan(1);
+  });
+
+  it('logs -f follows the pods, and the replacement of a killed one, until Ctrl-C (exit 0)', async () => {
+    const child = lab.spawn(['logs', '-f', '--since', '1s']);
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const until = async (check: () => boolean, what: string) => {
+      for (let waited = 0; !check(); waited += 100) {
+        if (waited > 60_000) throw new Error(`no ${what}:\n${stdout}\n${stderr}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    };
+    await until(() => stderr.includes('Following the logs of 5 pod(s)'), 'start');
+    const kill = await lab.run(['kill-pod', '--grace', '1', '--json']);
+    expect(kill.exitCode, kill.stderr).toBe(0);
+    const replacement = (JSON.parse(kill.stdout) as { replacement: string }).replacement;
+    const id = replacement.split('-').at(-1) ?? '';
+    // Blasts until the replacement answers one (the Service picks at random), whose log
+    // line then reaches this stream led by the replacement's id.
+    const answered = new RegExp(
+      `^${id} │ .*Request received by ${replacement} \\(Replica ${id}\\)$`,
+      'm',
+    );
+    for (let i = 0; i < 10 && !answered.test(stdout); i += 1) {
+      const blast = await lab.run(['blast', '--count', '40', '--via', 'service']);
+      expect(blast.exitCode, blast.stderr).toBe(0);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    expect(stdout).toMatch(answered);
+    child.kill('SIGINT');
+    const result = await child;
+    expect(result.exitCode).toBe(0);
   });
 
   it('after `down --keep-cluster`: not up again (exit 14)', async () => {

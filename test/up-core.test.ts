@@ -19,7 +19,8 @@ import {
 import { validateDownOptions, validateUpOptions } from '../src/cli/core/validate.js';
 import type { DownFlags, UpFlags } from '../src/cli/core/flags.js';
 import { parse, parseError } from './helpers/parse.js';
-import { formatAge, podRows, renderPodTable, replicaIdOf } from '../src/cli/render/pods.js';
+import { formatAge, podRows, renderPodTable } from '../src/cli/render/pods.js';
+import { replicaId } from '../src/cli/core/curl-log.js';
 import { loadState, resolveTarget, saveState, statePath } from '../src/cli/target.js';
 import { normalizeImageRef, parseCrictlImages } from '../src/cli/tools/docker.js';
 import { parseObjectList } from '../src/cli/tools/kubectl.js';
@@ -469,7 +470,7 @@ describe('pod table', () => {
       '1h1m',
       '1d',
     ]);
-    expect(replicaIdOf('a-b-c')).toBe('c');
+    expect(replicaId('a-b-c')).toBe('c');
   });
 });
 

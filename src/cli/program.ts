@@ -9,6 +9,7 @@ import {
   RANGES,
   VIAS,
   parseInteger,
+  parseSince,
   type IntegerRange,
 } from './core/flags.js';
 import { validatePodName, validateSeed } from './core/blast-plan.js';
@@ -74,6 +75,7 @@ const COMMANDS = {
   'kill-pod': async () => (await import('./commands/kill-pod.js')).killPod,
   tour: async () => (await import('./commands/tour.js')).tour,
   status: async () => (await import('./commands/status.js')).status,
+  logs: async () => (await import('./commands/logs.js')).logs,
   'sim start': async () => (await import('./commands/sim.js')).simStart,
   'sim stop': async () => (await import('./commands/sim.js')).simStop,
   'sim status': async () => (await import('./commands/sim.js')).simStatus,
@@ -196,6 +198,18 @@ function addStatus(program: Command, run: Run): void {
     .action(run('status'));
 }
 
+function addLogs(program: Command, run: Run): void {
+  clusterFlags(program.command('logs'))
+    .description("every replica's log in one stream, each pod in its own colour")
+    .option('-f, --follow', 'keep following, new pods included, until Ctrl-C')
+    .addOption(
+      new Option('--since <duration>', 'only lines newer than this, e.g. 30s, 5m, 2h').argParser(
+        parseSince,
+      ),
+    )
+    .action(run('logs'));
+}
+
 function addTour(program: Command, run: Run): void {
   program
     .command('tour')
@@ -263,6 +277,7 @@ export function buildProgram(
   addBlast(program, run);
   addKillPod(program, run);
   addStatus(program, run);
+  addLogs(program, run);
   addTour(program, run);
   addSim(program, run);
   addCompletion(program, ctx);

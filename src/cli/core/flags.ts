@@ -137,3 +137,23 @@ export interface TourFlags {
 export interface SimStartFlags {
   nodes: number;
 }
+
+export interface LogsFlags extends TargetFlags {
+  follow?: boolean;
+  /** Seconds back from now, parsed from `--since 5m`. */
+  since?: number;
+}
+
+const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600 };
+
+/** `--since 90s`, `5m`, `2h`: seconds, at least 1, at most 7 days. */
+export function parseSince(raw: string): number {
+  const match = /^(\d+)([smh])$/.exec(raw.trim());
+  const seconds = match ? Number(match[1]) * (DURATION_UNITS[match[2] ?? 's'] ?? 1) : NaN;
+  if (!Number.isInteger(seconds) || seconds < 1 || seconds > 7 * 24 * 3600) {
+    throw new UsageError(
+      `--since ${JSON.stringify(raw)} is not a duration from 1s to 168h; give a number with s, m or h (e.g. --since 5m).`,
+    );
+  }
+  return seconds;
+}

@@ -25,6 +25,12 @@ function selectorArgs(selectors: Selectors): Selectors {
   };
 }
 
+/** Which part of a log to read: the last `sinceSeconds`, each line prefixed with its time. */
+export interface LogOptions {
+  sinceSeconds?: number;
+  timestamps?: boolean;
+}
+
 export class KubeApi {
   readonly namespace: string;
   private readonly core: k8s.CoreV1Api;
@@ -185,12 +191,13 @@ export class KubeApi {
   }
 
   /** The whole log of one container, as text. */
-  readPodLog(pod: string, container: string): Promise<string> {
+  readPodLog(pod: string, container: string, options: LogOptions = {}): Promise<string> {
     return this.call(`read the log of pod ${pod}`, async () => {
       const text: unknown = await this.core.readNamespacedPodLog({
         name: pod,
         namespace: this.namespace,
         container,
+        ...options,
       });
       return typeof text === 'string' ? text : String(text);
     });
@@ -201,6 +208,7 @@ export class KubeApi {
     pod: string,
     container: string,
     onText: (text: string) => void,
+    options: LogOptions = {},
   ): Promise<{ stop(): void }> {
     return this.call(`follow the log of pod ${pod}`, async () => {
       const sink = new Writable({
@@ -211,6 +219,7 @@ export class KubeApi {
       });
       const controller = await new k8s.Log(this.kc).log(this.namespace, pod, container, sink, {
         follow: true,
+        ...options,
       });
       return { stop: () => controller.abort() };
     });

@@ -1,4 +1,5 @@
 import { fitTable, pick } from './table.js';
+import { replicaId } from '../core/curl-log.js';
 
 /** The pod table `up` ends with. Pure: pod objects and a clock in, rows and text out. */
 
@@ -30,11 +31,6 @@ export interface PodRow {
 
 export const POD_TABLE_HEADERS = ['NAME', 'REPLICA', 'POD IP', 'NODE', 'READY', 'RESTARTS', 'AGE'];
 
-/** The replica id the server reports: the last dash-separated segment of the pod name. */
-export function replicaIdOf(podName: string): string {
-  return podName.split('-').at(-1) ?? podName;
-}
-
 /** kubectl's age style: 45s, 3m12s under 10 minutes, 2h5m, 4d. */
 export function formatAge(ms: number): string {
   const s = Math.max(0, Math.floor(ms / 1000));
@@ -63,7 +59,7 @@ export function podRows(pods: readonly PodLike[], now: number): PodRow[] {
       const created = toMs(pod.metadata?.creationTimestamp);
       return {
         name,
-        replicaId: replicaIdOf(name),
+        replicaId: replicaId(name),
         podIP: pod.status?.podIP ?? '<none>',
         node: pod.spec?.nodeName ?? '<none>',
         ready: `${readyCount}/${Math.max(statuses.length, 1)}`,
