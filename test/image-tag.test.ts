@@ -28,13 +28,16 @@ const bytes = (text: string) => Buffer.from(text, 'utf8');
 const PROJECT: Record<string, string> = {
   Dockerfile: 'FROM node\nCOPY . .\n',
   '.dockerignore': 'node_modules\n',
-  'package.json': '{"name":"x"}\n',
-  'package-lock.json': '{"lockfileVersion":3}\n',
   'tsconfig.json': '{}\n',
   'tsconfig.build.json': '{"extends":"./tsconfig.json"}\n',
   'src/server/app.ts': 'export const app = 1;\n',
   'src/server/http/routes.ts': 'export const routes = [];\n',
-  // Not image inputs:
+  'src/server/image/package.json': '{"name":"x-server"}\n',
+  'src/server/image/package-lock.json': '{"lockfileVersion":3}\n',
+  // Not image inputs: the image installs the server's own package, not the project's.
+  'package.json': '{"name":"x"}\n',
+  'package-lock.json': '{"lockfileVersion":3}\n',
+  'tsconfig.bench.json': '{}\n',
   'README.md': '# x\n',
   'src/cli/main.ts': 'console.log(1);\n',
   'test/app.test.ts': 'it();\n',
@@ -44,10 +47,10 @@ const PROJECT: Record<string, string> = {
 const IMAGE_FILES = [
   '.dockerignore',
   'Dockerfile',
-  'package-lock.json',
-  'package.json',
   'src/server/app.ts',
   'src/server/http/routes.ts',
+  'src/server/image/package-lock.json',
+  'src/server/image/package.json',
   'tsconfig.build.json',
   'tsconfig.json',
 ];
@@ -124,8 +127,12 @@ describe('imageTag', () => {
     ],
     ['.dockerignore changes', (d: string) => writeFileSync(path.join(d, '.dockerignore'), '')],
     [
-      'the lock file changes',
-      (d: string) => writeFileSync(path.join(d, 'package-lock.json'), '{}'),
+      "the server's lock file changes",
+      (d: string) => writeFileSync(path.join(d, 'src/server/image/package-lock.json'), '{}'),
+    ],
+    [
+      "the server's package.json changes",
+      (d: string) => writeFileSync(path.join(d, 'src/server/image/package.json'), '{}'),
     ],
     ['a tsconfig changes', (d: string) => writeFileSync(path.join(d, 'tsconfig.build.json'), '{}')],
     [
@@ -147,6 +154,18 @@ describe('imageTag', () => {
   it.each([
     ['the README changes', (d: string) => writeFileSync(path.join(d, 'README.md'), '# y\n')],
     ['CLI code changes', (d: string) => writeFileSync(path.join(d, 'src/cli/main.ts'), '')],
+    [
+      "the project's package.json changes",
+      (d: string) => writeFileSync(path.join(d, 'package.json'), '{"name":"y"}'),
+    ],
+    [
+      "the project's lock file changes",
+      (d: string) => writeFileSync(path.join(d, 'package-lock.json'), '{}'),
+    ],
+    [
+      'a tsconfig the build does not use changes',
+      (d: string) => writeFileSync(path.join(d, 'tsconfig.bench.json'), '{"x":1}'),
+    ],
     ['a test changes', (d: string) => writeFileSync(path.join(d, 'test/app.test.ts'), '')],
     [
       'a manifest changes',
@@ -250,5 +269,20 @@ describe('the real Dockerfile', () => {
     const copied = sources.flatMap((source) => filesOf(repoRoot, source));
     expect(copied.length).toBeGreaterThan(0);
     expect(copied.filter((file) => !inputs.has(file))).toEqual([]);
+  });
+
+  it('hashes nothing that .dockerignore keeps out of the build context', async () => {
+    const allowed = readFileSync(path.join(repoRoot, '.dockerignore'), 'utf8')
+      .split('\n')
+      .filter((line) => line.startsWith('!'))
+      .map((line) => line.slice(1).replace(/\/$/, ''));
+    expect(allowed.length).toBeGreaterThan(0);
+    const inContext = (file: string) =>
+      allowed.some((entry) => file === entry || file.startsWith(`${entry}/`));
+    const inputs = await imageInputs(repoRoot);
+    expect(inputs).toContain('src/server/image/package-lock.json');
+    expect(
+      inputs.filter((file) => !['Dockerfile', '.dockerignore'].includes(file) && !inContext(file)),
+    ).toEqual([]);
   });
 });

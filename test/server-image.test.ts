@@ -3,11 +3,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
+  SERVER_BUILD_DEPENDENCIES,
+  SERVER_IMAGE_PACKAGE_DIR,
   SERVER_RUNTIME_DEPENDENCIES,
-  runtimePackage,
+  serverImagePackage,
+  serverImagePackageFiles,
   type PackageLock,
   type ProjectPackage,
-} from '../src/server/image/runtime-package.js';
+} from '../scripts/server-image-package.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const readJson = (file: string): unknown => JSON.parse(readFileSync(path.join(root, file), 'utf8'));
@@ -24,7 +27,7 @@ function serverSources(dir = path.join(root, 'src/server')): string[] {
   );
 }
 
-describe('the server image installs only what the server imports', () => {
+describe('the server image installs only what the server imports and what builds it', () => {
   it('the server imports nothing but Node built-ins, its own files and the listed packages', () => {
     const imported = new Set<string>();
     for (const file of serverSources()) {
@@ -42,15 +45,21 @@ describe('the server image installs only what the server imports', () => {
     expect([...imported].sort()).toEqual([...SERVER_RUNTIME_DEPENDENCIES].sort());
   });
 
-  it('keeps express and its locked dependency tree, and nothing of the CLI', () => {
-    const { packageJson, packageLock } = runtimePackage(project, lock);
-    expect(packageJson).toEqual({
+  it('keeps express, the compiler and the types with their locked trees, and nothing of the CLI', () => {
+    const { packageJson, packageLock } = serverImagePackage(project, lock);
+    expect(packageJson).toMatchObject({
       name: `${project.name}-server`,
       version: project.version,
       private: true,
       type: 'module',
       dependencies: { express: project.dependencies?.express },
+      devDependencies: {
+        '@types/express': project.devDependencies?.['@types/express'],
+        '@types/node': project.devDependencies?.['@types/node'],
+        typescript: project.devDependencies?.typescript,
+      },
     });
+    expect(Object.keys(packageJson.devDependencies)).toEqual([...SERVER_BUILD_DEPENDENCIES]);
     const keys = Object.keys(packageLock.packages);
     expect(packageLock.packages['node_modules/express']?.version).toBe(
       lock.packages['node_modules/express']?.version,
@@ -59,6 +68,9 @@ describe('the server image installs only what the server imports', () => {
     expect(keys).toContain('node_modules/body-parser');
     expect(keys.some((key) => key.includes('@kubernetes/client-node'))).toBe(false);
     expect(keys.some((key) => key.includes('commander'))).toBe(false);
+    for (const tool of ['vitest', 'eslint', 'knip', 'prettier', 'tsx']) {
+      expect(keys).not.toContain(`node_modules/${tool}`);
+    }
     // Every kept entry is exactly the project's locked one, so `npm ci` installs the same bytes.
     for (const key of keys.filter((key) => key !== '')) {
       const kept = packageLock.packages[key];
@@ -68,8 +80,54 @@ describe('the server image installs only what the server imports', () => {
     }
   });
 
+  it('marks what only the build needs as dev, so `npm prune --omit=dev` leaves express alone', () => {
+    const { packageLock } = serverImagePackage(project, lock);
+    const flags = (key: string) => packageLock.packages[key]?.dev;
+    expect(flags('node_modules/typescript')).toBe(true);
+    expect(flags('node_modules/@types/express')).toBe(true);
+    // The project marks @types/node as a production package (the CLI's client pulls it in);
+    // here nothing at run time needs it.
+    expect(lock.packages['node_modules/@types/node']?.dev).toBeUndefined();
+    expect(flags('node_modules/@types/node')).toBe(true);
+    expect(flags('node_modules/express')).toBeUndefined();
+    expect(flags('node_modules/router')).toBeUndefined();
+    expect(flags('node_modules/body-parser')).toBeUndefined();
+  });
+
+  it('marks a package both parts need as a runtime one', () => {
+    const shared: PackageLock = {
+      lockfileVersion: 3,
+      packages: {
+        '': {},
+        'node_modules/app': { version: '1.0.0', dependencies: { shared: '^1' } },
+        'node_modules/tool': { version: '1.0.0', dev: true, dependencies: { shared: '^1' } },
+        'node_modules/shared': { version: '1.0.0', dev: true },
+      },
+    };
+    const { packageLock } = serverImagePackage(
+      { name: 'p', version: '1.0.0', dependencies: { app: '^1' }, devDependencies: { tool: '^1' } },
+      shared,
+      ['app'],
+      ['tool'],
+    );
+    expect(packageLock.packages['node_modules/shared']).toEqual({ version: '1.0.0' });
+    expect(packageLock.packages['node_modules/tool']).toEqual({
+      version: '1.0.0',
+      dev: true,
+      dependencies: { shared: '^1' },
+    });
+  });
+
+  it(`is what ${SERVER_IMAGE_PACKAGE_DIR} holds (after a dependency change, run \`npm run image:package\`)`, () => {
+    for (const [file, text] of Object.entries(serverImagePackageFiles(root))) {
+      expect(readFileSync(path.join(root, SERVER_IMAGE_PACKAGE_DIR, file), 'utf8'), file).toBe(
+        text,
+      );
+    }
+  });
+
   it('leaves no dependency of a kept package unresolved', () => {
-    const { packageLock } = runtimePackage(project, lock);
+    const { packageLock } = serverImagePackage(project, lock);
     const packages = packageLock.packages;
     const resolves = (from: string, name: string): boolean => {
       let base = from;
@@ -96,11 +154,11 @@ describe('the server image installs only what the server imports', () => {
         'node_modules/express': { version: '5.3.0', dependencies: { router: '^2.2.0' } },
       },
     };
-    expect(() => runtimePackage(project, partial)).toThrow(
+    expect(() => serverImagePackage(project, partial, ['express'], [])).toThrow(
       "package-lock.json has no entry for 'router' (needed by 'node_modules/express'); run npm install",
     );
-    expect(() => runtimePackage({ name: 'x', version: '1.0.0' }, lock)).toThrow(
-      "package.json does not list 'express' under dependencies; add it",
+    expect(() => serverImagePackage({ name: 'x', version: '1.0.0' }, lock)).toThrow(
+      "package.json lists 'express' under neither dependencies nor devDependencies; add it",
     );
   });
 
@@ -115,10 +173,11 @@ describe('the server image installs only what the server imports', () => {
         'node_modules/unused': { version: '1.0.0' },
       },
     };
-    const { packageLock } = runtimePackage(
+    const { packageLock } = serverImagePackage(
       { name: 'p', version: '1.0.0', dependencies: { a: '^1' } },
       nested,
       ['a'],
+      [],
     );
     expect(Object.keys(packageLock.packages)).toEqual([
       '',

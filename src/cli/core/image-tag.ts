@@ -10,10 +10,13 @@ export interface ImageInput {
   readonly content: Uint8Array;
 }
 
-/** Files at the project root that shape the image. Missing ones are simply not hashed. */
-const ROOT_FILES = ['Dockerfile', '.dockerignore', 'package.json', 'package-lock.json'];
-const ROOT_FILE_PATTERNS = [/^tsconfig.*\.json$/];
-/** Folders whose every file is copied into the image. */
+/**
+ * Files at the project root that shape the image: the Dockerfile and what .dockerignore lets
+ * into its context, the same in a checkout and in the installed package. Missing ones are
+ * simply not hashed.
+ */
+const ROOT_FILES = ['Dockerfile', '.dockerignore', 'tsconfig.json', 'tsconfig.build.json'];
+/** Folders whose every file is copied into the image (the server's own package.json too). */
 const SOURCE_DIRS = ['src/server'];
 
 export const IMAGE_TAG_LENGTH = 12;
@@ -29,9 +32,7 @@ export async function imageInputs(root: string): Promise<string[]> {
   const rootEntries = await readdir(root, { withFileTypes: true });
   for (const entry of rootEntries) {
     if (!entry.isFile()) continue;
-    if (ROOT_FILES.includes(entry.name) || ROOT_FILE_PATTERNS.some((p) => p.test(entry.name))) {
-      found.push(entry.name);
-    }
+    if (ROOT_FILES.includes(entry.name)) found.push(entry.name);
   }
   for (const dir of SOURCE_DIRS) {
     found.push(...(await filesUnder(root, dir)));
