@@ -232,6 +232,17 @@ describe.skipIf(!cluster)(`the lesson on kind cluster ${cluster ?? ''}`, () => {
     expect(affinity.stdout).toBe('None');
   });
 
+  it("logs merges every replica's log, each line led by its replica id", async () => {
+    const logs = await run(['logs', '--since', '10m']);
+    expect(logs.exitCode, logs.stderr).toBe(0);
+    const requests = logs.stdout.split('\n').filter((l) => l.includes('Request received by'));
+    expect(requests.length).toBeGreaterThanOrEqual(300);
+    for (const line of requests) {
+      expect(line).toMatch(/^(\w{5}) │ \[[^\]]+\] Request received by \S+-\1 \(Replica \1\)$/);
+    }
+    expect(new Set(requests.map((l) => l.slice(0, 5))).size).toBe(5);
+  });
+
   it('status says the lesson is up and ready, with the proxy mode and the last blast (exit 0)', async () => {
     const status = await run(['status', '--json']);
     expect(status.exitCode, status.stderr).toBe(0);
