@@ -1,4 +1,5 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { writeHomeFile } from './home.js';
 import path from 'node:path';
 import type { Context } from './context.js';
 import type { BlastResult } from './render/blast.js';
@@ -19,8 +20,10 @@ export interface LastBlast {
   portForward: { pod: string; total: number; errors: number } | null;
 }
 
+const LAST_BLAST_FILE = 'last-blast.json';
+
 function file(home: string): string {
-  return path.join(home, 'last-blast.json');
+  return path.join(home, LAST_BLAST_FILE);
 }
 
 export function summarizeBlast(result: BlastResult, target: Target, at: Date): LastBlast {
@@ -45,12 +48,8 @@ export function summarizeBlast(result: BlastResult, target: Target, at: Date): L
 }
 
 export async function rememberBlast(ctx: Pick<Context, 'home'>, blast: LastBlast): Promise<void> {
-  const target = file(ctx.home);
-  const temporary = `${target}.${process.pid}.tmp`;
   try {
-    await mkdir(ctx.home, { recursive: true, mode: 0o700 });
-    await writeFile(temporary, `${JSON.stringify(blast)}\n`, { mode: 0o600 });
-    await rename(temporary, target);
+    await writeHomeFile(ctx.home, LAST_BLAST_FILE, blast);
   } catch {
     // Only `status` reads it; the blast itself is done.
   }

@@ -1,4 +1,5 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { writeHomeFile } from './home.js';
 import path from 'node:path';
 import type { Context } from './context.js';
 import { assignColours } from './core/colours.js';
@@ -10,8 +11,10 @@ import { podPainter, type PodPaint } from './render/colours.js';
  * that cannot be read or written only costs that memory, never the command.
  */
 
+const COLOURS_FILE = 'pod-colours.json';
+
 function coloursPath(home: string): string {
-  return path.join(home, 'pod-colours.json');
+  return path.join(home, COLOURS_FILE);
 }
 
 /** The colours remembered from earlier commands (none when there is no readable file). */
@@ -34,12 +37,8 @@ export async function rememberColours(
   home: string,
   colours: Readonly<Record<string, number>>,
 ): Promise<void> {
-  const file = coloursPath(home);
-  const temporary = `${file}.${process.pid}.tmp`;
   try {
-    await mkdir(home, { recursive: true, mode: 0o700 });
-    await writeFile(temporary, `${JSON.stringify(colours)}\n`, { mode: 0o600 });
-    await rename(temporary, file);
+    await writeHomeFile(home, COLOURS_FILE, colours);
   } catch {
     // Colours are a courtesy: the command goes on with them unremembered.
   }

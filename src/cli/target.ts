@@ -1,8 +1,9 @@
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Context } from './context.js';
 import { EmbeddedClusterError, ExitCode, PrerequisiteError, RefusedError } from './errors.js';
+import { writeHomeFile } from './home.js';
 import type { TargetFlags } from './core/flags.js';
 import { NAMESPACE } from './core/names.js';
 import { SIM_CONTEXT, simPaths } from '../sim/kubeconfig.js';
@@ -81,14 +82,10 @@ export async function saveState(
   ctx: Pick<Context, 'home' | 'now'>,
   state: SavedState,
 ): Promise<void> {
-  await mkdir(ctx.home, { recursive: true, mode: 0o700 });
-  const file = statePath(ctx.home);
-  const temporary = `${file}.${process.pid}.tmp`;
-  const body = { ...state, updatedAt: new Date(ctx.now()).toISOString() };
-  // Write then rename, so a reader never sees half a file.
-  await writeFile(temporary, `${JSON.stringify(body, null, 2)}\n`, { mode: 0o600 });
-  await chmod(temporary, 0o600);
-  await rename(temporary, file);
+  await writeHomeFile(ctx.home, path.basename(statePath(ctx.home)), {
+    ...state,
+    updatedAt: new Date(ctx.now()).toISOString(),
+  });
 }
 
 export function isKindContext(context: string): boolean {
