@@ -367,7 +367,10 @@ describe('blast on the embedded cluster', () => {
     const { core } = lab.clients();
     const affinity = async () =>
       (await core.readNamespacedService({ name: 'web-server-service', namespace: NAMESPACE })).spec;
+    // The test before pinned the Service and set it back to None with kubectl: as on a real
+    // API server, None carries no affinity config.
     expect((await affinity())?.sessionAffinity).toBe('None');
+    expect((await affinity())?.sessionAffinityConfig).toBeUndefined();
     const run = await lab.run([
       'blast',
       '--affinity',

@@ -359,8 +359,11 @@ function defaultService(
   else if (spec.clusterIP === undefined || spec.clusterIP === '')
     spec.clusterIP = nextClusterIp(store, type);
   spec.clusterIPs = [spec.clusterIP];
+  // As the API server defaults it: ClientIP gets a 3-hour timeout, None carries no config
+  // (so patching a Service back to None leaves none behind).
   if (spec.sessionAffinity === 'ClientIP')
     setDefault(spec, 'sessionAffinityConfig', { clientIP: { timeoutSeconds: 10800 } });
+  else if (spec.sessionAffinity === 'None') delete spec.sessionAffinityConfig;
   const ports = spec.ports;
   if (!Array.isArray(ports) || ports.length === 0)
     causes.push({

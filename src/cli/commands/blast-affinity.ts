@@ -19,7 +19,8 @@ export async function affinityForBlast(
     ctx.printer.note(`Service ${SERVICE} already has sessionAffinity ${affinity}; left as it is.`);
     return undefined;
   }
-  const wasConfig = service.spec?.sessionAffinityConfig;
+  // Only ClientIP has a config (the API drops it for None); it is put back with the affinity.
+  const wasConfig = was === 'ClientIP' ? service.spec?.sessionAffinityConfig : undefined;
   const restoreBody = JSON.stringify({
     spec: { sessionAffinity: was, sessionAffinityConfig: wasConfig ?? null },
   });
