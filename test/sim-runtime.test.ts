@@ -8,7 +8,8 @@ import { parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Store, type KubeObject, type NewObject } from '../src/sim/store.js';
 import { Runtime } from '../src/sim/runtime.js';
-import { ServiceProxy } from '../src/sim/proxy.js';
+import { ENDPOINTS_PROPAGATION_MS, ServiceProxy } from '../src/sim/proxy.js';
+import { REMOVED_POD_NOTICE_MS } from '../src/sim/kubelet/termination.js';
 import { seededRandom } from '../src/sim/random.js';
 import { chiSquareEven } from '../src/cli/core/stats.js';
 import { admitPod } from '../src/sim/admission.js';
@@ -312,6 +313,8 @@ describe('service proxy', () => {
       const subsets = (ep?.subsets ?? []) as { addresses?: unknown[] }[];
       return subsets[0]?.addresses?.length === 5;
     });
+    // The proxy hears of endpoints a moment after they change, as kube-proxy does.
+    await new Promise((r) => setTimeout(r, 2 * ENDPOINTS_PROPAGATION_MS));
     const target = runtime.serviceTarget(NS, 'web-server-service', 80);
     expect(target?.host).toBe(CLUSTER_IP);
     const names: string[] = [];
@@ -419,6 +422,49 @@ describe('pod lifecycle', () => {
     expect(removedPid).toHaveLength(1);
     expect(alive(removedPid[0] as number)).toBe(false);
     expect(events(NS, 'Killing').some((e) => e.message === 'Stopping container web')).toBe(true);
+  });
+
+  it('stops a pod deleted with grace 0 as a kubelet does: after the proxy has stopped sending to it', async () => {
+    const before = await waitFor('5 ready pods', () => readyWebPods(5));
+    const victim = before[0] as KubeObject;
+    const target = runtime.serviceTarget(NS, 'web-server-service', 80);
+    const victimPid = pids(runtime).find((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/environ`, 'utf8').includes(victim.metadata.name);
+      } catch {
+        return false;
+      }
+    });
+    expect(victimPid).toBeDefined();
+    const deletedAt = Date.now();
+    deletePod(store, victim, 0);
+    // Gone from the API at once: nothing waits for its process.
+    expect(store.get(PODS, NS, victim.metadata.name)).toBeUndefined();
+    const answers: { at: number; pod: string }[] = [];
+    let failed = 0;
+    while (Date.now() - deletedAt < 1500) {
+      await get(`http://${target?.host}:${target?.port}/`, false).then(
+        (pod) => answers.push({ at: Date.now() - deletedAt, pod }),
+        () => (failed += 1),
+      );
+    }
+    // The proxy heard of it within its propagation delay; the process still ran then.
+    const lastToVictim = Math.max(
+      -1,
+      ...answers.filter((a) => a.pod === victim.metadata.name).map((a) => a.at),
+    );
+    expect(lastToVictim).toBeLessThan(ENDPOINTS_PROPAGATION_MS + 100);
+    expect(failed).toBe(0);
+    expect(answers.length).toBeGreaterThan(50);
+    // SIGTERM about a second after the deletion, without the 5 s preStop sleep.
+    const stoppedAt = await waitFor('victim process ended', () =>
+      alive(victimPid!) ? undefined : Date.now() - deletedAt,
+    );
+    expect(stoppedAt).toBeGreaterThanOrEqual(REMOVED_POD_NOTICE_MS);
+    expect(stoppedAt).toBeLessThan(REMOVED_POD_NOTICE_MS + 2500);
+    // Every pod has served a request again, as the tests after this one expect.
+    for (const pod of await waitFor('replacement ready', () => readyWebPods(5)))
+      await get(`http://${podIP(pod)}:8080/`, false);
   });
 
   it("serves the container log with the server's request lines", () => {

@@ -24,6 +24,8 @@ export interface KubeletOptions extends CommandOptions {
 /** The simulated kubelets of every node: runs the pods bound to them as local processes. */
 export class Kubelet {
   private readonly workers = new Map<string, PodWorker>();
+  /** Pods removed from the API whose processes are still being stopped. */
+  private readonly removed = new Set<PodWorker>();
   readonly addresses: PodAddresses;
   readonly clock: Clock;
   private unwatch: (() => void) | undefined;
@@ -47,7 +49,8 @@ export class Kubelet {
       if (e.type === 'DELETED') {
         if (worker) {
           this.workers.delete(uid);
-          worker.forget();
+          this.removed.add(worker);
+          void worker.forget().finally(() => this.removed.delete(worker));
         } else this.logs.dropPod(uid);
         return;
       }
@@ -73,13 +76,15 @@ export class Kubelet {
   async stop(): Promise<void> {
     this.stopping = true;
     this.unwatch?.();
-    await Promise.all([...this.workers.values()].map((w) => w.shutdown()));
+    const all = [...this.workers.values(), ...this.removed];
+    await Promise.all(all.map((w) => w.shutdown()));
     this.workers.clear();
+    this.removed.clear();
   }
 
   /** PIDs of the running container processes (for tests and status). */
   pids(): number[] {
-    return [...this.workers.values()].flatMap((w) => w.pids());
+    return [...this.workers.values(), ...this.removed].flatMap((w) => w.pids());
   }
 
   /** The last step of a pod's termination: its delete with grace 0, if it is still this pod. */

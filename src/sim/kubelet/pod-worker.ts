@@ -5,10 +5,9 @@ import { specOf, type PodSpec } from '../controllers/types.js';
 import type { Clock } from './clock.js';
 import { ContainerRun } from './container.js';
 import { imageKind } from './images.js';
-import { signalGroup } from './process.js';
 import { startContainer } from './run.js';
 import { podPhase, publishStatus } from './status.js';
-import { shutdown, terminate } from './termination.js';
+import { shutdown, stopRemoved, terminate } from './termination.js';
 import type { Kubelet } from './kubelet.js';
 
 /**
@@ -156,16 +155,19 @@ export class PodWorker {
     this.kubelet.finished(this.pod.metadata.uid);
   }
 
-  /** The pod object is gone from the API: stop everything now. */
-  forget(): void {
+  /**
+   * The pod object is gone from the API. After its own termination there is nothing left to
+   * do; a pod removed while its containers still run (a forced deletion, grace 0) has them
+   * stopped as a kubelet stops them (termination.ts), and keeps its address until they have
+   * exited. Resolves then.
+   */
+  async forget(): Promise<void> {
     const wasGone = this.gone;
     this.gone = true;
     this.terminating = true;
-    for (const c of this.all()) {
-      c.clearTimers();
-      signalGroup(c.proc?.pid, 'SIGKILL');
-    }
-    if (!wasGone) this.release();
+    if (wasGone) return;
+    await stopRemoved(this);
+    this.release();
   }
 
   /** The daemon is stopping: SIGTERM, up to 2 s, SIGKILL, and wait for every exit. */

@@ -12,6 +12,16 @@ import type { PodWorker } from './pod-worker.js';
 /** The real kubelet gives a container at least 2 s after its preStop hook. */
 const MIN_GRACE_AFTER_HOOK_MS = 2000;
 
+/**
+ * How long the kubelet takes to act on a pod that was removed from the API while it ran (a
+ * forced deletion): on the kind cluster here (Kubernetes 1.34) its containers got SIGTERM
+ * 1.0 to 1.1 s after the deletion, while kube-proxy had stopped sending to the pod within
+ * 50 ms.
+ */
+export const REMOVED_POD_NOTICE_MS = 1000;
+/** The least time the kubelet leaves between SIGTERM and SIGKILL, whatever the grace period. */
+const MIN_GRACE_MS = 2000;
+
 /** Graceful deletion: every container stopped within the grace period, then the pod removed. */
 export function terminate(w: PodWorker, graceSeconds: number): void {
   const deadline = w.clock.now() + Math.max(0, graceSeconds) * 1000;
@@ -47,6 +57,26 @@ export function terminate(w: PodWorker, graceSeconds: number): void {
       return stopContainer(w, c, deadline);
     });
   void Promise.all(stops).then(() => w.finish());
+}
+
+/**
+ * A pod removed from the API while its containers run (deleted with grace 0): a second
+ * later (REMOVED_POD_NOTICE_MS) each container still running gets SIGTERM, with no preStop
+ * hook, and SIGKILL 2 s after. Resolves when every container has exited.
+ */
+export async function stopRemoved(w: PodWorker): Promise<void> {
+  const running = w.all().filter((c) => c.running());
+  for (const c of w.all()) c.clearTimers();
+  if (running.length === 0) return;
+  for (const c of running) {
+    c.after(REMOVED_POD_NOTICE_MS, () => {
+      // A termination already under way keeps its own course, only shortened.
+      if (c.stopping !== 'termination') signalGroup(c.proc?.pid, 'SIGTERM');
+      c.stopping = 'termination';
+      killAt(w, c, w.clock.now() + MIN_GRACE_MS);
+    });
+  }
+  await Promise.all(running.map((c) => c.exited));
 }
 
 /** preStop, SIGTERM, and SIGKILL at `deadline` (at least 2 s after the hook). */
