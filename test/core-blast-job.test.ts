@@ -1,6 +1,7 @@
 import { Job } from 'kubernetes-models/batch/v1';
 import { describe, expect, it } from 'vitest';
 import {
+  CURL_WRITE_OUT,
   BLAST_SELECTOR,
   blastJob,
   blastUrl,
@@ -109,6 +110,25 @@ describe('curlArgs', () => {
       '8',
     ]);
     expect(args.at(-1)).toBe('http://web-server-service/?n=[1-2000]');
+  });
+
+  it('limits the rate and writes each line as its request ends for a timed load', () => {
+    const args = curlArgs({ ...plan, count: 1250, ratePerSecond: 50, timed: true });
+    expect(args.slice(args.indexOf('--rate'), args.indexOf('--rate') + 2)).toEqual([
+      '--rate',
+      '50/s',
+    ]);
+    const writeOut = args[args.indexOf('-w') + 1];
+    // The same line as a blast's, on stderr, which curl does not buffer.
+    expect(writeOut).toBe(`%{stderr}${CURL_WRITE_OUT}`);
+    // Only what curl 7.88 knows: no %time{} (8.6), no %{time_posttransfer} (8.10).
+    expect(writeOut?.match(/%\{?\w+/g)).toEqual([
+      '%{stderr',
+      '%{http_code',
+      '%{time_total',
+      '%header',
+    ]);
+    expect(curlArgs(plan)).not.toContain('--rate');
   });
 
   it('names a non-default port in the URL', () => {

@@ -85,6 +85,29 @@ describe('curl log parsing', () => {
     ]);
   });
 
+  it('reads the time of each line from a log read with timestamps', () => {
+    const parsed = parseCurlLog(
+      [
+        `2026-12-03T04:52:36.221952221Z 200 0.002896 ${POD_A}`,
+        '2026-12-03T04:52:36.3Z curl: (7) Failed to connect to web-server-service port 80 after 0 ms: refused',
+        '2026-12-03T04:52:36.300123Z 000 0.000258 ',
+        `200 0.001 ${POD_B}`,
+      ].join('\n'),
+    );
+    expect(parsed.records).toEqual([
+      {
+        status: 200,
+        seconds: 0.002896,
+        pod: POD_A,
+        loggedAt: Date.parse('2026-12-03T04:52:36.221Z'),
+      },
+      { status: 0, seconds: 0.000258, loggedAt: Date.parse('2026-12-03T04:52:36.300Z') },
+      { status: 200, seconds: 0.001, pod: POD_B },
+    ]);
+    expect(parsed.errors.map((e) => e.code)).toEqual([7]);
+    expect(parsed.unparsed).toEqual([]);
+  });
+
   it('takes the replica id from the last dash segment', () => {
     expect(replicaId(POD_A)).toBe('aaaaa');
     expect(replicaId('solo')).toBe('solo');

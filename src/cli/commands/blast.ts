@@ -3,16 +3,7 @@ import type { Context } from '../context.js';
 import type { Progress } from '../output.js';
 import { ExitCode, InterruptedError, OperationError, StatusExit, TimeoutError } from '../errors.js';
 import type { BlastFlags } from '../core/flags.js';
-import {
-  BLAST_CONTAINER,
-  RUN_ID_LABEL,
-  blastJob,
-  blastJobName,
-  deadlineProblem,
-  failedCreateProblem,
-  imagePullProblem,
-  newRunId,
-} from '../core/blast-job.js';
+import { BLAST_CONTAINER, blastJobName, deadlineProblem, newRunId } from '../core/blast-job.js';
 import { planBlast, type BlastPlan } from '../core/blast-plan.js';
 import { parseCurlLog } from '../core/curl-log.js';
 import { buildHistogram, type PodInfo } from '../core/histogram.js';
@@ -20,14 +11,8 @@ import { SERVICE, SERVICE_PORT } from '../core/names.js';
 import { evenness, latency } from '../core/stats.js';
 import { describeTarget, noCluster, resolveTarget, type Target } from '../target.js';
 import { connect, type KubeApi } from '../kube/api.js';
-import { runJob } from '../kube/job-run.js';
-import {
-  isPodReady,
-  pickPortForwardPod,
-  podInfo,
-  selectorString,
-  waitingReason,
-} from '../core/pods.js';
+import { runCurlJob } from '../curl-job.js';
+import { isPodReady, pickPortForwardPod, podInfo, selectorString } from '../core/pods.js';
 import { sendRequests } from '../http/send-requests.js';
 import { rememberBlast, summarizeBlast } from '../last-blast.js';
 import { affinityForBlast } from './blast-affinity.js';
@@ -182,32 +167,18 @@ async function serviceLeg(
     progress.count('Service', 0, plan.count);
     return countLogLines(api, pod, ctx, (lines) => progress.count('Service', lines, plan.count));
   };
-  const cluster = { mode: target.mode, ...(target.cluster ? { name: target.cluster } : {}) };
   let run;
   try {
-    run = await runJob(api, blastJob({ plan, namespace: api.namespace, runId }), {
-      podSelector: `${RUN_ID_LABEL}=${runId}`,
-      container: BLAST_CONTAINER,
-      signal: ctx.signal,
-      timeoutMs: (plan.timeoutSeconds + 30) * 1000,
+    run = await runCurlJob(api, ctx, {
+      plan,
+      runId,
+      target,
       onPod: (pod) => {
         const phase = pod.status?.phase ?? 'Pending';
         progress.update(`Service: pod ${pod.metadata?.name ?? '?'} ${phase} (${seconds()} s)`);
         if (phase === 'Running' && follow === undefined)
           follow = followLog(pod.metadata?.name ?? '');
       },
-      podProblem: (pod) => {
-        const waiting = waitingReason(pod);
-        const pull = waiting && imagePullProblem(waiting, cluster);
-        return pull ? new OperationError(pull.message, pull.hint) : undefined;
-      },
-      failedCreate: (message) => {
-        const problem = failedCreateProblem(message, api.namespace);
-        return new OperationError(problem.message, problem.hint);
-      },
-      note: (text) => ctx.printer.note(text),
-      track: (what) => ctx.leftovers.add(what),
-      logOnAbort: true,
     });
   } catch (error) {
     progress.stop();

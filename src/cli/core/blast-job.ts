@@ -33,6 +33,16 @@ export const BLAST_TTL_SECONDS = 600;
  */
 export const CURL_WRITE_OUT = '%{http_code} %{time_total} %header{x-pod-name}\\n';
 
+/**
+ * The same line, written as each request ends, so the log's own timestamps (the container
+ * runtime stamps every line as it arrives, `kubectl logs --timestamps`) say when. curl 7.88,
+ * the oldest curl the lesson meets, has no write-out variable for a transfer's start (`%time{}`
+ * came in 8.6): the start is that timestamp minus `time_total`. curl buffers stdout when it
+ * is a pipe, and flushes it only when the buffer is full; `%{stderr}` (7.63+) sends the line
+ * to stderr, which it does not buffer.
+ */
+export const TIMED_WRITE_OUT = `%{stderr}${CURL_WRITE_OUT}`;
+
 /** Seconds curl waits for one connection or one request before counting it as failed. */
 export const CURL_CONNECT_TIMEOUT = 5;
 export const CURL_REQUEST_TIMEOUT = 10;
@@ -54,7 +64,15 @@ export function blastUrl(count: number, service = SERVICE, port = SERVICE_PORT):
   return `http://${host}/?n=[1-${count}]`;
 }
 
-export function curlArgs(plan: Pick<BlastPlan, 'count' | 'parallel' | 'keepAlive'>): string[] {
+/** What the curl process is asked to do. */
+export interface CurlPlan extends Pick<BlastPlan, 'count' | 'parallel' | 'keepAlive'> {
+  /** At most this many requests started per second (curl's --rate, 7.84+); none: no limit. */
+  ratePerSecond?: number;
+  /** Each line written as its request ends, to be read with the log's timestamps. */
+  timed?: boolean;
+}
+
+export function curlArgs(plan: CurlPlan): string[] {
   return [
     '-sS',
     // With --parallel, curl 7.x/8.x still draws its progress meter unless told not to.
@@ -68,14 +86,15 @@ export function curlArgs(plan: Pick<BlastPlan, 'count' | 'parallel' | 'keepAlive
     '--max-time',
     String(CURL_REQUEST_TIMEOUT),
     '-w',
-    CURL_WRITE_OUT,
+    plan.timed === true ? TIMED_WRITE_OUT : CURL_WRITE_OUT,
     ...(plan.parallel > 1 ? ['--parallel', '--parallel-max', String(plan.parallel)] : []),
+    ...(plan.ratePerSecond !== undefined ? ['--rate', `${plan.ratePerSecond}/s`] : []),
     blastUrl(plan.count),
   ];
 }
 
 export interface BlastJobInput {
-  plan: Pick<BlastPlan, 'count' | 'parallel' | 'keepAlive' | 'timeoutSeconds'>;
+  plan: CurlPlan & Pick<BlastPlan, 'timeoutSeconds'>;
   namespace: string;
   runId: string;
 }

@@ -1,6 +1,7 @@
 /**
- * Parsing what the blast's curl wrote: one `-w` line per request on stdout, and with -sS one
- * `curl: (N) ...` line per failed request on stderr; the pod log holds both, interleaved.
+ * Parsing what the blast's curl wrote: one `-w` line per request on stdout (on stderr with
+ * the timed write-out), and with -sS one `curl: (N) ...` line per failed request on stderr;
+ * the pod log holds both, interleaved, each line after its time when read with timestamps.
  */
 
 export interface RequestRecord {
@@ -10,6 +11,11 @@ export interface RequestRecord {
   seconds: number;
   /** The `X-Pod-Name` header; undefined when there was no response or no header. */
   pod?: string;
+  /**
+   * When the line was written, in milliseconds since the epoch: the log's timestamp, when
+   * it was read with timestamps (a timed write-out writes each line as its request ends).
+   */
+  loggedAt?: number;
 }
 
 export interface CurlError {
@@ -29,6 +35,8 @@ export interface CurlLog {
 
 const WRITE_OUT_LINE = /^(\d{3}) (\d+(?:\.\d+)?)(?: (\S*))?\s*$/;
 const CURL_ERROR_LINE = /^curl: \((\d+)\) (.*)$/;
+/** The RFC 3339 time `kubectl logs --timestamps` (the API's `timestamps=true`) puts first. */
+const LOG_TIMESTAMP = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)) /;
 
 export function parseWriteOutLine(line: string): RequestRecord | undefined {
   const match = WRITE_OUT_LINE.exec(line);
@@ -46,16 +54,20 @@ export function normaliseCurlMessage(message: string): string {
     .trim();
 }
 
+/** The log of a blast pod, read with or without the log's timestamps (`loggedAt`). */
 export function parseCurlLog(text: string): CurlLog {
   const records: RequestRecord[] = [];
   const errors = new Map<string, CurlError>();
   const unparsed: string[] = [];
   for (const raw of text.split('\n')) {
-    const line = raw.replace(/\r$/, '');
+    let line = raw.replace(/\r$/, '');
+    const stamp = LOG_TIMESTAMP.exec(line);
+    const loggedAt = stamp ? Date.parse(stamp[1] ?? '') : Number.NaN;
+    if (stamp) line = line.slice(stamp[0].length);
     if (line.trim() === '') continue;
     const record = parseWriteOutLine(line);
     if (record) {
-      records.push(record);
+      records.push(Number.isFinite(loggedAt) ? { ...record, loggedAt } : record);
       continue;
     }
     const error = CURL_ERROR_LINE.exec(line);

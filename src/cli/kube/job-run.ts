@@ -40,6 +40,8 @@ export interface JobRunOptions {
   podSelector: string;
   /** The container whose log is the result. */
   container: string;
+  /** Read the log with each line's time first (`kubectl logs --timestamps`). */
+  timestamps?: boolean;
   signal: AbortSignal;
   /** Guards against a Job that never reports; its own activeDeadlineSeconds comes first. */
   timeoutMs: number;
@@ -135,7 +137,11 @@ export async function runJob(
     let logError: ReplicaDemoError | undefined;
     if (podName !== undefined) {
       try {
-        log = await api.readPodLog(podName, options.container);
+        log = await api.readPodLog(
+          podName,
+          options.container,
+          options.timestamps === true ? { timestamps: true } : {},
+        );
       } catch (error) {
         logError = error as ReplicaDemoError;
       }
