@@ -252,6 +252,13 @@ const cases: BadInput[] = [
   { args: ['upp'], code: USAGE, flag: "'upp'", says: 'unknown command' },
   { args: ['up', 'now'], code: USAGE, flag: "'up'", says: 'too many arguments' },
   { args: ['down', '--force'], code: USAGE, flag: "'--force'", says: 'unknown option' },
+  { args: ['kill-pod', '--force'], code: USAGE, flag: '--force', says: 'needs --under-load' },
+  {
+    args: ['kill-pod', '--under-load', '--force', '--grace', '3'],
+    code: USAGE,
+    flag: '--grace 3',
+    says: 'contradicts; drop --grace',
+  },
   // conflicting flags
   {
     args: ['up', '--sim', '--cluster', 'kind'],

@@ -436,6 +436,8 @@ describe('blast on the embedded cluster', () => {
     [['blast', '--via', 'ingress'], /ingress/],
     [['blast', '--timeout', '0'], /--timeout 0/],
     [['kill-pod', '--grace', 'soon'], /--grace "soon"/],
+    [['kill-pod', '--force'], /--force .* needs --under-load/],
+    [['kill-pod', '--under-load', '--force', '--grace', '1'], /--grace 1 contradicts/],
   ])('rejects %j with exit 2, one line, and creates nothing', async (args, message) => {
     const result = await lab.runInProcess([...args, '--sim']);
     expect(result.code).toBe(2);

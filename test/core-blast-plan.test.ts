@@ -106,7 +106,12 @@ describe('planBlast', () => {
 
 describe('planKillPod', () => {
   it('fills in the defaults', async () => {
-    expect(await killPlan()).toEqual({ timeoutSeconds: 120, json: false });
+    expect(await killPlan()).toEqual({
+      timeoutSeconds: 120,
+      json: false,
+      underLoad: false,
+      force: false,
+    });
   });
 
   it('keeps --pod, --seed and --grace', async () => {
@@ -118,7 +123,28 @@ describe('planKillPod', () => {
       graceSeconds: 7,
       timeoutSeconds: 120,
       json: true,
+      underLoad: false,
+      force: false,
     });
+  });
+
+  it('deletes with grace 0 for --force, which only --under-load takes', async () => {
+    expect(await killPlan('--under-load', '--force')).toMatchObject({
+      underLoad: true,
+      force: true,
+      graceSeconds: 0,
+    });
+    expect(await killPlan('--under-load', '--grace', '3')).toMatchObject({
+      underLoad: true,
+      force: false,
+      graceSeconds: 3,
+    });
+    expect((await killError('--force')).message).toBe(
+      '--force shows what a forced deletion does to requests, so it needs --under-load; add --under-load (or use --grace 1 for a quick deletion).',
+    );
+    expect((await killError('--under-load', '--force', '--grace', '3')).message).toMatch(
+      /^--force deletes with grace 0, which --grace 3 contradicts; drop --grace/,
+    );
   });
 
   it('turns --grace 0 into 1 s, as kubectl does without --force, so the pod still terminates', async () => {

@@ -24,6 +24,7 @@ const commands = [
   ['up', '--sim'],
   ['blast', '--count', '300', '--via', 'both'],
   ['kill-pod', '--grace', '1'],
+  ['kill-pod', '--under-load'],
   ['sim', 'status'],
   ['status'],
   ['logs', '--since', '10m'],

@@ -184,6 +184,11 @@ function addKillPod(program: Command, run: Run): void {
         integer('--grace', RANGES.grace),
       ),
     )
+    .option(
+      '--under-load',
+      'keep a steady load through the Service meanwhile; count per second what failed',
+    )
+    .option('--force', 'with --under-load: delete with grace 0, skipping the preStop hook')
     .addOption(timeoutOption('to wait for recovery', DEFAULTS.killTimeout))
     .option('--json', 'print one JSON object and nothing else on stdout')
     .action(run('kill-pod'));

@@ -56,9 +56,12 @@ export interface KillPlan {
   pod?: string;
   /** Seed for the random choice of pod, so a lesson can be repeated exactly. */
   seed?: string;
+  /** 0 only with --force: the API removes the pod at once. */
   graceSeconds?: number;
   timeoutSeconds: number;
   json: boolean;
+  underLoad: boolean;
+  force: boolean;
 }
 
 const POD_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
@@ -80,15 +83,30 @@ export function validateSeed(seed: string): string {
 }
 
 export function planKillPod(flags: KillPodFlags): KillPlan {
+  const force = flags.force === true;
+  const underLoad = flags.underLoad === true;
+  if (force && flags.grace !== undefined) {
+    throw new UsageError(
+      `--force deletes with grace 0, which --grace ${flags.grace} contradicts; drop --grace (or drop --force).`,
+    );
+  }
+  // What a forced deletion costs shows only in the requests it could fail.
+  if (force && !underLoad) {
+    throw new UsageError(
+      '--force shows what a forced deletion does to requests, so it needs --under-load; add --under-load (or use --grace 1 for a quick deletion).',
+    );
+  }
   // 0 through the API is a force delete: the pod object goes while its container may still
   // run. kubectl turns 0 into 1 unless --force; so does this, keeping a real termination.
-  const graceSeconds = flags.grace === undefined ? undefined : Math.max(1, flags.grace);
+  const graceSeconds = force ? 0 : flags.grace === undefined ? undefined : Math.max(1, flags.grace);
   return {
     ...(flags.pod !== undefined ? { pod: flags.pod } : {}),
     ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
     ...(graceSeconds !== undefined ? { graceSeconds } : {}),
     timeoutSeconds: flags.timeout,
     json: flags.json === true,
+    underLoad,
+    force,
   };
 }
 

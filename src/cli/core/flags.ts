@@ -124,6 +124,10 @@ export interface KillPodFlags extends TargetFlags {
   grace?: number;
   timeout: number;
   json?: boolean;
+  /** Keep a steady load through the Service during the kill, and count what failed. */
+  underLoad?: boolean;
+  /** Delete with grace 0, as `kubectl delete --force --grace-period=0` does. */
+  force?: boolean;
 }
 
 export interface TourFlags {

@@ -1,0 +1,177 @@
+import { Chalk } from 'chalk';
+import { describe, expect, it } from 'vitest';
+import type { RequestRecord } from '../src/cli/core/curl-log.js';
+import { buildLoadReport, startedAt } from '../src/cli/core/under-load.js';
+import { podPainter } from '../src/cli/render/colours.js';
+import { visibleWidth } from '../src/cli/render/text.js';
+import { explainLoad, loadTable, renderLoad, type LoadView } from '../src/cli/render/under-load.js';
+
+/** kill-pod --under-load's counting per second and its report, from made-up load logs. */
+
+const pod = (id: string) => `web-server-deployment-7d9f8c6b5d-${id}`;
+const OLD = ['aaaaa', 'bbbbb', 'ccccc', 'ddddd', 'eeeee'].map(pod);
+const VICTIM = pod('ccccc');
+const NEW = pod('zzzzz');
+const KILL = Date.parse('2026-01-01T00:00:10Z');
+const plain = new Chalk({ level: 0 });
+
+/** A request that started `atSeconds` from the kill and took 2 ms. */
+function request(atSeconds: number, answeredBy: string | undefined, status = 200): RequestRecord {
+  const seconds = 0.002;
+  return {
+    status: answeredBy === undefined ? 0 : status,
+    seconds,
+    ...(answeredBy !== undefined ? { pod: answeredBy } : {}),
+    loggedAt: KILL + atSeconds * 1000 + seconds * 1000,
+  };
+}
+
+/**
+ * 50 a second from -5 s to +10 s; the victim answers until +0.04 s, the replacement from +2 s;
+ * `failing` lists the moments of requests that got no response.
+ */
+function load(failing: number[] = []): RequestRecord[] {
+  const records: RequestRecord[] = [];
+  for (let i = 0; i < 15 * 50; i += 1) {
+    const at = -5 + i / 50;
+    const live = [...OLD.filter((p) => p !== VICTIM || at < 0.05), ...(at >= 2 ? [NEW] : [])];
+    const failed = failing.some((f) => Math.abs(f - at) < 0.001);
+    records.push(request(at, failed ? undefined : live[i % live.length]));
+  }
+  return records;
+}
+
+function view(records: RequestRecord[], force = false): LoadView {
+  return {
+    report: buildLoadReport(records, KILL, VICTIM),
+    marks: [
+      { event: 'deleted', atSeconds: 0, pod: VICTIM },
+      { event: 'ready', atSeconds: 2.03, pod: NEW },
+      { event: 'gone', atSeconds: force ? 0.01 : 5.6, pod: VICTIM },
+    ],
+    victim: VICTIM,
+    force,
+    preStopSeconds: 5,
+    curlErrors: [],
+  };
+}
+
+describe('counting the load per second', () => {
+  it('puts each request in the second it started, counted from the kill', () => {
+    expect(startedAt(request(-0.5, OLD[0]))).toBe(KILL - 500);
+    expect(startedAt({ status: 200, seconds: 0.002 })).toBeUndefined();
+    const report = buildLoadReport(load(), KILL, VICTIM);
+    expect(report.seconds.map((s) => s.second)).toEqual([
+      -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9,
+    ]);
+    expect(report.seconds.every((s) => s.requests === 50)).toBe(true);
+    expect(report.requests).toBe(750);
+    expect(report.failed).toBe(0);
+    const second = (n: number) => report.seconds.find((s) => s.second === n)!;
+    expect(Object.keys(second(-1).pods).sort()).toEqual([...OLD].sort());
+    expect(second(1).pods[VICTIM]).toBeUndefined();
+    expect(second(2).pods[NEW]).toBeGreaterThan(0);
+    // The victim's last answer, and the ones after the kill that the proxy still sent it.
+    expect(report.victimLastAnswer).toBe(0.04);
+    expect(report.victimAnswersAfterKill).toBe(1);
+    // The pods that ran from the start by name, the replacement after them.
+    expect(report.pods).toEqual([...[...OLD].sort(), NEW]);
+  });
+
+  it('counts failures and when they started; a second with no request still has its row', () => {
+    const records = load([0.3, 0.42, 0.9]).filter((r) => {
+      const start = startedAt(r)!;
+      return start < KILL + 3000 || start >= KILL + 4000;
+    });
+    records.push(request(0.5, OLD[0], 503));
+    const report = buildLoadReport(records, KILL, VICTIM);
+    expect(report.failed).toBe(4);
+    expect(report.failedBetween).toEqual({ first: 0.3, last: 0.9 });
+    expect(report.seconds.find((s) => s.second === 0)).toMatchObject({ requests: 51, failed: 4 });
+    expect(report.seconds.find((s) => s.second === 3)).toEqual({
+      second: 3,
+      requests: 0,
+      failed: 0,
+      pods: {},
+    });
+  });
+});
+
+describe('the load report', () => {
+  it('marks the kill, the ready replacement and the old pod gone before the rows they fall in', () => {
+    const lines = loadTable(view(load()), plain);
+    const at = (text: string | RegExp) =>
+      lines.findIndex((l) => (typeof text === 'string' ? l.includes(text) : text.test(l)));
+    expect(lines[0]).toMatch(/^ {2}SEC {2}REQS {2}FAILED {2}PODS THAT ANSWERED$/);
+    expect(at('▸ +0.00 s  ccccc deleted')).toBe(at(/^ +-1 /) + 1);
+    expect(at(/^ +\+0 /)).toBe(at('▸ +0.00 s  ccccc deleted') + 1);
+    expect(at('▸ +2.03 s  zzzzz ready')).toBe(at(/^ +\+2 /) - 1);
+    expect(at('▸ +5.60 s  ccccc gone: its process has ended')).toBe(at(/^ +\+5 /) - 1);
+    // Each pod keeps its column; the victim's is blank once it stopped answering.
+    const row = (n: string) => lines.find((l) => l.startsWith(`  ${n.padStart(3)} `))!;
+    expect(row('-1')).toContain('aaaaa bbbbb ccccc ddddd eeeee');
+    expect(row('+1')).toContain('aaaaa bbbbb       ddddd eeeee');
+    expect(row('+3')).toContain('aaaaa bbbbb       ddddd eeeee zzzzz');
+  });
+
+  it('paints each replica id in its pod colour', () => {
+    const color = new Chalk({ level: 1 });
+    const paint = podPainter(color, { [VICTIM]: 1, [NEW]: 3 });
+    const text = loadTable(view(load()), color, { paint }).join('\n');
+    expect(text).toContain(color.magenta('ccccc'));
+    expect(text).toContain(color.green('zzzzz'));
+  });
+
+  it.each([60, 80])('fits %i columns, the pods in their columns', (width) => {
+    const lines = renderLoad(view(load()), new Chalk({ level: 1 }), { width });
+    expect(Math.max(...lines.map(visibleWidth))).toBeLessThanOrEqual(width);
+    expect(lines.join('\n')).toContain('aaaaa bbbbb ccccc ddddd eeeee');
+  });
+
+  it('counts the pods instead of naming them where their columns do not fit', () => {
+    const many = Array.from({ length: 9 }, (_, i) => pod(`p${i}xxx`));
+    const records = many.map((p, i) => request(-1 + i / 10, p));
+    const v = { ...view(records), report: buildLoadReport(records, KILL, VICTIM) };
+    const lines = loadTable(v, plain, { width: 60 });
+    expect(lines[0]).toMatch(/PODS$/);
+    expect(lines.find((l) => /^ +-1 /.test(l))).toMatch(/ 9$/);
+    expect(Math.max(...lines.map(visibleWidth))).toBeLessThanOrEqual(60);
+  });
+
+  it('says why nothing failed: the preStop hook for a graceful kill', () => {
+    const [text] = explainLoad(view(load()));
+    expect(text).toMatch(/^0 of 750 requests failed\. ccccc left the Service's endpoints/);
+    expect(text).toContain('its last answer was to a request sent 40 ms after the kill');
+    expect(text).toContain('its preStop hook kept it serving for 5 s before SIGTERM');
+  });
+
+  it('says why nothing failed even with --force, and when a forced deletion does fail', () => {
+    const text = explainLoad(view(load(), true)).join('\n');
+    expect(text).toMatch(/^0 of 750 requests failed, even with --force\./);
+    expect(text).toContain('The kubelet stops the process of a pod deleted this way');
+    expect(text).toContain('A forced deletion loses requests when the process stops before');
+  });
+
+  it('counts the failures and explains them in plain words', () => {
+    const v = {
+      ...view(load([0.3, 0.42, 0.9]), true),
+      curlErrors: [
+        {
+          code: 7,
+          message: 'Failed to connect to web-server-service port 80 after N ms: refused',
+          count: 3,
+        },
+      ],
+    };
+    const [text] = explainLoad(v);
+    expect(text).toMatch(
+      /^3 of 750 requests failed, between \+0\.30 s and \+0\.90 s after the kill \(3 × curl \(7\) Failed to connect/,
+    );
+    expect(text).toContain(
+      'With --force the pod was deleted with grace 0: it was removed before the endpoints controller and kube-proxy had stopped sending new connections to it',
+    );
+    const lines = loadTable(v, new Chalk({ level: 1 }));
+    expect(lines.find((l) => /^ +\+0 /.test(l))).toContain(new Chalk({ level: 1 }).red('3'));
+    expect(renderLoad(v, plain).join('\n')).toContain('total 750 requests, 3 failed');
+  });
+});
