@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Store, type KubeObject, type NewObject } from '../src/sim/store.js';
 import { Runtime } from '../src/sim/runtime.js';
 import { ENDPOINTS_PROPAGATION_MS, ServiceProxy } from '../src/sim/proxy.js';
-import { REMOVED_POD_NOTICE_MS } from '../src/sim/kubelet/termination.js';
+import { FORCED_STOP_DELAY_MS } from '../src/sim/kubelet/termination.js';
 import { seededRandom } from '../src/sim/random.js';
 import { chiSquareEven } from '../src/cli/core/stats.js';
 import { admitPod } from '../src/sim/admission.js';
@@ -460,8 +460,8 @@ describe('pod lifecycle', () => {
     const stoppedAt = await waitFor('victim process ended', () =>
       alive(victimPid!) ? undefined : Date.now() - deletedAt,
     );
-    expect(stoppedAt).toBeGreaterThanOrEqual(REMOVED_POD_NOTICE_MS);
-    expect(stoppedAt).toBeLessThan(REMOVED_POD_NOTICE_MS + 2500);
+    expect(stoppedAt).toBeGreaterThanOrEqual(FORCED_STOP_DELAY_MS);
+    expect(stoppedAt).toBeLessThan(FORCED_STOP_DELAY_MS + 2500);
     // Every pod has served a request again, as the tests after this one expect.
     for (const pod of await waitFor('replacement ready', () => readyWebPods(5)))
       await get(`http://${podIP(pod)}:8080/`, false);

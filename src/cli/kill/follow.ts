@@ -122,9 +122,11 @@ export async function deleteAndFollow(
   const explainPreStop = (grace: number | undefined) => {
     if (plan.json || preStop === undefined) return;
     ctx.printer.line(
-      grace !== undefined && grace <= preStop
-        ? `             its preStop hook would wait ${preStop} s before SIGTERM, but the ${grace} s grace period ends first`
-        : `             its preStop hook waits ${preStop} s before SIGTERM, so every node stops sending to it first`,
+      grace === 0
+        ? `             with grace 0 its preStop hook (${preStop} s) does not run at all`
+        : grace !== undefined && grace <= preStop
+          ? `             its preStop hook would wait ${preStop} s before SIGTERM, but the ${grace} s grace period ends first`
+          : `             its preStop hook waits ${preStop} s before SIGTERM, so every node stops sending to it first`,
     );
   };
   const seen = (event: TimelineEvent) => observations.some((o) => o.event === event);

@@ -7,7 +7,7 @@ import { ContainerRun } from './container.js';
 import { imageKind } from './images.js';
 import { startContainer } from './run.js';
 import { podPhase, publishStatus } from './status.js';
-import { shutdown, stopRemoved, terminate } from './termination.js';
+import { shutdown, stopForced, terminate } from './termination.js';
 import type { Kubelet } from './kubelet.js';
 
 /**
@@ -33,6 +33,7 @@ export class PodWorker {
   /** The status and time of each condition's last change. */
   readonly transitions = new Map<string, { status: string; time: string }>();
   private addressReleased = false;
+  private forced: Promise<void> | undefined;
 
   constructor(
     readonly kubelet: Kubelet,
@@ -120,11 +121,19 @@ export class PodWorker {
   /** A newer version of the pod object arrived. */
   observe(pod: KubeObject): void {
     this.pod = pod;
-    if (pod.metadata.deletionTimestamp) {
+    if (pod.metadata.deletionTimestamp && !this.gone) {
       const grace =
         pod.metadata.deletionGracePeriodSeconds ?? this.spec.terminationGracePeriodSeconds ?? 30;
-      terminate(this, grace);
+      // Grace 0 is a forced deletion: the object goes at once, its containers a bit later.
+      if (grace === 0) void this.stopForced();
+      else terminate(this, grace);
     }
+  }
+
+  /** The containers' stop after a forced deletion (termination.ts), started once. */
+  stopForced(): Promise<void> {
+    this.forced ??= stopForced(this);
+    return this.forced;
   }
 
   /** Every container of a terminating pod has stopped: a last status, then the pod goes. */
@@ -166,7 +175,7 @@ export class PodWorker {
     this.gone = true;
     this.terminating = true;
     if (wasGone) return;
-    await stopRemoved(this);
+    await this.stopForced();
     this.release();
   }
 

@@ -13,12 +13,11 @@ import type { PodWorker } from './pod-worker.js';
 const MIN_GRACE_AFTER_HOOK_MS = 2000;
 
 /**
- * How long the kubelet takes to act on a pod that was removed from the API while it ran (a
- * forced deletion): on the kind cluster here (Kubernetes 1.34) its containers got SIGTERM
- * 1.0 to 1.1 s after the deletion, while kube-proxy had stopped sending to the pod within
- * 50 ms.
+ * How long the kubelet takes to act on a forced deletion (grace 0): on the kind cluster here
+ * (Kubernetes 1.34) the containers got SIGTERM 1.0 to 1.1 s after it, while kube-proxy had
+ * stopped sending to the pod within 50 ms. (A graceful deletion's preStop hook starts at once.)
  */
-export const REMOVED_POD_NOTICE_MS = 1000;
+export const FORCED_STOP_DELAY_MS = 1000;
 /** The least time the kubelet leaves between SIGTERM and SIGKILL, whatever the grace period. */
 const MIN_GRACE_MS = 2000;
 
@@ -60,16 +59,21 @@ export function terminate(w: PodWorker, graceSeconds: number): void {
 }
 
 /**
- * A pod removed from the API while its containers run (deleted with grace 0): a second
- * later (REMOVED_POD_NOTICE_MS) each container still running gets SIGTERM, with no preStop
- * hook, and SIGKILL 2 s after. Resolves when every container has exited.
+ * A pod deleted with grace 0 (the API removes it at once) or otherwise gone from the API
+ * while its containers run: a second later (FORCED_STOP_DELAY_MS) each container still
+ * running gets SIGTERM, with no preStop hook, and SIGKILL 2 s after. Resolves when every
+ * container has exited.
  */
-export async function stopRemoved(w: PodWorker): Promise<void> {
+export async function stopForced(w: PodWorker): Promise<void> {
+  w.terminating = true;
   const running = w.all().filter((c) => c.running());
-  for (const c of w.all()) c.clearTimers();
+  for (const c of w.all()) {
+    c.clearTimers();
+    c.ready = false;
+  }
   if (running.length === 0) return;
   for (const c of running) {
-    c.after(REMOVED_POD_NOTICE_MS, () => {
+    c.after(FORCED_STOP_DELAY_MS, () => {
       // A termination already under way keeps its own course, only shortened.
       if (c.stopping !== 'termination') signalGroup(c.proc?.pid, 'SIGTERM');
       c.stopping = 'termination';

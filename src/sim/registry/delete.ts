@@ -45,7 +45,9 @@ function secondsLater(iso: string, seconds: number): string {
  * A pod is deleted gracefully, as the real server does it: marked with deletionTimestamp =
  * now + the grace period (the request's, else the pod's terminationGracePeriodSeconds) and
  * left to its kubelet, which stops it and removes it. A pod no kubelet has taken (no node),
- * or one deleted with grace 0, is removed at once; a second delete may only shorten the grace.
+ * or one deleted with grace 0, is removed at once, after the same mark with grace 0 (watchers
+ * see it terminating, then deleted, as from the real server); a second delete may only
+ * shorten the grace.
  */
 function deletePodGracefully(
   store: Store,
@@ -64,14 +66,19 @@ function deletePodGracefully(
       podSpec.terminationGracePeriodSeconds ??
       DEFAULT_GRACE_SECONDS,
   );
-  if (grace === 0 || !podSpec.nodeName) return store.remove(PODS, namespace, name);
+  const now = store.timestamp();
+  const mark = (seconds: number) =>
+    store.update(PODS, namespace, name, (obj) => {
+      obj.metadata.deletionTimestamp = secondsLater(now, seconds);
+      obj.metadata.deletionGracePeriodSeconds = seconds;
+    });
+  if (grace === 0 || !podSpec.nodeName) {
+    if (current.metadata.deletionGracePeriodSeconds !== 0) mark(0);
+    return store.remove(PODS, namespace, name);
+  }
   const previous = current.metadata.deletionGracePeriodSeconds;
   if (previous !== undefined && previous <= grace) return current;
-  const now = store.timestamp();
-  return store.update(PODS, namespace, name, (obj) => {
-    obj.metadata.deletionTimestamp = secondsLater(now, grace);
-    obj.metadata.deletionGracePeriodSeconds = grace;
-  });
+  return mark(grace);
 }
 
 /** A namespace is marked Terminating; the namespace controller empties and removes it. */
