@@ -55,6 +55,24 @@ interface BlastJson {
   };
   portForward: { pod: string; total: number; errors: number; pods: PodCount[] };
 }
+interface LoadSecond {
+  second: number;
+  requests: number;
+  failed: number;
+  pods: Record<string, number>;
+}
+interface LoadJson {
+  killed: string;
+  replacement: string;
+  force: boolean;
+  timeline: { event: string; atSeconds: number; detail?: string }[];
+  load: {
+    requests: number;
+    failed: number;
+    failedBetweenSeconds: { first: number; last: number } | null;
+    seconds: LoadSecond[];
+  };
+}
 interface KillJson {
   killed: string;
   replacement: string;
@@ -286,6 +304,50 @@ describe.skipIf(!cluster)(`the lesson on kind cluster ${cluster ?? ''}`, () => {
     expect(after).toHaveLength(5);
     expect(after.map((p) => p.name)).toContain(result.replacement);
     expect(after.map((p) => p.name)).not.toContain(result.killed);
+  });
+
+  it('kill-pod --under-load counts 1250 requests per second through a real kill, gracefully and with --force', async () => {
+    const killUnderLoad = async (args: string[]): Promise<LoadJson> => {
+      const before = await readyPods();
+      expect(before).toHaveLength(5);
+      const kill = await run(['kill-pod', '--under-load', ...args, '--json']);
+      expect(kill.exitCode, kill.stderr).toBe(0);
+      const result = JSON.parse(kill.stdout) as LoadJson;
+      expect(before.map((p) => p.name)).toContain(result.killed);
+      const { load } = result;
+      expect(load.requests).toBe(1250);
+      expect(load.seconds.reduce((sum, s) => sum + s.requests, 0)).toBe(1250);
+      expect(load.seconds.reduce((sum, s) => sum + s.failed, 0)).toBe(load.failed);
+      const full = (s: LoadSecond) => s.requests >= 40;
+      // Before the kill every full second reached the victim; from a second after it, none did.
+      const before5 = load.seconds.filter((s) => s.second < 0 && full(s));
+      expect(before5.length).toBeGreaterThanOrEqual(4);
+      for (const s of before5) expect(s.pods[result.killed] ?? 0).toBeGreaterThan(0);
+      for (const s of load.seconds.filter((x) => x.second >= 1))
+        expect(s.pods[result.killed]).toBeUndefined();
+      // The replacement takes its share once it is ready.
+      const readyAt = result.timeline.find((e) => e.event === 'ready')!.atSeconds;
+      const after = load.seconds.filter((s) => s.second > readyAt + 1 && full(s));
+      expect(after.length).toBeGreaterThanOrEqual(3);
+      for (const s of after) expect(s.pods[result.replacement] ?? 0).toBeGreaterThan(0);
+      expect(await readyPods()).toHaveLength(5);
+      return result;
+    };
+
+    const graceful = await killUnderLoad([]);
+    expect(graceful.force).toBe(false);
+    expect(graceful.load.failed).toBe(0);
+    expect(graceful.timeline.map((e) => e.event)).toContain('terminating');
+
+    const forced = await killUnderLoad(['--force']);
+    expect(forced.force).toBe(true);
+    const event = (name: string) => forced.timeline.find((e) => e.event === name);
+    expect(event('terminating')?.detail).toBe('grace period 0 s');
+    expect(event('old-pod-gone')!.atSeconds).toBeLessThan(1);
+    // What a forced deletion costs depends on which is first, the kubelet stopping the
+    // process or every kube-proxy stopping to send to it; whatever failed, failed after the kill.
+    if (forced.load.failedBetweenSeconds !== null)
+      expect(forced.load.failedBetweenSeconds.first).toBeGreaterThanOrEqual(0);
   });
 
   it('down removes the lesson and keeps the cluster', async () => {
