@@ -8,6 +8,7 @@
 #   scripts/kind/cluster.sh build      build what is missing, create nothing
 #   scripts/kind/cluster.sh delete     delete the cluster (the cache stays)
 #   scripts/kind/cluster.sh status     say what is built and whether the cluster answers
+#   scripts/kind/cluster.sh registry   start a local registry the cluster pulls from (create does too)
 #   scripts/kind/cluster.sh path       print the folder with kind and kubectl, for PATH
 #
 # Environment: KIND_CLUSTER_NAME (default kind), REPLICA_DEMO_KIND_CACHE (default
@@ -541,6 +542,114 @@ create_cluster() {
   "$bin/kubernetes-$KUBERNETES_VERSION/kubectl" --context "kind-$cluster" get nodes -o wide
 }
 
+# --- a local registry, as kind's documentation sets one up ----------------------------------
+# A registry container on the kind network, published on the host's loopback only, and each
+# node's containerd told that localhost:$registry_port means that container; so
+# `docker push localhost:$registry_port/...` on this machine and a pod's
+# `image: localhost:$registry_port/...` name the same image, the way a cloud cluster pulls from
+# its registry. The registry program is Debian's docker-registry (the CNCF distribution).
+
+registry_name=kind-registry
+registry_port=${REPLICA_DEMO_REGISTRY_PORT:-5001}
+registry_image=""
+
+apt_install() {
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -q --no-install-recommends "$@" >/dev/null 2>&1 ||
+    { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends "$@" >/dev/null; }
+}
+
+build_registry_image() {
+  if ! command -v docker-registry >/dev/null; then
+    say "installing Debian's docker-registry (the registry program)"
+    apt_install docker-registry || die "docker-registry could not be installed." "Install it: apt-get install docker-registry" 2
+  fi
+  local version program dir lib
+  version=$(dpkg-query -W -f '${Version}' docker-registry 2>/dev/null | sed 's/[+~].*//')
+  registry_image="replica-demo/registry:${version:-local}"
+  image_exists "$registry_image" && return 0
+  program=$(readlink -f "$(command -v docker-registry)")
+  dir=$(scratch_dir)
+  mkdir -p "$dir/bin" "$dir/etc/docker/registry" "$dir/var/lib/registry" "$dir/tmp"
+  chmod 1777 "$dir/tmp"
+  cp "$program" "$dir/bin/registry"
+  for lib in $(ldd "$program" | grep -oE '/[^ ]+' | sort -u); do
+    mkdir -p "$dir$(dirname "$lib")"
+    cp -L "$lib" "$dir$lib"
+  done
+  cat >"$dir/etc/docker/registry/config.yml" <<'YAML'
+version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: /var/lib/registry
+  delete:
+    enabled: true
+http:
+  addr: :5000
+YAML
+  import_image "$registry_image" "$dir" '["/bin/registry", "serve", "/etc/docker/registry/config.yml"]'
+  rm -rf "$dir"
+}
+
+start_registry() {
+  local state
+  state=$(docker inspect -f '{{.State.Running}}' "$registry_name" 2>/dev/null || true)
+  if [ "$state" = "false" ]; then
+    docker start "$registry_name" >/dev/null
+  elif [ -z "$state" ]; then
+    docker run -d --restart=always --name "$registry_name" --network kind \
+      -p "127.0.0.1:$registry_port:5000" "$registry_image" >/dev/null
+  fi
+  local i
+  for i in $(seq 1 30); do
+    curl -fsS -o /dev/null "http://127.0.0.1:$registry_port/v2/" && return 0
+    sleep 1
+  done
+  die "the registry $registry_name does not answer on 127.0.0.1:$registry_port." "Its log: docker logs $registry_name"
+}
+
+# Each node: containerd reads per-registry hosts from certs.d (a cluster made from
+# manifests/kind/kind-cluster.yaml has that already; an older one gets it and a containerd
+# restart, which running pods survive), and localhost:PORT there is the registry container.
+connect_nodes_to_registry() {
+  local node dir="/etc/containerd/certs.d/localhost:$registry_port"
+  for node in $(kind_cmd get nodes --name "$cluster"); do
+    if ! docker exec "$node" grep -q '^ *config_path' /etc/containerd/config.toml; then
+      note "$node: containerd now reads /etc/containerd/certs.d (restarting it)"
+      docker exec "$node" sh -c 'printf "\n[plugins.\"io.containerd.grpc.v1.cri\".registry]\n  config_path = \"/etc/containerd/certs.d\"\n" >>/etc/containerd/config.toml && systemctl restart containerd'
+    fi
+    docker exec "$node" mkdir -p "$dir"
+    printf '[host."http://%s:5000"]\n' "$registry_name" | docker exec -i "$node" cp /dev/stdin "$dir/hosts.toml"
+  done
+  # Where tools look for a local registry (KEP-1755), as kind's recipe publishes it.
+  "$bin/kubernetes-$KUBERNETES_VERSION/kubectl" --context "kind-$cluster" apply -f - >/dev/null <<YAML
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: local-registry-hosting
+  namespace: kube-public
+data:
+  localRegistryHosting.v1: |
+    host: "localhost:$registry_port"
+    help: "https://kind.sigs.k8s.io/docs/user/local-registry/"
+YAML
+}
+
+ensure_registry() {
+  say "local registry $registry_name on 127.0.0.1:$registry_port"
+  stage="the registry"
+  cluster_exists || die "kind cluster \"$cluster\" does not exist." "Create it first: scripts/kind/cluster.sh create" 8
+  mkdir -p "$cache/tmp"
+  [ -n "$scratch" ] || scratch=$(mktemp -d "$cache/tmp/run.XXXXXX")
+  build_registry_image
+  start_registry
+  connect_nodes_to_registry
+  stage=""
+  note "push to localhost:$registry_port/PATH; \`replica-demo up --registry localhost:$registry_port/replica-demo\` uses it"
+}
+
 link_tools() {
   mkdir -p "$bin/path"
   ln -sfn "$bin/kind-$KIND_VERSION/kind" "$bin/path/kind"
@@ -574,14 +683,19 @@ case "${1:-create}" in
   create)
     build_all
     create_cluster
+    ensure_registry
     say "done: kind and kubectl $KUBERNETES_VERSION are in $bin/path"
     note "export PATH=$bin/path:\$PATH    # to use them by hand"
     note "REPLICA_DEMO_BASE_IMAGE=$node_base_image is the server's base image here (npm run test:kind sets it)"
     ;;
   build) build_all ;;
+  registry) ensure_registry ;;
   delete)
     [ -x "$bin/kind-$KIND_VERSION/kind" ] || die "kind was never built here ($bin)." "Nothing to delete."
     kind_cmd delete cluster --name "$cluster"
+    if docker inspect "$registry_name" >/dev/null 2>&1; then
+      docker rm -f "$registry_name" >/dev/null && note "removed the registry container $registry_name (and the images pushed to it)"
+    fi
     ;;
   status)
     for f in "kind-$KIND_VERSION/kind" "kubernetes-$KUBERNETES_VERSION/kube-proxy" "etcd-$ETCD_VERSION/etcd" \
@@ -593,7 +707,12 @@ case "${1:-create}" in
     else
       echo "cluster  $cluster does not exist"
     fi
+    if curl -fsS -o /dev/null "http://127.0.0.1:$registry_port/v2/" 2>/dev/null; then
+      echo "registry localhost:$registry_port answers"
+    else
+      echo "registry localhost:$registry_port does not answer"
+    fi
     ;;
   path) echo "$bin/path" ;;
-  *) die "unknown command: $1" "Use create, build, delete, status or path." 2 ;;
+  *) die "unknown command: $1" "Use create, build, delete, status, registry or path." 2 ;;
 esac
