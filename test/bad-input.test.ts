@@ -194,6 +194,36 @@ const cases: BadInput[] = [
     says: 'starts with "-"',
   },
   // --replicas 1..50
+  {
+    args: ['up', '--registry', 'lesson/images'],
+    code: USAGE,
+    flag: '--registry "lesson/images"',
+    says: 'does not start with a registry host',
+  },
+  {
+    args: ['up', '--registry', 'localhost:5001/lesson:v1'],
+    code: USAGE,
+    flag: '--registry',
+    says: 'names a tag or digest',
+  },
+  {
+    args: ['up', '--registry', 'https://ghcr.io/me'],
+    code: USAGE,
+    flag: '--registry',
+    says: 'is a URL',
+  },
+  {
+    args: ['up', '--registry', 'localhost:99999/x'],
+    code: USAGE,
+    flag: '--registry',
+    says: 'outside 1..65535',
+  },
+  {
+    args: ['up', '--sim', '--registry', 'localhost:5001/lesson'],
+    code: USAGE,
+    flag: '--registry',
+    says: 'cannot be used with --sim',
+  },
   { args: ['up', '--replicas', '0'], code: USAGE, flag: '--replicas 0', says: 'out of range' },
   { args: ['up', '--replicas', '51'], code: USAGE, flag: '--replicas 51', says: 'out of range' },
   {

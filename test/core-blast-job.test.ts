@@ -169,6 +169,21 @@ describe('blast failures in plain words', () => {
     ).toBeUndefined();
   });
 
+  it('names the registry image, and up --registry as the fix, when the curl image came from a registry', async () => {
+    const { blastJob, imagePullProblem } = await import('../src/cli/core/blast-job.js');
+    const image = 'localhost:5001/lesson/curl:8.11.1';
+    const job = blastJob({ plan, namespace: 'multi-replica-web', runId: 'abc123', image });
+    expect(job.spec.template.spec.containers[0]?.image).toBe(image);
+    const problem = imagePullProblem(
+      { reason: 'ErrImagePull', message: 'not found' },
+      { mode: 'kind', name: 'kind' },
+      image,
+    );
+    expect(problem?.message).toContain(`image ${image} cannot be pulled`);
+    expect(problem?.hint).toContain('--registry');
+    expect(problem?.hint).not.toContain('kind load');
+  });
+
   it('tells a Pod Security rejection from other FailedCreate reasons', async () => {
     const { failedCreateProblem } = await import('../src/cli/core/blast-job.js');
     const ps = failedCreateProblem(

@@ -275,6 +275,88 @@ describe('up with fake tools', () => {
   });
 });
 
+describe('up --registry', () => {
+  const registry = 'localhost:5001/lesson';
+
+  it('builds, tags and pushes both images, loads nothing into kind, and deploys from the registry', async () => {
+    const r = await box.run(['up', '--registry', registry], { env: {} });
+    const lines = commandLines(r.calls);
+    const server = `${registry}/${image}`;
+    const curl = `${registry}/curl:8.11.1`;
+    const order = [
+      `docker build --tag ${image}`,
+      `docker manifest inspect --insecure ${server}`,
+      `docker tag ${image} ${server}`,
+      `docker push ${server}`,
+      `docker manifest inspect --insecure ${curl}`,
+      `docker pull ${CURL_IMAGE}`,
+      `docker tag ${CURL_IMAGE} ${curl}`,
+      `docker push ${curl}`,
+      'kubectl apply --server-side',
+    ];
+    const positions = order.map((p) => indexOfCall(r.calls, p));
+    expect(positions, lines.join('\n')).not.toContain(-1);
+    expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+    expect(lines.filter((l) => l.startsWith('kind load') || l.includes('crictl'))).toEqual([]);
+    const apply = r.calls.find((c) => c.args[0] === 'apply');
+    expect(apply?.stdin).toContain(`image: ${server}`);
+    expect(r.stderr).toContain(`Pushed ${server}`);
+  });
+
+  it('pushes nothing the registry already holds', async () => {
+    const server = `${registry}/${image}`;
+    const r = await box.run(['up', '--registry', `${registry}/`], {
+      env: {
+        FAKE_DOCKER_IMAGES: image,
+        FAKE_REGISTRY_IMAGES: `${server},${registry}/curl:8.11.1`,
+      },
+    });
+    const lines = commandLines(r.calls);
+    expect(lines.filter((l) => /^docker (build|tag|push|pull)/.test(l))).toEqual([]);
+    expect(r.stderr).toContain(`${server} already in the registry: not pushing`);
+  });
+
+  it('pushes to a foreign context with --yes, and refuses it without', async () => {
+    const refused = await box.run(['up', '--context', 'cloud', '--registry', registry], {
+      env: { FAKE_KUBE_CONTEXTS: 'cloud' },
+    });
+    expect(refused.code).toBe(9); // refused: a foreign context needs --yes
+    expect(commandLines(refused.calls).some((l) => l.startsWith('docker push'))).toBe(false);
+    const r = await box.run(['up', '--context', 'cloud', '--registry', registry, '--yes'], {
+      env: { FAKE_KUBE_CONTEXTS: 'cloud' },
+    });
+    const lines = commandLines(r.calls);
+    expect(lines.some((l) => l.startsWith('kind'))).toBe(false);
+    expect(indexOfCall(r.calls, `docker push ${registry}/${image}`)).toBeGreaterThan(-1);
+    expect(r.calls.find((c) => c.args[0] === 'apply')?.stdin).toContain(
+      `image: ${registry}/${image}`,
+    );
+  });
+
+  it('a refused push ends the run before the cluster is touched, with the fix', async () => {
+    const r = await box.run(['up', '--registry', 'ghcr.io/someone/lesson'], {
+      env: {
+        FAKE_DOCKER_IMAGES: image,
+        FAKE_DOCKER_PUSH_FAIL: 'unauthorized: authentication required',
+      },
+    });
+    expect(r.code).toBe(12); // the operation failed
+    expect(r.stderr).toContain('unauthorized: authentication required');
+    expect(r.stderr).toContain('`docker login ghcr.io`');
+    expect(indexOfCall(r.calls, 'kubectl apply')).toBe(-1);
+  });
+
+  it('--dry-run prints the tag and push it would run, and runs neither', async () => {
+    const r = await box.run(['up', '--registry', registry, '--dry-run']);
+    const lines = commandLines(r.calls);
+    expect(lines.some((l) => /^docker (build|tag|push)/.test(l))).toBe(false);
+    expect(r.stdout).toContain(`would run: docker push ${registry}/${image}`);
+    expect(r.stdout).toContain(`would run: docker push ${registry}/curl:8.11.1`);
+    expect(r.stdout).toContain(`image: ${registry}/${image}`);
+    expect(r.code, r.stderr).toBe(0);
+  });
+});
+
 describe('Ctrl-C', () => {
   it('stops the build, says what was left, and exits 130', async () => {
     const r = await box.run(['up'], {

@@ -10,6 +10,7 @@ import {
   type BlastJobInput,
 } from './core/blast-job.js';
 import { waitingReason } from './core/pods.js';
+import { curlImageBeside } from './core/registry.js';
 import type { Target } from './target.js';
 import type { KubeApi } from './kube/api.js';
 import { runJob, type JobRun } from './kube/job-run.js';
@@ -33,10 +34,17 @@ export interface CurlJobOptions {
   note?: (text: string) => void;
 }
 
-export function runCurlJob(api: KubeApi, ctx: Context, options: CurlJobOptions): Promise<JobRun> {
+export async function runCurlJob(
+  api: KubeApi,
+  ctx: Context,
+  options: CurlJobOptions,
+): Promise<JobRun> {
   const { plan, runId, target } = options;
   const cluster = { mode: target.mode, ...(target.cluster ? { name: target.cluster } : {}) };
-  return runJob(api, blastJob({ plan, namespace: api.namespace, runId }), {
+  // Where `up` put the server image (a registry, or not) says where the curl image is.
+  const deployment = await api.readDeployment();
+  const image = curlImageBeside(deployment.spec?.template.spec?.containers[0]?.image);
+  return runJob(api, blastJob({ plan, namespace: api.namespace, runId, image }), {
     podSelector: `${RUN_ID_LABEL}=${runId}`,
     container: BLAST_CONTAINER,
     signal: ctx.signal,
@@ -45,7 +53,7 @@ export function runCurlJob(api: KubeApi, ctx: Context, options: CurlJobOptions):
     ...(options.onPod ? { onPod: options.onPod } : {}),
     podProblem: (pod) => {
       const waiting = waitingReason(pod);
-      const pull = waiting && imagePullProblem(waiting, cluster);
+      const pull = waiting && imagePullProblem(waiting, cluster, image);
       return pull ? new OperationError(pull.message, pull.hint) : undefined;
     },
     failedCreate: (message) => {

@@ -13,6 +13,7 @@ import {
   type IntegerRange,
 } from './core/flags.js';
 import { validatePodName, validateSeed } from './core/blast-plan.js';
+import { parseRegistry } from './core/registry.js';
 import {
   validateBaseImage,
   validateClusterName,
@@ -110,6 +111,12 @@ function addUp(program: Command, run: Run): void {
     .option('--create-cluster', 'create the kind cluster when it does not exist')
     .option('--no-build', 'do not build or load the image')
     .addOption(baseImageOption())
+    .addOption(
+      new Option(
+        '--registry <host/path>',
+        'push the images to HOST[:PORT]/PATH and deploy them from there (clusters without kind load)',
+      ).argParser(parseRegistry),
+    )
     .option('--dry-run', 'print every command and API call, change nothing')
     .addOption(timeoutOption('to wait for the replicas to be ready', DEFAULTS.upTimeout))
     .option('-y, --yes', 'do not ask; required to use a context that is not kind or embedded')

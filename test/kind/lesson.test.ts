@@ -40,6 +40,21 @@ if (!cluster)
     'kind suite skipped: no kind cluster is reachable (`kind get clusters` lists none that answers)',
   );
 
+/** The local registry `scripts/kind/cluster.sh registry` starts beside the cluster. */
+const REGISTRY_HOST = process.env.REPLICA_DEMO_KIND_REGISTRY ?? 'localhost:5001';
+async function registryAnswers(): Promise<boolean> {
+  try {
+    return (await fetch(`http://${REGISTRY_HOST}/v2/`, { signal: AbortSignal.timeout(5000) })).ok;
+  } catch {
+    return false;
+  }
+}
+const registry = cluster !== undefined && (await registryAnswers());
+if (cluster && !registry)
+  console.log(
+    `up --registry case skipped: no registry answers at ${REGISTRY_HOST} (scripts/kind/cluster.sh registry starts one)`,
+  );
+
 interface PodCount {
   pod: string;
   node: string;
@@ -360,6 +375,52 @@ describe.skipIf(!cluster)(`the lesson on kind cluster ${cluster ?? ''}`, () => {
     const clusters = await execa('kind', ['get', 'clusters']);
     expect(clusters.stdout.split('\n')).toContain(cluster);
   });
+
+  it.skipIf(!registry)(
+    'up --registry pushes both images, the nodes pull them from there, blast uses the pushed curl image',
+    async () => {
+      const where = `${REGISTRY_HOST}/lesson-${Date.now().toString(36)}`;
+      const up = await run(['up', '--cluster', cluster ?? '', '--registry', where, '--json']);
+      expect(up.exitCode, up.stderr).toBe(0);
+      const result = JSON.parse(up.stdout) as {
+        image: string;
+        registry: string;
+        pushed: string[];
+        loadedNodes: string[];
+      };
+      expect(result.registry).toBe(where);
+      expect(result.image).toMatch(new RegExp(`^${where}/multi-replica-app:[0-9a-f]{12}$`));
+      expect(result.pushed).toEqual([result.image, `${where}/curl:8.11.1`]);
+      expect(result.loadedNodes).toEqual([]);
+      expect(up.stderr).not.toMatch(/Loaded .* into/);
+      // Each worker's containerd pulled the image by its registry name (kind load never ran,
+      // so only a pull from the registry can have given a node that name).
+      const tag = result.image.slice(result.image.lastIndexOf(':') + 1);
+      const nodeImages = async () =>
+        Promise.all(
+          (await workerNodes()).map(
+            async (node) =>
+              (await execa('docker', ['exec', node, 'crictl', 'images'], { reject: false })).stdout,
+          ),
+        );
+      for (const listing of await nodeImages()) {
+        expect(listing).toMatch(new RegExp(`^${where}/multi-replica-app +${tag} `, 'm'));
+      }
+
+      const blast = await run(['blast', '--count', '50', '--via', 'service', '--json']);
+      expect(blast.exitCode, blast.stderr).toBe(0);
+      expect((JSON.parse(blast.stdout) as BlastJson).service.total).toBe(50);
+      const listings = await nodeImages();
+      expect(listings.some((l) => new RegExp(`^${where}/curl +8\\.11\\.1 `, 'm').test(l))).toBe(
+        true,
+      );
+
+      const down = await run(['down', '--yes']);
+      expect(down.exitCode, down.stderr).toBe(0);
+      expect(down.stderr).toContain(`stay in ${where}`);
+      expect(await namespaceGone()).toBe(true);
+    },
+  );
 
   it('tour runs the whole lesson and cleans up after itself', async () => {
     const tour = await run(['tour']);

@@ -10,7 +10,8 @@ import {
   UsageError,
 } from '../errors.js';
 import type { DownFlags } from '../core/flags.js';
-import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../core/names.js';
+import { DEPLOYMENT, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../core/names.js';
+import { registryOf } from '../core/registry.js';
 import { formatCommand } from '../core/command-line.js';
 import { validateDownOptions, type DownOptions } from '../core/validate.js';
 import { loadState, resolveTarget, statePath, type SavedState, type Target } from '../target.js';
@@ -240,6 +241,7 @@ async function removeNamespace(target: Target, opts: DownOptions, ctx: Context):
       `Could not stop the pods in ${ns} first (${error instanceof Error ? error.message : String(error)}); deleting the namespace removes them too.`,
     );
   }
+  const registry = await deployedFromRegistry(target, ctx);
   ctx.leftovers.add(
     `namespace ${ns}, being deleted (the cluster finishes that on its own; \`replica-demo down\` again waits for it)`,
   );
@@ -259,6 +261,28 @@ async function removeNamespace(target: Target, opts: DownOptions, ctx: Context):
     throw error;
   }
   progress.succeed(`Deleted namespace ${ns} (${(elapsed / 1000).toFixed(1)} s)`);
+  if (registry !== undefined) {
+    ctx.printer.note(
+      `The images \`up --registry\` pushed stay in ${registry}: down removes only what it made in the cluster; remove them with the registry's own tools.`,
+    );
+  }
+}
+
+/** The registry `up --registry` pushed the running images to, read before they are deleted. */
+async function deployedFromRegistry(target: Target, ctx: Context): Promise<string | undefined> {
+  try {
+    const [deployment] = await kubectlGetObjects(
+      [{ resource: 'deployment', name: DEPLOYMENT }],
+      target.namespace,
+      target,
+      { signal: ctx.signal, env: ctx.env },
+    );
+    const spec = deployment as
+      { spec?: { template?: { spec?: { containers?: { image?: string }[] } } } } | undefined;
+    return registryOf(spec?.spec?.template?.spec?.containers?.[0]?.image);
+  } catch {
+    return undefined;
+  }
 }
 
 async function removeKindCluster(cluster: string, ctx: Context): Promise<void> {

@@ -11,6 +11,7 @@ import {
 import type { UpFlags } from '../core/flags.js';
 import { imageReference, imageTag } from '../core/image-tag.js';
 import { CURL_IMAGE } from '../core/names.js';
+import { imageInRegistry } from '../core/registry.js';
 import { validateUpOptions } from '../core/validate.js';
 import {
   describeTarget,
@@ -24,7 +25,8 @@ import { verifyDockerDaemon, verifyDockerInstalled } from '../tools/docker.js';
 import { kindClusters, verifyKind } from '../tools/kind.js';
 import { verifyContext, verifyKubectl } from '../tools/kubectl.js';
 
-import { ensureCurlImage, ensureServerImage } from '../up/images.js';
+import { buildServerImage, ensureCurlImage, loadServerImage } from '../up/images.js';
+import { pushImages } from '../up/push.js';
 import { applyAndWait, planOnly } from '../up/apply.js';
 import { ensureKindCluster } from '../up/cluster.js';
 import {
@@ -66,6 +68,8 @@ function upJson(r: UpResult): unknown {
     built: r.built,
     loadedNodes: r.loadedNodes,
     curlImage: r.curlImage,
+    registry: r.registry ?? null,
+    pushed: r.pushed,
     ready: r.ready,
     desired: r.desired,
     pods: r.pods.map((p) => ({
@@ -127,12 +131,14 @@ async function upRun(raw: UpFlags, run: Run): Promise<UpResult> {
 
   const passed = (text: string) => pass(run, text);
   const mode = target?.mode ?? 'kind';
-  const imageSteps = mode === 'kind';
-  if (imageSteps) {
+  const kindSteps = mode === 'kind';
+  if (kindSteps || opts.registry !== undefined) {
     await verifyDockerInstalled(run.tools);
     passed('Docker CLI installed');
     await verifyDockerDaemon(run.tools);
     passed('Docker daemon reachable');
+  }
+  if (kindSteps) {
     await verifyKind(run.tools);
     passed('kind installed');
   }
@@ -140,7 +146,7 @@ async function upRun(raw: UpFlags, run: Run): Promise<UpResult> {
   passed('kubectl installed');
 
   let createdCluster = false;
-  if (imageSteps) {
+  if (kindSteps) {
     const clusters = await kindClusters(run.tools);
     target ??= await resolveTarget(raw, ctx, {
       requireRunningSim: false,
@@ -157,37 +163,77 @@ async function upRun(raw: UpFlags, run: Run): Promise<UpResult> {
   ctx.printer.note(describeTarget(target));
 
   const image = imageReference(await imageTag(packageRoot(), opts.baseImage));
-  let built = false;
-  let loadedNodes: string[] = [];
-  let curlImage: CurlImageState = 'skipped';
-  if (!imageSteps) {
-    ctx.printer.note(
-      `Image steps skipped: context ${target.context} is not a kind cluster, so there is no \`kind load\`; its nodes must be able to pull ${image} and ${CURL_IMAGE} themselves.`,
-    );
-  } else if (!opts.build) {
-    ctx.printer.note(
-      `--no-build: not building or loading images; the nodes must already have ${image}.`,
-    );
-  } else {
-    const cluster = target.cluster ?? 'kind';
-    ({ built, loadedNodes } = await ensureServerImage(run, image, cluster));
-    curlImage = await ensureCurlImage(run, cluster);
-  }
-
-  const tail = await applyAndWait(run, target, image, state, createdCluster);
+  const images = await imageSteps(run, target, image);
+  const tail = await applyAndWait(run, target, images.deployed, state, createdCluster);
   return {
     ...tail,
     createdCluster,
-    built,
-    loadedNodes,
-    curlImage,
+    built: images.built,
+    loadedNodes: images.loadedNodes,
+    curlImage: images.curlImage,
+    pushed: images.pushed,
+    ...(opts.registry !== undefined ? { registry: opts.registry } : {}),
     unchanged:
       tail.unchanged &&
-      !built &&
-      loadedNodes.length === 0 &&
-      curlImage !== 'loaded' &&
+      !images.built &&
+      images.loadedNodes.length === 0 &&
+      images.pushed.length === 0 &&
+      images.curlImage !== 'loaded' &&
       !createdCluster,
   };
+}
+
+interface ImageSteps {
+  /** The image the Deployment names: the local tag, or its name in --registry. */
+  deployed: string;
+  built: boolean;
+  loadedNodes: string[];
+  curlImage: CurlImageState;
+  pushed: string[];
+}
+
+/**
+ * The images where the nodes can use them: built and pushed to --registry; built and loaded
+ * with `kind load` on kind; on any other cluster, the user's to provide.
+ */
+async function imageSteps(run: Run, target: Target, image: string): Promise<ImageSteps> {
+  const { ctx, opts } = run;
+  const none: ImageSteps = {
+    deployed: image,
+    built: false,
+    loadedNodes: [],
+    curlImage: 'skipped',
+    pushed: [],
+  };
+  if (opts.registry !== undefined) {
+    const deployed = imageInRegistry(opts.registry, image);
+    if (!opts.build) {
+      ctx.printer.note(
+        `--no-build: not building or pushing images; ${opts.registry} must already hold ${deployed}.`,
+      );
+      return { ...none, deployed };
+    }
+    const built = await buildServerImage(run, image);
+    const pushed = await pushImages(run, opts.registry, image);
+    return { ...none, deployed, built, curlImage: pushed.curlImage, pushed: pushed.pushed };
+  }
+  if (target.mode !== 'kind') {
+    ctx.printer.note(
+      `Image steps skipped: context ${target.context} is not a kind cluster, so there is no \`kind load\`; its nodes must be able to pull ${image} and ${CURL_IMAGE} themselves, or give --registry HOST[:PORT]/PATH to push them to a registry the nodes pull from.`,
+    );
+    return none;
+  }
+  if (!opts.build) {
+    ctx.printer.note(
+      `--no-build: not building or loading images; the nodes must already have ${image}.`,
+    );
+    return none;
+  }
+  const cluster = target.cluster ?? 'kind';
+  const built = await buildServerImage(run, image);
+  const loadedNodes = await loadServerImage(run, image, cluster);
+  const curlImage = await ensureCurlImage(run, cluster);
+  return { ...none, built, loadedNodes, curlImage };
 }
 
 async function upSim(run: Run, target: Target, state: SavedState | undefined): Promise<UpResult> {
@@ -247,6 +293,7 @@ async function upSim(run: Run, target: Target, state: SavedState | undefined): P
       built: false,
       loadedNodes: [],
       curlImage: 'skipped',
+      pushed: [],
     };
   }
   const tail = await applyAndWait(run, simTarget, image, state, false);
@@ -256,6 +303,7 @@ async function upSim(run: Run, target: Target, state: SavedState | undefined): P
     built: false,
     loadedNodes: [],
     curlImage: 'skipped',
+    pushed: [],
     unchanged: tail.unchanged && running,
   };
 }

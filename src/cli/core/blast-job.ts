@@ -97,6 +97,8 @@ export interface BlastJobInput {
   plan: CurlPlan & Pick<BlastPlan, 'timeoutSeconds'>;
   namespace: string;
   runId: string;
+  /** The curl image; the published one unless `up --registry` put it beside the server's. */
+  image?: string;
 }
 
 /** The labels on the Job and its pod; the pod ones let a watch count exactly this blast's pods. */
@@ -144,7 +146,7 @@ export function blastJob(input: BlastJobInput) {
           containers: [
             {
               name: BLAST_CONTAINER,
-              image: CURL_IMAGE,
+              image: input.image ?? CURL_IMAGE,
               imagePullPolicy: 'IfNotPresent',
               command: ['curl'],
               args: curlArgs(input.plan),
@@ -183,15 +185,23 @@ const PULL_REASONS = /ImagePull|ErrImage|InvalidImageName/;
 export function imagePullProblem(
   waiting: { reason: string; message: string },
   cluster: { mode: string; name?: string },
+  image: string = CURL_IMAGE,
 ): Problem | undefined {
   if (!PULL_REASONS.test(waiting.reason)) return undefined;
   const detail = waiting.message ? `: ${waiting.message}` : '';
+  const message = `The blast pod cannot start: image ${image} cannot be pulled (${waiting.reason}${detail}).`;
+  if (image !== CURL_IMAGE) {
+    return {
+      message,
+      hint: `\`replica-demo up --registry\` put the server image in that registry; run it again with the same --registry to push the curl image there too.`,
+    };
+  }
   return {
-    message: `The blast pod cannot start: image ${CURL_IMAGE} cannot be pulled (${waiting.reason}${detail}).`,
+    message,
     hint:
       cluster.mode === 'kind'
         ? `Load it into kind: \`docker pull ${CURL_IMAGE} && kind load docker-image ${CURL_IMAGE} --name ${cluster.name ?? 'kind'}\`, then run the blast again.`
-        : `Make sure the cluster's nodes can pull ${CURL_IMAGE} (or load it onto them), then run the blast again.`,
+        : `Make sure the cluster's nodes can pull ${CURL_IMAGE} (or load it onto them, or use \`up --registry\`), then run the blast again.`,
   };
 }
 

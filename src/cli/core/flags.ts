@@ -95,6 +95,8 @@ export interface UpFlags extends TargetFlags {
   /** false with --no-build. */
   build?: boolean;
   baseImage?: string;
+  /** HOST[:PORT]/PATH: push the images there and deploy them from there, instead of `kind load`. */
+  registry?: string;
   dryRun?: boolean;
   json?: boolean;
 }

@@ -104,6 +104,8 @@ export interface UpOptions extends TargetFlags {
   build: boolean;
   /** The Dockerfile's BASE_IMAGE; undefined keeps the Dockerfile's own. */
   baseImage?: string;
+  /** Checked HOST[:PORT]/PATH the images are pushed to and pulled from. */
+  registry?: string;
   dryRun: boolean;
   yes: boolean;
 }
@@ -139,6 +141,11 @@ export function validateUpOptions(flags: UpFlags): UpOptions {
       '--no-build cannot be used with --create-cluster: a new cluster has no image loaded, so the pods could never start; drop --no-build.',
     );
   }
+  if (target.sim && flags.registry !== undefined) {
+    throw new UsageError(
+      '--registry cannot be used with --sim: the embedded cluster runs no images, it runs the server from dist/; drop --registry.',
+    );
+  }
   return {
     ...target,
     sim: target.sim === true,
@@ -148,6 +155,7 @@ export function validateUpOptions(flags: UpFlags): UpOptions {
     createCluster,
     build,
     ...(flags.baseImage !== undefined ? { baseImage: flags.baseImage } : {}),
+    ...(flags.registry !== undefined ? { registry: flags.registry } : {}),
     dryRun: flags.dryRun === true,
     yes: flags.yes === true,
   };

@@ -125,3 +125,49 @@ export function normalizeImageRef(ref: string): string {
   if (firstSlash === -1) return `docker.io/library/${ref}`;
   return `docker.io/${ref}`;
 }
+
+export async function dockerTag(image: string, ref: string, options: ToolOptions): Promise<void> {
+  const result = await runTool('docker', ['tag', image, ref], options);
+  if (result.exitCode !== 0) {
+    throw new OperationError(
+      `\`docker tag ${image} ${ref}\` failed: ${lastLine(result.stderr) || `exit ${String(result.exitCode)}`}.`,
+    );
+  }
+}
+
+/**
+ * True when the registry already holds `ref`. Read-only; `--insecure` lets the check reach a
+ * plain-HTTP registry (the push itself follows the engine's own settings).
+ */
+export async function registryHasImage(ref: string, options: ToolOptions): Promise<boolean> {
+  const result = await runTool('docker', ['manifest', 'inspect', '--insecure', ref], options);
+  return result.exitCode === 0;
+}
+
+export function dockerPushArgs(ref: string): string[] {
+  return ['push', ref];
+}
+
+/** Pushes `ref`; a failure says why in the registry's words, with the usual fix. */
+export async function dockerPush(ref: string, options: ToolOptions): Promise<void> {
+  const result = await runTool('docker', dockerPushArgs(ref), options);
+  if (result.exitCode === 0) return;
+  const why =
+    lastLine(result.stderr) || lastLine(result.stdout) || `exit ${String(result.exitCode)}`;
+  throw new OperationError(`\`docker push ${ref}\` failed: ${why}.`, pushHint(why, ref));
+}
+
+/** What to do about a failed push, from the engine's last line. */
+export function pushHint(why: string, ref: string): string {
+  const host = ref.split('/')[0] ?? ref;
+  if (/unauthorized|denied|authentication required|no basic auth/i.test(why)) {
+    return `Log in first: \`docker login ${host}\`, then run \`replica-demo up\` again with the same --registry.`;
+  }
+  if (/HTTP response to HTTPS client/i.test(why)) {
+    return `${host} speaks plain HTTP: add it to the Docker engine's "insecure-registries" (localhost needs nothing), or use an HTTPS registry.`;
+  }
+  if (/connection refused|no such host|dial tcp|i\/o timeout/i.test(why)) {
+    return `Check that the registry answers from this machine: \`curl -s http://${host}/v2/\` (or https).`;
+  }
+  return `Run it by hand to see the whole output: \`docker push ${ref}\`.`;
+}

@@ -15,11 +15,8 @@ import { packageRoot, passed, type CurlImageState, type Run } from './run.js';
 
 /** The images of `up` on a kind cluster: the server image built and loaded, the curl image loaded. */
 
-export async function ensureServerImage(
-  run: Run,
-  image: string,
-  cluster: string,
-): Promise<{ built: boolean; loadedNodes: string[] }> {
+/** Builds the server image unless this machine has it (same sources, same tag); true when built. */
+export async function buildServerImage(run: Run, image: string): Promise<boolean> {
   const { ctx, opts } = run;
   const root = packageRoot();
   let built = false;
@@ -47,15 +44,21 @@ export async function ensureServerImage(
       built = true;
     }
   }
+  return built;
+}
+
+/** Loads the server image into the kind nodes that lack it; the nodes loaded. */
+export async function loadServerImage(run: Run, image: string, cluster: string): Promise<string[]> {
+  const { ctx, opts } = run;
   const missing = await nodesMissing(run, image, cluster);
   if (missing.nodes.length === 0) {
     passed(run, `${image} already on every node of "${cluster}": not loading`);
-    return { built, loadedNodes: [] };
+    return [];
   }
   const args = kindLoadArgs(image, cluster, missing.partial ? missing.nodes : undefined);
   if (opts.dryRun) {
     ctx.printer.line(`would run: ${formatCommand('kind', args)}`);
-    return { built, loadedNodes: [] };
+    return [];
   }
   run.stage = `loading ${image} into "${cluster}"`;
   run.leftBehind = 'The image may be on some nodes only; run `replica-demo up` again to finish.';
@@ -67,7 +70,7 @@ export async function ensureServerImage(
     throw error;
   }
   progress.succeed(`Loaded ${image} into ${missing.nodes.length} node(s)`);
-  return { built, loadedNodes: missing.nodes };
+  return missing.nodes;
 }
 
 /** Nodes whose containerd lacks `image`; `partial` when some nodes already have it. */

@@ -45,6 +45,10 @@ export interface UpResult {
   /** Nodes the server image was loaded into this run. */
   loadedNodes: string[];
   curlImage: CurlImageState;
+  /** Image references pushed to --registry this run. */
+  pushed: string[];
+  /** --registry, when the images come from a registry. */
+  registry?: string;
   /** Objects that were missing or differed and were applied; empty on a re-run. */
   changed: ObjectKey[];
   ready: number;

@@ -69,6 +69,18 @@ function docker(args) {
       );
     return done(0, `Status: Downloaded newer image for ${rest[0]}`);
   }
+  if (cmd === 'tag') return done(0);
+  // The registry: FAKE_REGISTRY_IMAGES holds what it has; FAKE_DOCKER_PUSH_FAIL is the engine's last line.
+  if (cmd === 'manifest' && rest[0] === 'inspect') {
+    const ref = rest.at(-1);
+    if (list('FAKE_REGISTRY_IMAGES').includes(ref)) return done(0, '{"schemaVersion": 2}');
+    return done(1, '', `no such manifest: ${ref}`);
+  }
+  if (cmd === 'push') {
+    if (env.FAKE_DOCKER_PUSH_FAIL)
+      return done(1, 'The push refers to repository', env.FAKE_DOCKER_PUSH_FAIL);
+    return done(0, `${rest[0]}: digest: sha256:0123 size: 528`);
+  }
   if (cmd === 'exec' && rest[1] === 'crictl') {
     const node = rest[0];
     const perNode = env[`FAKE_NODE_IMAGES_${node.replace(/[^A-Za-z0-9]/g, '_')}`];
