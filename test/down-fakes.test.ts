@@ -64,6 +64,8 @@ describe('down with fake tools', () => {
       'kind get clusters',
       'kubectl version --client',
       'kubectl get namespace/lesson-ns --namespace lesson-ns --ignore-not-found --output json --context kind-lesson',
+      // The Deployment's image, read before it goes: images from `up --registry` stay there.
+      'kubectl get deployment/web-server-deployment --namespace lesson-ns --ignore-not-found --output json --context kind-lesson',
       'kubectl delete deployments,replicasets,jobs,pods --all --namespace lesson-ns --wait=true --timeout=120s --context kind-lesson',
       'kubectl delete namespace lesson-ns --wait=false --context kind-lesson',
     ]);

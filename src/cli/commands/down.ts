@@ -220,6 +220,7 @@ function printPlan(
 async function removeNamespace(target: Target, opts: DownOptions, ctx: Context): Promise<void> {
   const ns = target.namespace;
   const tools = { signal: ctx.signal, env: ctx.env };
+  const registry = await deployedFromRegistry(target, ctx);
   // Not fatal: deleting the namespace removes the same things, only more slowly.
   const stopping = ctx.printer.progress(
     `Stopping the pods in ${ns} (each drains its connections first)`,
@@ -241,7 +242,6 @@ async function removeNamespace(target: Target, opts: DownOptions, ctx: Context):
       `Could not stop the pods in ${ns} first (${error instanceof Error ? error.message : String(error)}); deleting the namespace removes them too.`,
     );
   }
-  const registry = await deployedFromRegistry(target, ctx);
   ctx.leftovers.add(
     `namespace ${ns}, being deleted (the cluster finishes that on its own; \`replica-demo down\` again waits for it)`,
   );

@@ -147,7 +147,16 @@ function kubectl(args, stdin) {
       ? JSON.parse(readFileSync(env.FAKE_KUBECTL_GET_FILE, 'utf8'))
       : [];
     // `get pods --selector ...` lists pods; `get kind/name ...` the named objects.
-    const items = all.filter((o) => (args[1] === 'pods') === (o.kind === 'Pod'));
+    // `kind[.group]/name` arguments name objects; the group is not checked.
+    const named = args
+      .slice(1)
+      .filter((a) => /^[a-z.]+\/[^/]+$/.test(a))
+      .map((a) => a.replace(/\.[a-z.]+\//, '/'));
+    const items = all.filter((o) =>
+      named.length > 0
+        ? named.includes(`${String(o.kind).toLowerCase()}/${o.metadata?.name}`)
+        : (args[1] === 'pods') === (o.kind === 'Pod'),
+    );
     return done(
       0,
       JSON.stringify({ apiVersion: 'v1', kind: 'List', items, metadata: { resourceVersion: '' } }),
