@@ -45,7 +45,7 @@ describe('scripts/kind/cluster.sh refuses before it builds anything', () => {
     const r = await run(['make']);
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toMatch(/unknown command: make/);
-    expect(r.stderr).toMatch(/create, build, delete, status or path/);
+    expect(r.stderr).toMatch(/create, build, delete, status, registry or path/);
   });
 
   it('refuses to run without root, and says to run it as root', async () => {
