@@ -1,39 +1,75 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { claimAddressBlock, FIRST_BLOCK } from '../src/sim/address-block.js';
+import { spawn } from 'node:child_process';
+import net from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  claimAddress,
+  claimAddressBlock,
+  FIRST_BLOCK,
+  type AddressBlock,
+} from '../src/sim/address-block.js';
+
+/**
+ * Blocks are claimed by listening sockets. These tests claim on a port of their own, so a
+ * real embedded cluster running beside them is neither disturbed nor in the way.
+ */
+const port = 40_000 + (process.pid % 5000);
 
 describe('claimAddressBlock', () => {
-  let dir: string;
-  beforeEach(() => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'rd-blocks-'));
+  const held: { close(): void }[] = [];
+  const hold = (block: AddressBlock) => {
+    held.push({ close: () => block.release() });
+    return block;
+  };
+  afterEach(() => {
+    for (const h of held.splice(0)) h.close();
   });
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('gives two live clusters different blocks', () => {
-    const a = claimAddressBlock({ dir, start: 0 });
-    const b = claimAddressBlock({ dir, start: 0, pid: process.ppid });
+  it('gives two live clusters different blocks', async () => {
+    const a = hold(await claimAddressBlock({ start: 0, port }));
+    const b = hold(await claimAddressBlock({ start: 0, port }));
     expect(a.octet).toBe(FIRST_BLOCK);
-    expect(b.octet).not.toBe(a.octet);
-    expect(readFileSync(path.join(dir, String(a.octet)), 'utf8').trim()).toBe(String(process.pid));
+    expect(b.octet).toBe(FIRST_BLOCK + 1);
   });
 
-  it('takes over a block whose owner is gone, and frees it on release', () => {
-    // A pid far above pid_max's default cannot be alive.
-    writeFileSync(path.join(dir, String(FIRST_BLOCK)), '99999999\n');
-    const block = claimAddressBlock({ dir, start: 0 });
-    expect(block.octet).toBe(FIRST_BLOCK);
+  it('frees the block on release', async () => {
+    const block = await claimAddressBlock({ start: 0, port });
     block.release();
-    expect(() => readFileSync(path.join(dir, String(FIRST_BLOCK)))).toThrow();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const again = hold(await claimAddressBlock({ start: 0, port }));
+    expect(again.octet).toBe(block.octet);
   });
 
-  it('does not free a block another cluster has taken over', () => {
-    const block = claimAddressBlock({ dir, start: 0 });
-    writeFileSync(path.join(dir, String(block.octet)), `${process.ppid}\n`);
-    block.release();
-    expect(readFileSync(path.join(dir, String(block.octet)), 'utf8').trim()).toBe(
-      String(process.ppid),
+  it('skips a block where anything else listens, whoever owns it', async () => {
+    const other = net.createServer();
+    await new Promise<void>((resolve) => other.listen(port, claimAddress(FIRST_BLOCK), resolve));
+    held.push({ close: () => other.close() });
+    const block = hold(await claimAddressBlock({ start: 0, port }));
+    expect(block.octet).toBe(FIRST_BLOCK + 1);
+  });
+
+  it('frees the block of a process that was killed: no stale claim is left anywhere', async () => {
+    const script = `
+      import(${JSON.stringify(new URL('../src/sim/address-block.ts', import.meta.url).href)})
+        .then((m) => m.claimAddressBlock({ start: 0, port: ${port} }))
+        .then((b) => { console.log(b.octet); setInterval(() => {}, 1000); });`;
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', script],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
     );
+    const octet = await new Promise<number>((resolve) =>
+      child.stdout.once('data', (chunk: Buffer) => resolve(Number(String(chunk).trim()))),
+    );
+    expect(octet).toBe(FIRST_BLOCK);
+    const taken = hold(await claimAddressBlock({ start: 0, port }));
+    expect(taken.octet).toBe(FIRST_BLOCK + 1);
+    taken.release();
+    held.pop();
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.once('exit', resolve));
+    const freed = hold(await claimAddressBlock({ start: 0, port }));
+    expect(freed.octet).toBe(FIRST_BLOCK);
   });
 });

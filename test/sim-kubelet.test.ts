@@ -20,7 +20,7 @@ describe('kubelet clock', () => {
     const kubeletNow = new Date('2001-02-03T04:05:06Z');
     const stamp = '2001-02-03T04:05:06Z';
     const store = new Store();
-    const block = claimAddressBlock();
+    const block = await claimAddressBlock();
     const kubelet = new Kubelet(store, new LogBook(store, () => kubeletNow), {
       nodeNames: ['replica-demo-control-plane'],
       addressOctet: block.octet,

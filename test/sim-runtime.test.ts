@@ -8,6 +8,7 @@ import { parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Store, type KubeObject, type NewObject } from '../src/sim/store.js';
 import { Runtime } from '../src/sim/runtime.js';
+import { claimAddressBlock } from '../src/sim/address-block.js';
 import { ENDPOINTS_PROPAGATION_MS, ServiceProxy } from '../src/sim/proxy.js';
 import { FORCED_STOP_DELAY_MS } from '../src/sim/kubelet/termination.js';
 import { seededRandom } from '../src/sim/random.js';
@@ -116,6 +117,8 @@ const runtime = new Runtime(store, {
   nodes: 3,
   seed: 'runtime-test',
   serverEntry,
+  // Other test files run clusters at the same time: a block of its own.
+  addressBlock: await claimAddressBlock(),
   log: () => undefined,
 });
 

@@ -1,6 +1,4 @@
-import { chmodSync, lstatSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import net from 'node:net';
 
 /**
  * Each running embedded cluster owns one second octet B of 127.0.0.0/8: its pods live at
@@ -8,8 +6,10 @@ import path from 'node:path';
  * users, or test files running side by side) would otherwise hand out the same pod address,
  * and a probe sent to one cluster's pod would be answered by the other's.
  *
- * The claim is a file named after the octet in a machine-wide folder, holding the owner's
- * pid; a claim whose owner is gone is taken over.
+ * The claim is a listening socket at 127.B.255.1:CLAIM_PORT, an address no pod or Service of
+ * the block uses, held for the cluster's life. The kernel makes it exclusive machine-wide and
+ * frees it when the process ends, however it ends: no shared folder another user could fill
+ * with claims, and no stale claim to take over.
  */
 
 export const FIRST_BLOCK = 16;
@@ -18,77 +18,47 @@ export const LAST_BLOCK = 250;
 export const DEFAULT_ADDRESS_OCTET = 10;
 /** Third octets below this are nodes' pod ranges; from it on, Service addresses. */
 export const SERVICE_THIRD_OCTET = 100;
+/** The port of each block's claim (unprivileged, so any user's cluster can claim). */
+export const CLAIM_PORT = 47_474;
 
 export interface AddressBlock {
   readonly octet: number;
   release(): void;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
+export function claimAddress(octet: number): string {
+  return `127.${octet}.255.1`;
 }
 
-export function claimAddressBlock(
-  options: { dir?: string; pid?: number; start?: number } = {},
-): AddressBlock {
-  const dir = options.dir ?? path.join(os.tmpdir(), 'replica-demo-sim-addresses');
-  const pid = options.pid ?? process.pid;
-  mkdirSync(dir, { recursive: true, mode: 0o1777 });
-  // The umask trims the mode at creation; every user's clusters claim blocks in this folder.
-  if (lstatSync(dir).uid === process.getuid?.()) chmodSync(dir, 0o1777);
+/** A listening socket on host:port, or undefined when someone already listens there. */
+function listenOn(host: string, port: number): Promise<net.Server | undefined> {
+  return new Promise((resolve, reject) => {
+    // Anyone who connects learns only that the block is taken.
+    const server = net.createServer((socket) => socket.destroy());
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE') resolve(undefined);
+      else reject(error);
+    });
+    server.listen({ host, port, exclusive: true }, () => resolve(server));
+  });
+}
+
+export async function claimAddressBlock(
+  options: { start?: number; port?: number } = {},
+): Promise<AddressBlock> {
+  const port = options.port ?? CLAIM_PORT;
   const span = LAST_BLOCK - FIRST_BLOCK + 1;
   const start = options.start ?? Math.floor(Math.random() * span);
   for (let i = 0; i < span; i += 1) {
     const octet = FIRST_BLOCK + ((start + i) % span);
-    const file = path.join(dir, String(octet));
-    if (tryClaim(file, pid)) {
-      return {
-        octet,
-        release: () => {
-          if (ownerOf(file) === pid) rmSync(file, { force: true });
-        },
-      };
+    const server = await listenOn(claimAddress(octet), port);
+    if (server !== undefined) {
+      // The claim must not keep a process alive that has nothing else to do.
+      server.unref();
+      return { octet, release: () => server.close() };
     }
   }
   throw new Error(
-    `every 127.x address block is taken by another running embedded cluster (${dir}); stop one with \`replica-demo sim stop\``,
+    `every 127.x address block is taken (something listens on 127.B.255.1:${port} for each B from ${FIRST_BLOCK} to ${LAST_BLOCK}); stop another embedded cluster with \`replica-demo sim stop\`, or see who holds them with \`ss -ltnp\``,
   );
-}
-
-function ownerOf(file: string): number | undefined {
-  try {
-    const pid = Number(readFileSync(file, 'utf8').trim());
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function tryClaim(file: string, pid: number): boolean {
-  try {
-    writeFileSync(file, `${pid}\n`, { flag: 'wx', mode: 0o644 });
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-  }
-  const owner = ownerOf(file);
-  if (owner !== undefined && owner !== pid && alive(owner)) return false;
-  // The owner is gone: take the claim over. Remove and re-create exclusively, so that of two
-  // takers only one wins. Another user's stale claim cannot be removed (sticky folder): skip it.
-  try {
-    rmSync(file, { force: true });
-  } catch {
-    return false;
-  }
-  try {
-    writeFileSync(file, `${pid}\n`, { flag: 'wx', mode: 0o644 });
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Store } from './store.js';
 import { Runtime } from './runtime.js';
+import { claimAddressBlock } from './address-block.js';
 import { admitPod } from './admission.js';
 import { seededRandom } from './random.js';
 import { ensureProxyConfig, ensureSystemNamespaces, setServiceAddressOctet } from './defaults.js';
@@ -72,10 +73,13 @@ async function run(): Promise<void> {
   ensureSystemNamespaces(store);
   ensureProxyConfig(store);
   const serverEntry = fileURLToPath(new URL('../server/main.js', import.meta.url));
-  const runtime = new Runtime(
-    store,
-    seed === undefined ? { nodes, serverEntry } : { nodes, serverEntry, seed },
-  );
+  const addressBlock = await claimAddressBlock();
+  const runtime = new Runtime(store, {
+    nodes,
+    serverEntry,
+    addressBlock,
+    ...(seed === undefined ? {} : { seed }),
+  });
   setServiceAddressOctet(store, runtime.addressOctet);
   // The key pair is made while the runtime starts: both sit on the start-up path.
   const certificate = selfSignedCertificate();

@@ -13,12 +13,7 @@ import { GarbageCollector } from './gc.js';
 import { ServiceProxy } from './proxy.js';
 import { EventReaper } from './events.js';
 import { forkRandom, seededRandom } from './random.js';
-import {
-  claimAddressBlock,
-  DEFAULT_ADDRESS_OCTET,
-  SERVICE_THIRD_OCTET,
-  type AddressBlock,
-} from './address-block.js';
+import { DEFAULT_ADDRESS_OCTET, SERVICE_THIRD_OCTET, type AddressBlock } from './address-block.js';
 
 export type { PodLogs } from './kubelet/logs.js';
 
@@ -37,10 +32,11 @@ export interface RuntimeOptions {
   curlBinary?: string;
   now?: () => Date;
   /**
-   * The second octet of every pod and Service address. Default: a block claimed for this
-   * runtime alone, so clusters running side by side never share an address.
+   * The block of pod and Service addresses (claimAddressBlock), released when the runtime
+   * stops, so clusters running side by side never share an address. Default: the block
+   * DEFAULT_ADDRESS_OCTET, unclaimed, for a runtime alone on the machine.
    */
-  addressOctet?: number;
+  addressBlock?: AddressBlock;
 }
 
 /** The embedded cluster's moving parts: nodes, controllers, kubelet and Service proxy. */
@@ -60,10 +56,10 @@ export class Runtime {
     const now = options.now ?? (() => new Date());
     const log = options.log ?? ((m: string) => process.stderr.write(`${m}\n`));
     const random = seededRandom(options.seed);
-    this.block =
-      options.addressOctet === undefined
-        ? claimAddressBlock()
-        : { octet: options.addressOctet, release: () => undefined };
+    this.block = options.addressBlock ?? {
+      octet: DEFAULT_ADDRESS_OCTET,
+      release: () => undefined,
+    };
     this.logBook = new LogBook(store, now);
     this.logs = this.logBook;
     // Separate streams, so (say) a scheduling decision does not shift the proxy's picks.
