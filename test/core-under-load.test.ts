@@ -1,7 +1,7 @@
 import { Chalk } from 'chalk';
 import { describe, expect, it } from 'vitest';
 import type { RequestRecord } from '../src/cli/core/curl-log.js';
-import { buildLoadReport, startedAt } from '../src/cli/core/under-load.js';
+import { buildLoadReport, gracefulLoss, startedAt } from '../src/cli/core/under-load.js';
 import { podPainter } from '../src/cli/render/colours.js';
 import { visibleWidth } from '../src/cli/render/text.js';
 import { explainLoad, loadTable, renderLoad, type LoadView } from '../src/cli/render/under-load.js';
@@ -173,5 +173,19 @@ describe('the load report', () => {
     const lines = loadTable(v, new Chalk({ level: 1 }));
     expect(lines.find((l) => /^ +\+0 /.test(l))).toContain(new Chalk({ level: 1 }).red('3'));
     expect(renderLoad(v, plain).join('\n')).toContain('total 750 requests, 3 failed');
+  });
+});
+
+describe('the exit of a kill under load', () => {
+  it('fails a graceful kill that lost requests (exit 12), but not a forced one, nor one that lost none', () => {
+    const lossy = buildLoadReport(load([0.5, 0.52]), KILL);
+    expect(lossy.failed).toBe(2);
+    const loss = gracefulLoss(lossy, false, 'ccccc');
+    expect(loss?.message).toBe(
+      `2 of ${lossy.requests} requests failed while ccccc was deleted gracefully.`,
+    );
+    expect(loss?.hint).toContain('readinessProbe and preStop hook');
+    expect(gracefulLoss(lossy, true, 'ccccc')).toBeUndefined();
+    expect(gracefulLoss(buildLoadReport(load(), KILL), false, 'ccccc')).toBeUndefined();
   });
 });

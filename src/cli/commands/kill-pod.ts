@@ -4,7 +4,7 @@ import type { KillPodFlags } from '../core/flags.js';
 import { planKillPod } from '../core/blast-plan.js';
 import { replicaId } from '../core/curl-log.js';
 import { buildTimeline, secondsBetween, type TimelineEntry } from '../core/timeline.js';
-import { LOAD_RATE_PER_SECOND, type LoadReport } from '../core/under-load.js';
+import { LOAD_RATE_PER_SECOND, gracefulLoss, type LoadReport } from '../core/under-load.js';
 import { describeTarget, noCluster, resolveTarget } from '../target.js';
 import { connect } from '../kube/api.js';
 import { selectorString } from '../core/pods.js';
@@ -153,12 +153,7 @@ async function reportUnderLoad(f: Follow, run: LoadRun): Promise<KillPodResult> 
     const lines = renderLoad(view, ctx.printer.color, { width: ctx.printer.width, paint });
     for (const line of lines) ctx.printer.line(line);
   }
-  // A graceful deletion is meant to lose nothing: a failure there is news, and says so.
-  if (!plan.force && run.report.failed > 0) {
-    throw new OperationError(
-      `${run.report.failed} of ${run.report.requests} requests failed while ${replicaId(run.seen.victim)} was deleted gracefully.`,
-      "Check the Deployment's readinessProbe and preStop hook (`kubectl get deploy -o yaml -n <namespace>`).",
-    );
-  }
+  const loss = gracefulLoss(run.report, plan.force, replicaId(run.seen.victim));
+  if (loss !== undefined) throw new OperationError(loss.message, loss.hint);
   return result;
 }

@@ -115,3 +115,19 @@ export function buildLoadReport(
     pods,
   };
 }
+
+/**
+ * A graceful deletion is meant to lose nothing, so requests lost in one are the run's failure
+ * (exit 12), said in one line; a forced deletion's losses are the lesson, not a failure.
+ */
+export function gracefulLoss(
+  report: Pick<LoadReport, 'failed' | 'requests'>,
+  force: boolean,
+  victim: string,
+): { message: string; hint: string } | undefined {
+  if (force || report.failed === 0) return undefined;
+  return {
+    message: `${report.failed} of ${report.requests} requests failed while ${victim} was deleted gracefully.`,
+    hint: "Check the Deployment's readinessProbe and preStop hook (`kubectl get deploy -o yaml -n <namespace>`).",
+  };
+}
