@@ -230,6 +230,44 @@ describe.skipIf(executablePath === undefined)('dashboard in Chromium', () => {
     expect(events.status).toBe(403);
   });
 
+  it('kills under load: the failed requests per second, drawn and told', async () => {
+    await page.waitForSelector('.pod-card button:not([disabled])');
+    const victim = (await readyCards())[0] ?? '';
+    await page.click(`.pod-card[data-pod="${victim}"] button`);
+    await page.check('#under-load');
+    await page.click('#confirm-kill');
+    await pageUntil(`document.querySelectorAll('#load .load div').length > 10`, 120_000);
+    const heading = await page.textContent('#load h3');
+    expect(heading).toMatch(/^Requests per second during the kill: \d+, 0 failed/);
+    const lines = await pageValue<string[]>(
+      `[...document.querySelectorAll('#timeline li')].map((li) => li.textContent)`,
+    );
+    expect(lines.join('\n')).toContain('Requests per second through the Service');
+    expect(lines.join('\n')).toMatch(/0 of \d+ requests failed/);
+    await shot(page, 'kill-under-load');
+  });
+
+  it('reconnects by itself when the connection goes dead', async () => {
+    // A stopped process answers nothing and closes nothing, like a sleeping laptop's peer.
+    const pid = dashboard?.pid ?? 0;
+    process.kill(pid, 'SIGSTOP');
+    try {
+      await pageUntil(`document.querySelector('#connection').dataset.state === 'lost'`, 30_000);
+      expect(await page.textContent('#connection')).toBe('Connection lost; reconnecting…');
+      await shot(page, 'connection-lost');
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    await pageUntil(`document.querySelector('#connection').dataset.state === 'live'`, 30_000);
+    expect(await page.locator('.pod-card').count()).toBeGreaterThanOrEqual(5);
+  });
+
+  it('refuses a --port in use in one line naming it (exit 2)', async () => {
+    const second = await lab.run(['dashboard', '--port', new URL(base).port], 60_000);
+    expect(second.exitCode).toBe(2);
+    expect(second.stderr.trim().split('\n').at(-1)).toMatch(/^Error: --port \d+ cannot be used/);
+  });
+
   it('refuses a wrong Host header (403), whatever the path', async () => {
     const port = new URL(base).port;
     for (const host of [`evil.example:${port}`, 'localhost', `127.0.0.2:${port}`]) {
@@ -249,5 +287,14 @@ describe.skipIf(executablePath === undefined)('dashboard in Chromium', () => {
     );
     expect(post.status).toBe(403);
     expect((await request('GET', '/', { Host: `localhost:${port}` })).status).toBe(200);
+  });
+
+  it('says plainly when the cluster is gone', async () => {
+    const stop = await lab.run(['sim', 'stop'], 60_000);
+    expect(stop.exitCode, stop.stderr).toBe(0);
+    await pageUntil(`!document.querySelector('#problem').hidden`, 30_000);
+    expect(await page.textContent('#problem')).toMatch(/^The cluster is gone or does not answer/);
+    expect(await page.locator('.pod-card').count()).toBe(0);
+    await shot(page, 'cluster-gone');
   });
 });

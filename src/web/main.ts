@@ -304,29 +304,47 @@ function confirmKill(pod: string): void {
   $('confirm-kill').focus();
 }
 
+/** The server pings every 5 s: silence for longer than this means the connection is dead. */
+const SILENCE_MS = 12_000;
+
 function connect(): void {
   const connection = $('connection');
   const source = new EventSource(`/events?token=${encodeURIComponent(TOKEN)}`);
+  let heard = Date.now();
+  const lost = (text: string, retryMs: number) => {
+    clearInterval(watchdog);
+    source.close();
+    connection.dataset.state = 'lost';
+    connection.textContent = text;
+    setTimeout(connect, retryMs);
+  };
+  // A dead peer (a sleeping laptop, a stopped process) closes nothing: listen for silence.
+  const watchdog = setInterval(() => {
+    if (Date.now() - heard > SILENCE_MS) lost('Connection lost; reconnecting…', 500);
+  }, 1000);
   const on = <K extends keyof DashboardEvents>(
     name: K,
     handle: (data: DashboardEvents[K]) => void,
   ) =>
-    source.addEventListener(name, (e) =>
-      handle(JSON.parse((e as MessageEvent<string>).data) as DashboardEvents[K]),
-    );
+    source.addEventListener(name, (e) => {
+      heard = Date.now();
+      handle(JSON.parse((e as MessageEvent<string>).data) as DashboardEvents[K]);
+    });
   source.onopen = () => {
+    heard = Date.now();
     connection.dataset.state = 'live';
     connection.textContent = 'Live';
   };
   source.onerror = () => {
-    connection.dataset.state = 'lost';
-    if (source.readyState === EventSource.CLOSED) {
-      // Refused (a stale token) or the dashboard is gone: try again now and then.
-      connection.textContent = 'Not connected: is `replica-demo dashboard` running? Retrying…';
-      source.close();
-      setTimeout(connect, 3000);
-    } else connection.textContent = 'Connection lost; reconnecting…';
+    // Refused (a stale token) or the dashboard is gone: the browser gives up; we do not.
+    if (source.readyState === EventSource.CLOSED)
+      lost('Not connected: is `replica-demo dashboard` running? Retrying…', 3000);
+    else {
+      connection.dataset.state = 'lost';
+      connection.textContent = 'Connection lost; reconnecting…';
+    }
   };
+  on('ping', () => undefined);
   on('cluster', renderCluster);
   on('action', onAction);
   on('progress', (e) => {

@@ -12,7 +12,8 @@ export interface DashboardEvent {
   data: unknown;
 }
 
-const HEARTBEAT_MS = 15_000;
+/** A page that hears nothing for a few of these takes the connection for dead and reconnects. */
+export const HEARTBEAT_MS = 5000;
 
 export class Hub {
   private readonly clients = new Set<Response>();
@@ -36,7 +37,7 @@ export class Hub {
     write(res, this.snapshot());
     for (const e of this.replay) write(res, e);
     this.heartbeat ??= setInterval(() => {
-      for (const client of this.clients) client.write(': keep-alive\n\n');
+      for (const client of this.clients) write(client, { event: 'ping', data: {} });
     }, HEARTBEAT_MS).unref();
   }
 

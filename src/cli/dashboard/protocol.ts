@@ -62,6 +62,8 @@ export interface LoadSecondView {
 
 export interface DashboardEvents {
   cluster: ClusterView;
+  /** Sent every few seconds, so a page can tell a quiet connection from a dead one. */
+  ping: Record<string, never>;
   action: { what: string; state: 'started' | 'done' | 'failed'; error?: string };
   progress: { text: string; state: 'running' | 'ok' | 'failed' };
   /** A line the CLI would print on stdout (the kill's timeline as it happens, a report). */
