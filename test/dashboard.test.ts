@@ -160,6 +160,35 @@ describe.skipIf(executablePath === undefined)('dashboard in Chromium', () => {
     await shot(page, 'blast-port-forward');
   });
 
+  it('works from the keyboard alone, names each colour, and has large type for a projector', async () => {
+    const fontSize = `parseFloat(getComputedStyle(document.documentElement).fontSize)`;
+    const before = await pageValue<number>(fontSize);
+    await page.focus('#large');
+    await page.keyboard.press('Enter');
+    expect(await page.getAttribute('#large', 'aria-pressed')).toBe('true');
+    expect(await pageValue<number>(fontSize)).toBeGreaterThanOrEqual(before * 1.4);
+    await shot(page, 'large-type');
+    await page.keyboard.press('Enter');
+    expect(await pageValue<number>(fontSize)).toBe(before);
+    // Tab reaches a Kill button; Enter asks first, with the focus on Kill; Escape cancels.
+    let focused = '';
+    for (let i = 0; i < 40 && !focused.startsWith('Kill pod'); i += 1) {
+      await page.keyboard.press('Tab');
+      focused = await pageValue<string>(`document.activeElement?.getAttribute('aria-label') ?? ''`);
+    }
+    expect(focused).toMatch(/^Kill pod web-server-deployment-/);
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#confirm[open]');
+    expect(await pageValue<string>('document.activeElement.id')).toBe('confirm-kill');
+    await page.keyboard.press('Escape');
+    await pageUntil(`!document.querySelector('#confirm').open`);
+    expect(await page.textContent('#timeline')).toBe('');
+    const colours = await pageValue<string[]>(
+      `[...document.querySelectorAll('.pod-card .colour')].map((c) => c.textContent)`,
+    );
+    expect(new Set(colours).size).toBe(5);
+  });
+
   it('kills a pod after confirmation: its card goes, the replacement comes, the timeline reaches Ready', async () => {
     await page.waitForSelector('.pod-card button:not([disabled])');
     const before = await readyCards();

@@ -82,7 +82,7 @@ function card(pod: PodCard): HTMLElement {
     el('span', { class: 'id', text: pod.replicaId, title: pod.name }),
     kill,
     el('span', { class: 'state', 'data-ready': String(pod.ready), text: pod.state }),
-    el('span', { class: 'muted', text: colour }),
+    el('span', { class: 'muted colour', text: colour }),
     el(
       'dl',
       {},
