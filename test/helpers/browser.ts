@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { ROOT } from '../blast-support.js';
@@ -32,6 +32,8 @@ export const CHROMIUM_ARGS = [
 /** Screenshots of each step, kept with the test output (git-ignored). */
 export function screenshots(name: string): (page: Page, step: string) => Promise<string> {
   const dir = path.join(ROOT, 'test-output', name);
+  // Only this run's steps, numbered in order.
+  rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   let n = 0;
   return async (page, step) => {
