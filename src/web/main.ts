@@ -199,6 +199,10 @@ function onBlastLeg(e: DashboardEvents['blast-leg']): void {
 }
 
 function onBlastCounts(e: DashboardEvents['blast-counts']): void {
+  const heading = legSection(e.leg).querySelector('h3');
+  const name = e.leg === 'service' ? 'Through the Service' : 'Through port-forward';
+  if (heading)
+    heading.textContent = `${name}: ${e.done} of ${e.total} requests so far${e.failed > 0 ? `, ${e.failed} failed` : ''}`;
   const rows = Object.entries(e.pods)
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([pod, count]) => ({ pod, replicaId: replicaOf(pod), count }));
