@@ -1,4 +1,6 @@
+import { readFileSync, statSync } from 'node:fs';
 import http from 'node:http';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Context } from '../src/cli/context.js';
@@ -9,6 +11,7 @@ import { Hub } from '../src/cli/dashboard/hub.js';
 import { blastRequest, killRequest, scaleRequest } from '../src/cli/dashboard/requests.js';
 import { hostAllowed, sameOrigin, tokenMatches } from '../src/cli/dashboard/security.js';
 import { browserOpener } from '../src/cli/tools/browser.js';
+import { ROOT } from './blast-support.js';
 import { runMain } from './helpers/in-process.js';
 
 /**
@@ -174,5 +177,20 @@ describe('dashboard flags', () => {
       expect(lines).toHaveLength(1);
       expect(lines[0]).toMatch(/--port/);
     }
+  });
+});
+
+describe('the built page', () => {
+  const built = (file: string) => path.join(ROOT, 'dist', 'dashboard', file);
+
+  it('is small (page and script under 150 KB) and loads nothing from elsewhere', () => {
+    const files = ['index.html', 'app.js'];
+    const bytes = files.reduce((sum, file) => sum + statSync(built(file)).size, 0);
+    console.log(`dashboard page and script: ${(bytes / 1024).toFixed(1)} KB`);
+    expect(bytes).toBeLessThan(150 * 1024);
+    const html = readFileSync(built('index.html'), 'utf8');
+    expect(html).not.toMatch(/(src|href)=["']?(https?:)?\/\//);
+    expect(html).toContain('<script src="/app.js"></script>');
+    expect(readFileSync(built('app.js'), 'utf8')).not.toMatch(/https?:\/\/(?!127\.0\.0\.1)/);
   });
 });
