@@ -231,7 +231,7 @@ function onKillResult(e: DashboardEvents['kill-result']): void {
   const max = Math.max(1, ...load.seconds.map((s) => s.requests));
   const bars = load.seconds.map((s) => {
     const bar = el('div', {
-      class: s.failed > 0 ? 'failed' : '',
+      class: `${s.failed > 0 ? 'failed' : ''}${s.second === 0 ? ' kill' : ''}`,
       title: `second ${s.second}: ${s.requests} requests, ${s.failed} failed`,
     });
     bar.style.height = `${(100 * s.requests) / max}%`;
@@ -239,7 +239,7 @@ function onKillResult(e: DashboardEvents['kill-result']): void {
   });
   $('load').replaceChildren(
     el('h3', {
-      text: `Requests per second during the kill: ${load.requests}, ${load.failed} failed (red: a second with failures)`,
+      text: `Requests per second during the kill: ${load.requests}, ${load.failed} failed (outlined: the second of the kill; red: a second with failures)`,
     }),
     el('div', { class: 'load', role: 'img', 'aria-label': 'requests per second' }, ...bars),
   );
