@@ -55,6 +55,20 @@ async function listen(server: Server, port: number | undefined): Promise<number>
   return (server.address() as AddressInfo).port;
 }
 
+/** `run` once, `ms` after the first of any number of pushes. */
+function coalesce(ms: number, run: () => void): { push: () => void; cancel: () => void } {
+  let pending: NodeJS.Timeout | undefined;
+  return {
+    push: () => {
+      pending ??= setTimeout(() => {
+        pending = undefined;
+        run();
+      }, ms);
+    },
+    cancel: () => clearTimeout(pending),
+  };
+}
+
 export async function dashboard(opts: DashboardFlags, ctx: Context): Promise<DashboardResult> {
   const target = await resolveTarget(opts, ctx, { detect: true });
   if (target === undefined) throw noCluster();
@@ -63,19 +77,12 @@ export async function dashboard(opts: DashboardFlags, ctx: Context): Promise<Das
   const api = connect(target);
   const token = newToken();
   let port = opts.port ?? 0;
-  let push = () => undefined as void;
-  const watch = new ClusterWatch(api, ctx, () => push());
-  const hub = new Hub(() => ({ event: 'cluster', data: view() }));
-  const actions = new Actions(ctx, flagsFor(target, opts), api, hub, () => push());
-  const view = (): ClusterView => ({ where, ...watch.state(), busy: actions.current });
   // Bursts of watch events (a rollout) reach the page as one update.
-  let pending: NodeJS.Timeout | undefined;
-  push = () => {
-    pending ??= setTimeout(() => {
-      pending = undefined;
-      hub.send('cluster', view(), false);
-    }, 50);
-  };
+  const update = coalesce(50, () => hub.send('cluster', view(), false));
+  const watch = new ClusterWatch(api, ctx, update.push);
+  const hub = new Hub(() => ({ event: 'cluster', data: view() }));
+  const actions = new Actions(ctx, flagsFor(target, opts), api, hub, update.push);
+  const view = (): ClusterView => ({ where, ...watch.state(), busy: actions.current });
   const app = createDashboardApp({ assets: ASSETS, token, port: () => port, hub, actions });
   const http = createServer(app);
   port = await listen(http, opts.port);
@@ -91,7 +98,7 @@ export async function dashboard(opts: DashboardFlags, ctx: Context): Promise<Das
     // Ctrl-C stops a running blast or kill as it would the command: its Job is deleted first.
     await actions.stopAndWait();
     watch.stop();
-    clearTimeout(pending);
+    update.cancel();
     hub.close();
     http.closeAllConnections();
     http.close();
