@@ -291,6 +291,30 @@ describe.skipIf(executablePath === undefined)('dashboard in Chromium', () => {
     expect(await page.locator('.pod-card').count()).toBeGreaterThanOrEqual(5);
   });
 
+  it('stops a running blast on Stop, as Ctrl-C stops the command: partial bars, Job deleted', async () => {
+    await page.waitForSelector('#blast-form button[type=submit]:not([disabled])');
+    await blastFromPage(20_000, 'service');
+    await pageUntil(
+      `[...document.querySelectorAll('#leg-service .bar')].some((b) => Number(b.dataset.count) > 0)`,
+    );
+    await page.click('#stop');
+    await pageUntil(`!document.querySelector('#message').hidden`, 60_000);
+    expect(await page.textContent('#message')).toMatch(
+      /^Interrupted: the results above are partial/,
+    );
+    const bars = await legBars('service');
+    const answered = bars.reduce((sum, b) => sum + b.count, 0);
+    expect(answered).toBeGreaterThan(0);
+    expect(answered).toBeLessThan(20_000);
+    expect(await page.textContent('#leg-service .prose')).toMatch(
+      /partial: stopped by Ctrl-C after/,
+    );
+    const { batch } = lab.clients();
+    const jobs = await batch.listNamespacedJob({ namespace: 'multi-replica-web' });
+    expect(jobs.items.map((j) => j.metadata?.name)).toEqual([]);
+    await shot(page, 'blast-stopped');
+  });
+
   it('refuses a --port in use in one line naming it (exit 2)', async () => {
     const second = await lab.run(['dashboard', '--port', new URL(base).port], 60_000);
     expect(second.exitCode).toBe(2);
