@@ -156,7 +156,7 @@ function legSection(leg: Leg): HTMLElement {
       'div',
       { id, 'data-leg': leg },
       el('h3', { text: leg === 'service' ? 'Through the Service' : 'Through port-forward' }),
-      el('div', { class: 'bars', role: 'list' }),
+      el('div', { class: 'bars' }),
       el('div', { class: 'prose' }),
     );
     $('blast').append(section);
@@ -176,8 +176,8 @@ function drawBars(leg: Leg, rows: Pick<LegRow, 'pod' | 'replicaId' | 'count'>[])
         class: 'bar',
         'data-pod': row.pod,
         'data-count': String(row.count),
-        role: 'listitem',
-        'aria-label': `${row.replicaId}: ${row.count}`,
+        role: 'img',
+        'aria-label': `${row.replicaId}: ${row.count} request${row.count === 1 ? '' : 's'}`,
       });
       bar.style.width = `${(100 * row.count) / max}%`;
       const track = el('div', { class: 'bar-track' }, bar);
