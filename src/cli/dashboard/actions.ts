@@ -4,7 +4,7 @@ import type { Printer, Progress } from '../output.js';
 import { ReplicaDemoError } from '../errors.js';
 import { DEFAULTS, type BlastFlags, type KillPodFlags, type TargetFlags } from '../core/flags.js';
 import { blast, type BlastLeg } from '../commands/blast.js';
-import { killPod } from '../commands/kill-pod.js';
+import { killPod, type KillPodResult } from '../commands/kill-pod.js';
 import type { KubeApi } from '../kube/api.js';
 import { DEPLOYMENT } from '../core/names.js';
 import type { Histogram } from '../core/histogram.js';
@@ -162,24 +162,7 @@ export class Actions {
       ...(request.underLoad ? { underLoad: true } : {}),
     };
     return this.begin(request.underLoad ? 'kill under load' : 'kill', async (ctx) => {
-      const result = await killPod(flags, ctx);
-      const sent: DashboardEvents['kill-result'] = {
-        killed: result.killed,
-        replacement: result.replacement,
-        recoverySeconds: result.recoverySeconds,
-        load: result.load
-          ? {
-              requests: result.load.requests,
-              failed: result.load.failed,
-              seconds: result.load.seconds.map(({ second, requests, failed }) => ({
-                second,
-                requests,
-                failed,
-              })),
-            }
-          : null,
-      };
-      this.hub.send('kill-result', sent);
+      await killPod(flags, ctx, (result) => this.hub.send('kill-result', killView(result)));
     });
   }
 
@@ -191,6 +174,26 @@ export class Actions {
       );
     });
   }
+}
+
+/** What the page draws of a kill: who went, who came, and the load's seconds. */
+function killView(result: KillPodResult): DashboardEvents['kill-result'] {
+  return {
+    killed: result.killed,
+    replacement: result.replacement,
+    recoverySeconds: result.recoverySeconds,
+    load: result.load
+      ? {
+          requests: result.load.requests,
+          failed: result.load.failed,
+          seconds: result.load.seconds.map(({ second, requests, failed }) => ({
+            second,
+            requests,
+            failed,
+          })),
+        }
+      : null,
+  };
 }
 
 function message(error: unknown): string {
