@@ -145,7 +145,9 @@ describe.skipIf(executablePath === undefined)('dashboard in Chromium', () => {
     const prose = await page.textContent('#leg-service .prose');
     expect(prose).toContain('total 200 requests, 200 answered by a pod, 0 errors');
     expect(prose).toMatch(/latency p50 [\d.]+ ms/);
-    expect(prose).toContain('Why it spreads: every request opened its own TCP connection');
+    expect(prose).toContain(
+      "Why it spreads: every request opened its own TCP connection (Connection: close), and the embedded cluster's Service proxy picks",
+    );
     await shot(page, 'blast-service');
   });
 

@@ -221,8 +221,10 @@ export function explainService(proxy?: ProxyMode): string[] {
     proxy?.mode === 'ipvs'
       ? ''
       : ' Random choice is uneven at small counts; that is chance, not a fault.';
+  // The proxy's sentence stands alone in `status`; here it continues one.
+  const continued = how.replace(/^(The|How) /, (word) => word.toLowerCase());
   return [
-    `Why it spreads: every request opened its own TCP connection (Connection: close), and ${how}${chance}`,
+    `Why it spreads: every request opened its own TCP connection (Connection: close), and ${continued}${chance}`,
   ];
 }
 
