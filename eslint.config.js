@@ -131,6 +131,24 @@ export default tseslint.config(
       ],
     },
   },
+  // The dashboard's page runs in the browser: it shares types with the server, no code.
+  {
+    files: ['src/web/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/cli/**', '**/sim/**', '**/server/**'],
+              allowTypeImports: true,
+              message: 'the page imports types only (src/cli/dashboard/protocol.ts), never code',
+            },
+          ],
+        },
+      ],
+    },
+  },
   {
     files: ['eslint.config.js'],
     ...tseslint.configs.disableTypeChecked,

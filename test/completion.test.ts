@@ -40,7 +40,10 @@ async function offered(shell: 'bash' | 'zsh', file: string, words: string[]): Pr
 }
 
 const cases: Array<[string[], string[]]> = [
-  [[''], ['blast', 'completion', 'down', 'kill-pod', 'logs', 'sim', 'status', 'tour', 'up']],
+  [
+    [''],
+    ['blast', 'completion', 'dashboard', 'down', 'kill-pod', 'logs', 'sim', 'status', 'tour', 'up'],
+  ],
   [['bl'], ['blast']],
   [['blast', '--v'], ['--via']],
   [

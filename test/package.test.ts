@@ -127,6 +127,8 @@ describe('the packed package', () => {
       'dist/cli/main.js',
       'dist/sim/daemon.js',
       'dist/server/main.js',
+      'dist/dashboard/index.html',
+      'dist/dashboard/app.js',
       'manifests/10-deployment.yaml',
       'manifests/kind/kind-cluster.yaml',
       'Dockerfile',
@@ -207,6 +209,37 @@ describe('installed with npm install -g into an empty prefix', () => {
     expect(pods).toContain(kill.killed);
     expect(pods).not.toContain(kill.replacement);
   }, 240_000);
+
+  it('dashboard serves its page and script from the installed files', async () => {
+    const port = await freeLoopbackPort();
+    const child = execa(bin, ['dashboard', '--port', String(port)], {
+      cwd: dir,
+      reject: false,
+      extendEnv: false,
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: dir,
+        KUBECONFIG: path.join(dir, 'no-kubeconfig'),
+        REPLICA_DEMO_HOME: home,
+        NO_COLOR: '1',
+      },
+      stdin: 'ignore',
+      timeout: 120_000,
+    });
+    try {
+      const page = await getWhenUp(`http://127.0.0.1:${port}/`, 30_000);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('<script src="/app.js">');
+      const script = await fetch(`http://127.0.0.1:${port}/app.js`);
+      expect(script.status).toBe(200);
+      expect((await script.text()).length).toBeGreaterThan(1000);
+    } finally {
+      child.kill('SIGINT');
+    }
+    const ended = await child;
+    expect(ended.exitCode, String(ended.stderr)).toBe(0);
+    expect(String(ended.stdout)).toMatch(new RegExp(`http://127\\.0\\.0\\.1:${port}/\\?token=`));
+  }, 180_000);
 
   it('down --sim removes the lesson and stops the embedded cluster', async () => {
     const r = await cli(['down', '--sim', '--yes', '--json'], 180_000);

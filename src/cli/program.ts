@@ -77,6 +77,7 @@ const COMMANDS = {
   tour: async () => (await import('./commands/tour.js')).tour,
   status: async () => (await import('./commands/status.js')).status,
   logs: async () => (await import('./commands/logs.js')).logs,
+  dashboard: async () => (await import('./commands/dashboard.js')).dashboard,
   'sim start': async () => (await import('./commands/sim.js')).simStart,
   'sim stop': async () => (await import('./commands/sim.js')).simStop,
   'sim status': async () => (await import('./commands/sim.js')).simStatus,
@@ -222,6 +223,20 @@ function addLogs(program: Command, run: Run): void {
     .action(run('logs'));
 }
 
+function addDashboard(program: Command, run: Run): void {
+  clusterFlags(program.command('dashboard'))
+    .description(
+      'a live page on 127.0.0.1: pods by node, blast, kill and scale from the browser (until Ctrl-C)',
+    )
+    .addOption(
+      new Option('--port <n>', 'local port to serve on (default: a free one)').argParser(
+        integer('--port', RANGES.port),
+      ),
+    )
+    .option('--open', 'open the page in the default browser')
+    .action(run('dashboard'));
+}
+
 function addTour(program: Command, run: Run): void {
   program
     .command('tour')
@@ -290,6 +305,7 @@ export function buildProgram(
   addKillPod(program, run);
   addStatus(program, run);
   addLogs(program, run);
+  addDashboard(program, run);
   addTour(program, run);
   addSim(program, run);
   addCompletion(program, ctx);

@@ -5,7 +5,7 @@ import { ExitCode, InterruptedError, OperationError, StatusExit, TimeoutError } 
 import type { BlastFlags } from '../core/flags.js';
 import { BLAST_CONTAINER, blastJobName, deadlineProblem, newRunId } from '../core/blast-job.js';
 import { planBlast, type BlastPlan } from '../core/blast-plan.js';
-import { parseCurlLog } from '../core/curl-log.js';
+import { parseCurlLog, parseWriteOutLine, type RequestRecord } from '../core/curl-log.js';
 import { buildHistogram, type PodInfo } from '../core/histogram.js';
 import { SERVICE, SERVICE_PORT } from '../core/names.js';
 import { evenness, latency } from '../core/stats.js';
@@ -26,11 +26,28 @@ import {
   type ServiceResult,
 } from '../render/blast.js';
 
+export type BlastLeg = 'service' | 'port-forward';
+
+/**
+ * For a caller that shows the blast as it happens (the dashboard): each leg's pods as it
+ * starts, each request as it is answered (best-effort: the Service leg's from its Job's live
+ * log), and the result before it is printed, failed requests or not.
+ */
+export interface BlastWatch {
+  onLegStart?: (leg: BlastLeg, pods: PodInfo[], requests: number) => void;
+  onRecord?: (leg: BlastLeg, record: RequestRecord) => void;
+  onResult?: (result: BlastResult) => void;
+}
+
 /**
  * `replica-demo blast`: the Service leg (a curl Job inside the cluster) and the port-forward
  * leg (requests through a tunnel to the one pod kubectl would pick), then one report.
  */
-export async function blast(opts: BlastFlags, ctx: Context): Promise<BlastResult> {
+export async function blast(
+  opts: BlastFlags,
+  ctx: Context,
+  watch: BlastWatch = {},
+): Promise<BlastResult> {
   const plan = planBlast(opts);
   const target = await resolveTarget(opts, ctx, { detect: true });
   if (target === undefined) throw noCluster();
@@ -39,13 +56,15 @@ export async function blast(opts: BlastFlags, ctx: Context): Promise<BlastResult
   const result: BlastResult = { count: plan.count, service: null, portForward: null };
   const restore = plan.affinity ? await affinityForBlast(api, plan.affinity, ctx) : undefined;
   try {
-    if (plan.via !== 'port-forward') result.service = await serviceLeg(plan, target, api, ctx);
+    if (plan.via !== 'port-forward')
+      result.service = await serviceLeg(plan, target, api, ctx, watch);
     if (plan.via !== 'service' && !ctx.signal.aborted)
-      result.portForward = await portForwardLeg(plan, api, ctx);
+      result.portForward = await portForwardLeg(plan, api, ctx, watch);
   } finally {
     await restore?.();
   }
   if (!result.service && !result.portForward) throw new InterruptedError();
+  watch.onResult?.(result);
   if (plan.json) ctx.printer.line(JSON.stringify(blastJson(result)));
   else {
     const shown = [result.service, result.portForward].flatMap(
@@ -123,18 +142,31 @@ async function servicePods(api: KubeApi, service: k8s.V1Service): Promise<k8s.V1
   return api.listPods({ labelSelector });
 }
 
-/** Lines counted from the live log, for a "1234/20000" progress on big blasts; best-effort. */
+/**
+ * Lines counted from the live log, for a "1234/20000" progress on big blasts, each request
+ * handed to `onRecord` as its line arrives; best-effort.
+ */
 function countLogLines(
   api: KubeApi,
   pod: string,
   ctx: Context,
   show: (lines: number) => void,
+  onRecord?: (record: RequestRecord) => void,
 ): Promise<{ stop(): void } | undefined> {
   let lines = 0;
   let shown = ctx.now();
+  let partial = '';
   return api
     .followPodLog(pod, BLAST_CONTAINER, (text) => {
-      for (const ch of text) if (ch === '\n') lines += 1;
+      const complete = (partial + text).split('\n');
+      partial = complete.pop() ?? '';
+      lines += complete.length;
+      if (onRecord) {
+        for (const line of complete) {
+          const record = parseWriteOutLine(line.replace(/\r$/, ''));
+          if (record) onRecord(record);
+        }
+      }
       if (ctx.now() - shown < progressEveryMs(ctx)) return;
       shown = ctx.now();
       show(lines);
@@ -147,6 +179,7 @@ async function serviceLeg(
   target: Target,
   api: KubeApi,
   ctx: Context,
+  watch: BlastWatch,
 ): Promise<ServiceResult> {
   const [service, endpoints, proxyMode] = await Promise.all([
     api.readService(),
@@ -155,6 +188,7 @@ async function serviceLeg(
   ]);
   const ready = readyEndpointPods(endpoints, api.namespace);
   const known = (await servicePods(api, service)).map(podInfo);
+  watch.onLegStart?.('service', ready, plan.count);
   const runId = newRunId(ctx.random);
   const jobName = blastJobName(runId);
   const started = ctx.now();
@@ -165,7 +199,14 @@ async function serviceLeg(
   let follow: Promise<{ stop(): void } | undefined> | undefined;
   const followLog = (pod: string) => {
     progress.count('Service', 0, plan.count);
-    return countLogLines(api, pod, ctx, (lines) => progress.count('Service', lines, plan.count));
+    const onRecord = watch.onRecord;
+    return countLogLines(
+      api,
+      pod,
+      ctx,
+      (lines) => progress.count('Service', lines, plan.count),
+      onRecord ? (record) => onRecord('service', record) : undefined,
+    );
   };
   let run;
   try {
@@ -245,6 +286,7 @@ async function portForwardLeg(
   plan: BlastPlan,
   api: KubeApi,
   ctx: Context,
+  watch: BlastWatch,
 ): Promise<PortForwardResult | null> {
   const service = await api.readService();
   const pods = await servicePods(api, service);
@@ -270,6 +312,8 @@ async function portForwardLeg(
     );
   }
   const ready = pods.filter((p) => isPodReady(p) && !p.metadata?.deletionTimestamp).map(podInfo);
+  watch.onLegStart?.('port-forward', ready, plan.count);
+  const onRecord = watch.onRecord;
   const progress = ctx.printer.progress(
     `Port-forward: ${plan.count} requests through a tunnel to ${name}:${port}`,
   );
@@ -290,6 +334,7 @@ async function portForwardLeg(
       AbortSignal.any([ctx.signal, deadline]),
       (done) => progress.count('Port-forward', done, plan.count),
       progressEveryMs(ctx),
+      onRecord ? (record) => onRecord('port-forward', record) : undefined,
     );
   } catch (error) {
     progress.stop();

@@ -27,7 +27,12 @@ export interface KillPodResult {
  * `replica-demo kill-pod`: delete one replica and follow, by watch, how it is replaced; with
  * --under-load, while a steady load runs through the Service, and what it saw per second.
  */
-export async function killPod(opts: KillPodFlags, ctx: Context): Promise<KillPodResult> {
+export async function killPod(
+  opts: KillPodFlags,
+  ctx: Context,
+  /** Hears the result before it is printed, also when the load's requests failed. */
+  onResult: (result: KillPodResult) => void = () => undefined,
+): Promise<KillPodResult> {
   const plan = planKillPod(opts);
   const target = await resolveTarget(opts, ctx, { detect: true });
   if (target === undefined) throw noCluster();
@@ -47,9 +52,9 @@ export async function killPod(opts: KillPodFlags, ctx: Context): Promise<KillPod
       const afterKill = (seen: Seen) => {
         if (!plan.json) recovered(f, seen, killResult(f, seen));
       };
-      return await reportUnderLoad(f, await killUnderLoad(f, victim, target, afterKill));
+      return await reportUnderLoad(f, await killUnderLoad(f, victim, target, afterKill), onResult);
     }
-    return report(f, await deleteAndFollow(f, victim));
+    return report(f, await deleteAndFollow(f, victim), onResult);
   } finally {
     pods.stop();
     endpoints.stop();
@@ -111,8 +116,9 @@ function recovered({ plan, ctx, desired }: Follow, seen: Seen, result: KillPodRe
   );
 }
 
-function report(f: Follow, seen: Seen): KillPodResult {
+function report(f: Follow, seen: Seen, onResult: (result: KillPodResult) => void): KillPodResult {
   const result = killResult(f, seen);
+  onResult(result);
   if (f.plan.json) f.ctx.printer.line(JSON.stringify(killJson(result)));
   else recovered(f, seen, result);
   return result;
@@ -131,12 +137,17 @@ function loadMarks({ victim, replacement, observations, deletedAt }: Seen): Load
   return marks;
 }
 
-async function reportUnderLoad(f: Follow, run: LoadRun): Promise<KillPodResult> {
+async function reportUnderLoad(
+  f: Follow,
+  run: LoadRun,
+  onResult: (result: KillPodResult) => void,
+): Promise<KillPodResult> {
   const { plan, ctx } = f;
   const result: KillPodResult = {
     ...killResult(f, run.seen),
     load: { ...run.report, job: run.jobName },
   };
+  onResult(result);
   if (plan.json)
     ctx.printer.line(JSON.stringify({ ...killJson(result), ...loadJson(run, plan.force) }));
   else {

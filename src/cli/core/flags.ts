@@ -39,6 +39,7 @@ export const RANGES = {
   timeout: { min: 1, max: MAX_TIMEOUT_SECONDS, example: 120 },
   grace: { min: 0, max: 3600, example: 30 },
   nodes: { min: 1, max: 10, example: 3 },
+  port: { min: 1, max: 65535, example: 8080 },
 } as const satisfies Record<string, IntegerRange>;
 
 export const DEFAULTS = {
@@ -148,6 +149,13 @@ export interface LogsFlags extends TargetFlags {
   follow?: boolean;
   /** Seconds back from now, parsed from `--since 5m`. */
   since?: number;
+}
+
+export interface DashboardFlags extends TargetFlags {
+  /** The local port to serve on; a free one when not given. */
+  port?: number;
+  /** Open the page in the default browser. */
+  open?: boolean;
 }
 
 const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600 };

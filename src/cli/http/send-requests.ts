@@ -22,6 +22,7 @@ export async function sendRequests(
   signal: AbortSignal,
   onProgress: (done: number) => void = () => undefined,
   progressEvery = 1000,
+  onRecord: (record: RequestRecord) => void = () => undefined,
 ): Promise<{ records: RequestRecord[]; errors: CurlError[]; stopped: boolean }> {
   const records: RequestRecord[] = [];
   const errors = new Map<string, CurlError>();
@@ -77,7 +78,10 @@ export async function sendRequests(
       const n = next;
       next += 1;
       const record = await one(n);
-      if (record) records.push(record);
+      if (record) {
+        records.push(record);
+        onRecord(record);
+      }
       if (Date.now() - lastReport >= progressEvery) {
         lastReport = Date.now();
         onProgress(records.length);

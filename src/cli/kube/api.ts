@@ -92,6 +92,16 @@ export class KubeApi {
     );
   }
 
+  /** Sets the Deployment's replicas through its scale subresource, as `kubectl scale` does. */
+  async scaleDeployment(replicas: number): Promise<void> {
+    await this.call(`scale Deployment ${DEPLOYMENT} to ${replicas}`, () =>
+      this.apps.patchNamespacedDeploymentScale(
+        { name: DEPLOYMENT, namespace: this.namespace, body: { spec: { replicas } } },
+        k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+      ),
+    );
+  }
+
   /** The lesson's Deployment and Service as they are, each undefined when it is not there. */
   async findLesson(): Promise<{ deployment?: k8s.V1Deployment; service?: k8s.V1Service }> {
     const missingAsUndefined = async <T>(what: string, read: () => Promise<T>) => {

@@ -159,11 +159,17 @@ function draw(
   ];
 }
 
-export function renderService(
-  result: ServiceResult,
-  color: ChalkInstance,
-  size: RenderWidth = {},
-): string[] {
+/**
+ * What a leg's report says in words: its title, the totals and latency, and what they mean.
+ * The terminal draws it around the histogram table; the dashboard around its bars.
+ */
+export interface LegText {
+  title: string;
+  lines: string[];
+  paragraphs: string[];
+}
+
+export function serviceText(result: ServiceResult, color: ChalkInstance): LegText {
   const how = result.keepAlive
     ? 'one kept-alive connection'
     : `a new connection per request${result.parallel > 1 ? `, ${result.parallel} at a time` : ''}`;
@@ -189,11 +195,20 @@ export function renderService(
   } else {
     said.push(...explainKeepAlive(result.histogram));
   }
+  return { title, lines: summaryLines(result, color), paragraphs: said };
+}
+
+export function renderService(
+  result: ServiceResult,
+  color: ChalkInstance,
+  size: RenderWidth = {},
+): string[] {
+  const text = serviceText(result, color);
   return draw(
-    title,
+    text.title,
     histogramTable(result.histogram, color, size.width, size.paint),
-    summaryLines(result, color),
-    said,
+    text.lines,
+    text.paragraphs,
     size,
   );
 }
@@ -206,8 +221,10 @@ export function explainService(proxy?: ProxyMode): string[] {
     proxy?.mode === 'ipvs'
       ? ''
       : ' Random choice is uneven at small counts; that is chance, not a fault.';
+  // The proxy's sentence stands alone in `status`; here it continues one.
+  const continued = how.replace(/^(The|How) /, (word) => word.toLowerCase());
   return [
-    `Why it spreads: every request opened its own TCP connection (Connection: close), and ${how}${chance}`,
+    `Why it spreads: every request opened its own TCP connection (Connection: close), and ${continued}${chance}`,
   ];
 }
 
@@ -218,16 +235,25 @@ export function explainKeepAlive(histogram: Histogram): string[] {
   ];
 }
 
+export function portForwardText(result: PortForwardResult, color: ChalkInstance): LegText {
+  return {
+    title: color.bold(`Through port-forward (to pod ${result.pod}):`),
+    lines: summaryLines(result, color),
+    paragraphs: explainPortForward(result.pod, result.reason),
+  };
+}
+
 export function renderPortForward(
   result: PortForwardResult,
   color: ChalkInstance,
   size: RenderWidth = {},
 ): string[] {
+  const text = portForwardText(result, color);
   return draw(
-    color.bold(`Through port-forward (to pod ${result.pod}):`),
+    text.title,
     histogramTable(result.histogram, color, size.width, size.paint),
-    summaryLines(result, color),
-    explainPortForward(result.pod, result.reason),
+    text.lines,
+    text.paragraphs,
     size,
   );
 }
