@@ -178,7 +178,7 @@ describe('the load report', () => {
 
 describe('the exit of a kill under load', () => {
   it('fails a graceful kill that lost requests (exit 12), but not a forced one, nor one that lost none', () => {
-    const lossy = buildLoadReport(load([0.5, 0.52]), KILL);
+    const lossy = buildLoadReport(load([0.5, 0.52]), KILL, VICTIM);
     expect(lossy.failed).toBe(2);
     const loss = gracefulLoss(lossy, false, 'ccccc');
     expect(loss?.message).toBe(
@@ -186,6 +186,6 @@ describe('the exit of a kill under load', () => {
     );
     expect(loss?.hint).toContain('readinessProbe and preStop hook');
     expect(gracefulLoss(lossy, true, 'ccccc')).toBeUndefined();
-    expect(gracefulLoss(buildLoadReport(load(), KILL), false, 'ccccc')).toBeUndefined();
+    expect(gracefulLoss(buildLoadReport(load(), KILL, VICTIM), false, 'ccccc')).toBeUndefined();
   });
 });
