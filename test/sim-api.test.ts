@@ -103,7 +103,7 @@ describe('embedded cluster API (in-process)', () => {
   });
 
   it('serves version, discovery and the OpenAPI v3 index kubectl apply needs', async () => {
-    expect((await call('GET', '/version')).body.gitVersion).toMatch(/^v1\.32\.\d+-sim$/);
+    expect((await call('GET', '/version')).body.gitVersion).toMatch(/^v1\.34\.\d+-sim$/);
     expect((await call('GET', '/readyz')).body).toBe('ok');
     const groups = await call('GET', '/apis');
     expect(groups.body.groups.map((g: { name: string }) => g.name).sort()).toEqual([

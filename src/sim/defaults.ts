@@ -104,6 +104,10 @@ function defaultContainer(c: Obj): void {
   setDefault(c, 'terminationMessagePath', '/dev/termination-log');
   setDefault(c, 'terminationMessagePolicy', 'File');
   setDefault(c, 'resources', {});
+  if (Array.isArray(c.env))
+    for (const e of c.env)
+      if (isObj(e) && isObj(e.valueFrom) && isObj(e.valueFrom.fieldRef))
+        setDefault(e.valueFrom.fieldRef, 'apiVersion', 'v1');
   if (Array.isArray(c.ports))
     for (const p of c.ports) if (isObj(p)) setDefault(p, 'protocol', 'TCP');
   for (const probeKey of ['readinessProbe', 'livenessProbe', 'startupProbe']) {
@@ -123,6 +127,7 @@ function defaultPodSpec(spec: Obj, restartPolicy = 'Always'): void {
   setDefault(spec, 'terminationGracePeriodSeconds', 30);
   setDefault(spec, 'dnsPolicy', 'ClusterFirst');
   setDefault(spec, 'schedulerName', 'default-scheduler');
+  setDefault(spec, 'enableServiceLinks', true);
   setDefault(spec, 'securityContext', {});
   for (const key of ['containers', 'initContainers']) {
     const list = spec[key];
@@ -288,10 +293,24 @@ function defaultNamespace(obj: Obj, meta: Obj, current: KubeObject | undefined):
   setDefault(status, 'phase', 'Active');
 }
 
+/** What the API server's admission plugins add to every new pod (not to pod templates). */
+function admitPod(spec: Obj): void {
+  setDefault(spec, 'serviceAccountName', 'default');
+  setDefault(spec, 'serviceAccount', spec.serviceAccountName);
+  setDefault(spec, 'priority', 0);
+  setDefault(spec, 'preemptionPolicy', 'PreemptLowerPriority');
+  const tolerations = Array.isArray(spec.tolerations) ? (spec.tolerations as unknown[]) : [];
+  for (const key of ['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable'])
+    if (!tolerations.some((t) => isObj(t) && t.key === key && t.effect === 'NoExecute'))
+      tolerations.push({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 });
+  spec.tolerations = tolerations;
+}
+
 function defaultPod(obj: Obj, causes: Cause[], current: KubeObject | undefined): void {
   const spec = obj.spec;
   validatePodSpec(spec, 'spec', causes);
   if (isObj(spec)) defaultPodSpec(spec);
+  if (isObj(spec) && !current) admitPod(spec);
   const status = objAt(obj, 'status');
   if (!current) {
     setDefault(status, 'phase', 'Pending');

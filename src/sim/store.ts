@@ -163,7 +163,7 @@ export class Store {
     options: ListOptions = {},
   ): { items: KubeObject[]; resourceVersion: string } {
     const labels = parseLabelSelector(options.labelSelector);
-    const fields = parseFieldSelector(options.fieldSelector);
+    const fields = parseFieldSelector(options.fieldSelector, type.plural);
     const items = [...this.bucket(type.plural).values()]
       .filter((o) =>
         this.matches(o, type.namespaced ? options.namespace : undefined, labels, fields),
@@ -301,7 +301,7 @@ export class Store {
       plural: type.plural,
       namespace: type.namespaced ? options.namespace || undefined : undefined,
       labels: parseLabelSelector(options.labelSelector),
-      fields: parseFieldSelector(options.fieldSelector),
+      fields: parseFieldSelector(options.fieldSelector, type.plural),
       onEvent,
       active: true,
     };

@@ -7,7 +7,8 @@ import { RESOURCE_TYPES, apiVersionOf, type ResourceType } from '../resources.js
  * server validates fields itself (a PATCH operation with a `fieldValidation` parameter).
  */
 
-export const KUBE_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.0-sim' };
+/** The Kubernetes release the embedded cluster is measured against (test/fixtures/fidelity). */
+export const KUBE_VERSION = { major: '1', minor: '34', gitVersion: 'v1.34.4-sim' };
 
 export function versionInfo(): Record<string, string> {
   return {

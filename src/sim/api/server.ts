@@ -275,6 +275,11 @@ export class ApiServer {
         `unsupported dry run option "${dryRun.join(',')}": only "All" is supported`,
       );
     const isDryRun = dryRun.length > 0;
+    if (type.plural === 'endpoints')
+      res.setHeader(
+        'Warning',
+        '299 - "v1 Endpoints is deprecated in v1.33+; use discovery.k8s.io/v1 EndpointSlice"',
+      );
     if (t.namespace !== undefined && type === NAMESPACES) throw unsupported(404, 'that path');
     if (sub !== undefined && !type.subresources.includes(sub))
       throw unsupported(404, `the ${type.plural}/${sub} subresource`);

@@ -203,7 +203,8 @@ function nodeCells(n: Served<INode>, now: number): Cell[] {
   const info = n.status?.nodeInfo;
   return [
     n.metadata.name,
-    ready?.status === 'True' ? 'Ready' : 'NotReady',
+    (ready?.status === 'True' ? 'Ready' : 'NotReady') +
+      (n.spec?.unschedulable ? ',SchedulingDisabled' : ''),
     roles.length ? roles.join(',') : '<none>',
     age(n.metadata.creationTimestamp, now),
     info?.kubeletVersion ?? '',

@@ -1,0 +1,191 @@
+/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment --
+   the assertions read JSON answers of many shapes */
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Store } from '../src/sim/store.js';
+import { ApiServer } from '../src/sim/api/server.js';
+import { ensureSystemNamespaces } from '../src/sim/defaults.js';
+import { admitPod } from '../src/sim/admission.js';
+import { nodeNames, nodeObject } from '../src/sim/nodes.js';
+import { Scheduler } from '../src/sim/kubelet/scheduler.js';
+import { seededRandom } from '../src/sim/random.js';
+import { NODES, PODS } from '../src/sim/controllers/common.js';
+
+/**
+ * Where the differential suite (test/fidelity) found the embedded cluster unlike the real
+ * one, each answer as the real API server gives it.
+ */
+
+const TOKEN = 'fidelity-token';
+let store: Store;
+let api: ApiServer;
+let base: string;
+
+beforeAll(async () => {
+  store = new Store();
+  ensureSystemNamespaces(store);
+  api = new ApiServer({ store, token: TOKEN, admitPod });
+  base = `http://127.0.0.1:${await api.listen(0)}`;
+});
+
+afterAll(async () => {
+  await api.close();
+});
+
+async function call(method: string, path: string, body?: unknown) {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: {
+      Authorization: `Bearer ${TOKEN}`,
+      ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON of many shapes
+  const parsed: any = text.startsWith('{') ? JSON.parse(text) : text;
+  return { status: res.status, body: parsed, warning: res.headers.get('warning') };
+}
+
+const pod = (name: string) => ({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name },
+  spec: {
+    containers: [
+      {
+        name: 'web',
+        image: 'multi-replica-app:dev',
+        env: [{ name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }],
+      },
+    ],
+  },
+});
+
+describe('the embedded API server, as the real one answers', () => {
+  it("reports the minor version of the real cluster the suite's answers came from", async () => {
+    const recorded = JSON.parse(
+      readFileSync(new URL('./fixtures/fidelity/real.json', import.meta.url), 'utf8'),
+    ) as { server: string };
+    const minor = /^v1\.(\d+)\./.exec(recorded.server)?.[1];
+    const version = await call('GET', '/version');
+    expect(version.body.minor).toBe(minor);
+    expect(version.body.gitVersion).toMatch(new RegExp(`^v1\\.${minor}\\.\\d+`));
+  });
+
+  it('refuses a field selector on a field the resource does not index (400)', async () => {
+    const bad = await call('GET', '/api/v1/namespaces/default/pods?fieldSelector=spec.bogus%3D1');
+    expect(bad.status).toBe(400);
+    expect(bad.body).toMatchObject({
+      kind: 'Status',
+      reason: 'BadRequest',
+      message: 'field label not supported: spec.bogus',
+    });
+    const events = await call('GET', '/api/v1/namespaces/default/events?fieldSelector=fidget%3D1');
+    expect(events.status).toBe(400);
+    const good = await call(
+      'GET',
+      '/api/v1/namespaces/default/pods?fieldSelector=status.phase%3DRunning,metadata.name%3Dx',
+    );
+    expect(good.status).toBe(200);
+    const reason = await call(
+      'GET',
+      '/api/v1/namespaces/default/events?fieldSelector=involvedObject.kind%3DPod',
+    );
+    expect(reason.status).toBe(200);
+  });
+
+  it('warns that v1 Endpoints are deprecated, as 1.33 and later do', async () => {
+    const r = await call('GET', '/api/v1/namespaces/default/endpoints');
+    expect(r.status).toBe(200);
+    expect(r.warning).toBe(
+      '299 - "v1 Endpoints is deprecated in v1.33+; use discovery.k8s.io/v1 EndpointSlice"',
+    );
+    expect((await call('GET', '/api/v1/namespaces/default/pods')).warning).toBeNull();
+  });
+
+  it('gives a new pod what the real admission plugins add: service account, priority, tolerations', async () => {
+    const created = await call('POST', '/api/v1/namespaces/default/pods', pod('fid-admitted'));
+    expect(created.status).toBe(201);
+    const spec = created.body.spec;
+    expect(spec.serviceAccountName).toBe('default');
+    expect(spec.priority).toBe(0);
+    expect(spec.preemptionPolicy).toBe('PreemptLowerPriority');
+    expect(spec.enableServiceLinks).toBe(true);
+    expect(spec.tolerations).toEqual([
+      {
+        key: 'node.kubernetes.io/not-ready',
+        operator: 'Exists',
+        effect: 'NoExecute',
+        tolerationSeconds: 300,
+      },
+      {
+        key: 'node.kubernetes.io/unreachable',
+        operator: 'Exists',
+        effect: 'NoExecute',
+        tolerationSeconds: 300,
+      },
+    ]);
+    expect(spec.containers[0].env[0].valueFrom.fieldRef).toEqual({
+      apiVersion: 'v1',
+      fieldPath: 'status.podIP',
+    });
+  });
+
+  it('leaves the tolerations out of a pod template, as the real defaults do', async () => {
+    const created = await call('POST', '/apis/apps/v1/namespaces/default/deployments', {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'fid-template' },
+      spec: {
+        selector: { matchLabels: { app: 'fid' } },
+        template: { metadata: { labels: { app: 'fid' } }, spec: pod('x').spec },
+      },
+    });
+    expect(created.status).toBe(201);
+    const spec = created.body.spec.template.spec;
+    expect(spec.tolerations).toBeUndefined();
+    expect(spec.serviceAccountName).toBeUndefined();
+    expect(spec.containers[0].env[0].valueFrom.fieldRef.apiVersion).toBe('v1');
+  });
+});
+
+describe('a cordoned node', () => {
+  it('is shown SchedulingDisabled and gets no new pod', async () => {
+    const names = nodeNames(3);
+    names.forEach((name, i) =>
+      store.create(NODES, nodeObject(name, i, names.length, store.timestamp())),
+    );
+    const worker = names[1] ?? '';
+    store.update(NODES, undefined, worker, (n) => {
+      n.spec = { ...(n.spec as object), unschedulable: true };
+    });
+    const table = await call('GET', `/api/v1/nodes/${worker}`);
+    expect(table.status).toBe(200);
+    const res = await fetch(`${base}/api/v1/nodes`, {
+      headers: {
+        Authorization: `Bearer ${TOKEN}`,
+        Accept: 'application/json;as=Table;v=v1;g=meta.k8s.io',
+      },
+    });
+    const rows = ((await res.json()) as { rows: { cells: string[] }[] }).rows;
+    expect(rows.find((r) => r.cells[0] === worker)?.cells[1]).toBe('Ready,SchedulingDisabled');
+    expect(rows.find((r) => r.cells[0] === names[2])?.cells[1]).toBe('Ready');
+
+    const scheduler = new Scheduler(store, seededRandom('cordon'), () => undefined);
+    scheduler.start();
+    try {
+      for (let i = 0; i < 6; i += 1)
+        await call('POST', '/api/v1/namespaces/default/pods', pod(`fid-s${i}`));
+      await new Promise((r) => setTimeout(r, 300));
+      const placed = store
+        .list(PODS, { namespace: 'default' })
+        .items.filter((p) => p.metadata.name.startsWith('fid-s'))
+        .map((p) => (p.spec as { nodeName?: string }).nodeName);
+      expect(placed).toHaveLength(6);
+      expect(placed.every((n) => n === names[2])).toBe(true);
+    } finally {
+      await scheduler.stop();
+    }
+  });
+});
