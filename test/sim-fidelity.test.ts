@@ -1,4 +1,4 @@
-/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment --
+/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-argument --
    the assertions read JSON answers of many shapes */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,7 +9,8 @@ import { admitPod } from '../src/sim/admission.js';
 import { nodeNames, nodeObject } from '../src/sim/nodes.js';
 import { Scheduler } from '../src/sim/kubelet/scheduler.js';
 import { seededRandom } from '../src/sim/random.js';
-import { NODES, PODS } from '../src/sim/controllers/common.js';
+import { NODES, PODS, REPLICASETS } from '../src/sim/controllers/common.js';
+import { DeploymentController } from '../src/sim/controllers/deployment.js';
 
 /**
  * Where the differential suite (test/fidelity) found the embedded cluster unlike the real
@@ -33,11 +34,12 @@ afterAll(async () => {
 });
 
 async function call(method: string, path: string, body?: unknown) {
+  const type = method === 'PATCH' ? 'application/json-patch+json' : 'application/json';
   const res = await fetch(`${base}${path}`, {
     method,
     headers: {
       Authorization: `Bearer ${TOKEN}`,
-      ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+      ...(body === undefined ? {} : { 'Content-Type': type }),
     },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
@@ -189,3 +191,84 @@ describe('a cordoned node', () => {
     }
   });
 });
+
+describe('rollout history and undo', () => {
+  const path = '/apis/apps/v1/namespaces/default/deployments/fid-roll';
+  const replicaSets = () =>
+    store
+      .list(REPLICASETS, { namespace: 'default' })
+      .items.filter((rs) => rs.metadata.name.startsWith('fid-roll-'));
+  const revisionOf = (o: { metadata: { annotations?: Record<string, string> } }) =>
+    o.metadata.annotations?.['deployment.kubernetes.io/revision'];
+
+  it('marks the Deployment with its revision, and undo scales the old ReplicaSet back up', async () => {
+    const controller = new DeploymentController(
+      store,
+      () => new Date(),
+      () => undefined,
+    );
+    controller.start();
+    try {
+      const template = { metadata: { labels: { app: 'fid-roll' } }, spec: pod('x').spec };
+      await call('POST', '/apis/apps/v1/namespaces/default/deployments', {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'fid-roll' },
+        spec: { replicas: 2, selector: { matchLabels: { app: 'fid-roll' } }, template },
+      });
+      await eventually(async () => revisionOf((await call('GET', path)).body) === '1');
+      expect((await call('GET', path)).body.metadata.generation).toBe(1);
+
+      await call('PATCH', path, [
+        {
+          op: 'replace',
+          path: '/spec/template/spec/containers/0/image',
+          value: 'multi-replica-app:two',
+        },
+      ]);
+      await eventually(async () => revisionOf((await call('GET', path)).body) === '2');
+      expect(replicaSets()).toHaveLength(2);
+
+      // What `kubectl rollout undo` sends: the previous ReplicaSet's template, as Go encodes it.
+      const first = replicaSets().find((rs) => revisionOf(rs) === '1');
+      interface Template {
+        metadata: { labels: Record<string, string>; creationTimestamp?: null };
+      }
+      const old = structuredClone((first?.spec as { template: Template }).template);
+      delete old.metadata.labels['pod-template-hash'];
+      old.metadata.creationTimestamp = null;
+      const undo = await call('PATCH', path, [
+        { op: 'replace', path: '/spec/template', value: old },
+      ]);
+      expect(undo.status).toBe(200);
+      await eventually(async () => revisionOf((await call('GET', path)).body) === '3');
+      const after = replicaSets();
+      expect(after).toHaveLength(2);
+      const back = after.find((rs) => rs.metadata.uid === first?.metadata.uid);
+      expect(back && revisionOf(back)).toBe('3');
+      const replicas = () =>
+        (store.get(REPLICASETS, 'default', back?.metadata.name ?? '')?.spec as { replicas: number })
+          .replicas;
+      await eventually(() => Promise.resolve(replicas() > 0));
+    } finally {
+      await controller.stop();
+    }
+  });
+
+  it("moves a Deployment's generation when its annotations change, as the real registry does", async () => {
+    const before = (await call('GET', path)).body.metadata.generation as number;
+    await call('PATCH', path, [{ op: 'add', path: '/metadata/annotations/fid', value: 'x' }]);
+    expect((await call('GET', path)).body.metadata.generation).toBe(before + 1);
+    await call('PATCH', path, [{ op: 'add', path: '/metadata/labels/fid', value: 'x' }]);
+    expect((await call('GET', path)).body.metadata.generation).toBe(before + 1);
+  });
+});
+
+async function eventually(check: () => Promise<boolean>, ms = 3000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`not so within ${ms} ms: ${check.toString()}`);
+}

@@ -117,6 +117,21 @@ function keyOf(namespace: string | undefined, name: string): string {
   return `${namespace ?? ''}/${name}`;
 }
 
+const sortedJson = (value: Record<string, string> | undefined): string =>
+  JSON.stringify(Object.entries(value ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+
+/**
+ * Whether a write changes what the object asks for, which moves its generation: its spec,
+ * and for a Deployment its annotations too, since they are copied to its ReplicaSets.
+ */
+function asksForMore(type: ResourceType, current: KubeObject, next: KubeObject): boolean {
+  if (JSON.stringify(next.spec) !== JSON.stringify(current.spec)) return true;
+  return (
+    type.plural === 'deployments' &&
+    sortedJson(next.metadata.annotations) !== sortedJson(current.metadata.annotations)
+  );
+}
+
 export class Store {
   private readonly objects = new Map<string, Map<string, KubeObject>>();
   private readonly history: { rv: number; plural: string; event: WatchEvent }[] = [];
@@ -231,7 +246,8 @@ export class Store {
 
   /**
    * Read-modify-write in one step. `change` edits the object in place and returns false to
-   * make no change. `generation` moves when `spec` changes, as the real registry does.
+   * make no change. `generation` moves when `spec` changes, as the real registry does
+   * (a Deployment's annotations too), unless `status` says this is a status write.
    * With `expectResourceVersion`, a stale writer gets 409 Conflict.
    */
   update(
@@ -240,6 +256,7 @@ export class Store {
     name: string,
     change: (obj: KubeObject) => boolean | void,
     expectResourceVersion?: string,
+    options: { status?: boolean } = {},
   ): KubeObject {
     const key = keyOf(type.namespaced ? namespace : undefined, name);
     const bucket = this.bucket(type.plural);
@@ -262,7 +279,7 @@ export class Store {
     next.apiVersion = current.apiVersion;
     next.kind = current.kind;
     if (JSON.stringify(next) === JSON.stringify(current)) return clone(current);
-    if (JSON.stringify(next.spec) !== JSON.stringify(current.spec)) {
+    if (!options.status && asksForMore(type, current, next)) {
       next.metadata.generation = (current.metadata.generation ?? 0) + 1;
     } else if (current.metadata.generation !== undefined) {
       next.metadata.generation = current.metadata.generation;
