@@ -109,6 +109,7 @@ describe('embedded cluster API (in-process)', () => {
     expect(groups.body.groups.map((g: { name: string }) => g.name).sort()).toEqual([
       'apps',
       'batch',
+      'discovery.k8s.io',
       'policy',
     ]);
     const core = await call('GET', '/api/v1');

@@ -11,6 +11,7 @@ import { Scheduler } from '../src/sim/kubelet/scheduler.js';
 import { seededRandom } from '../src/sim/random.js';
 import { NODES, PODS, REPLICASETS } from '../src/sim/controllers/common.js';
 import { DeploymentController } from '../src/sim/controllers/deployment.js';
+import { EndpointsController } from '../src/sim/controllers/endpoints.js';
 
 /**
  * Where the differential suite (test/fidelity) found the embedded cluster unlike the real
@@ -272,3 +273,80 @@ async function eventually(check: () => Promise<boolean>, ms = 3000): Promise<voi
   }
   throw new Error(`not so within ${ms} ms: ${check.toString()}`);
 }
+
+describe('EndpointSlices', () => {
+  it("keeps a Service's slice: its ready pods, their ports, labelled and owned as the real one", async () => {
+    const ns = 'fid-slices';
+    await call('POST', '/api/v1/namespaces', {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: ns },
+    });
+    const service = await call('POST', `/api/v1/namespaces/${ns}/services`, {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'web', labels: { app: 'web' } },
+      spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 'http' }] },
+    });
+    expect(service.status).toBe(201);
+    for (const [i, ready] of [true, true, false].entries())
+      store.create(PODS, {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: `web-${i}`, namespace: ns, labels: { app: 'web' } },
+        spec: {
+          nodeName: 'replica-demo-worker',
+          containers: [
+            {
+              name: 'web',
+              image: 'multi-replica-app:dev',
+              ports: [{ name: 'http', containerPort: 8080 }],
+            },
+          ],
+        },
+        status: {
+          phase: 'Running',
+          podIP: `127.9.0.${i + 2}`,
+          conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }],
+        },
+      });
+    const controller = new EndpointsController(store, () => undefined);
+    controller.start();
+    try {
+      const list = `/apis/discovery.k8s.io/v1/namespaces/${ns}/endpointslices?labelSelector=kubernetes.io%2Fservice-name%3Dweb`;
+      await eventually(
+        async () => (await call('GET', list)).body.items?.[0]?.endpoints?.length === 3,
+      );
+      const slice = (await call('GET', list)).body.items[0];
+      expect(slice.metadata.name).toMatch(/^web-[a-z0-9]{5}$/);
+      expect(slice.metadata.labels).toMatchObject({
+        app: 'web',
+        'kubernetes.io/service-name': 'web',
+        'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io',
+      });
+      expect(slice.metadata.ownerReferences[0]).toMatchObject({
+        kind: 'Service',
+        name: 'web',
+        controller: true,
+      });
+      expect(slice.addressType).toBe('IPv4');
+      expect(slice.ports).toEqual([{ name: 'http', protocol: 'TCP', port: 8080 }]);
+      expect(
+        slice.endpoints.map((e: { conditions: { ready: boolean } }) => e.conditions.ready),
+      ).toEqual([true, true, false]);
+      expect(slice.endpoints[0]).toMatchObject({
+        addresses: ['127.9.0.2'],
+        nodeName: 'replica-demo-worker',
+        targetRef: { kind: 'Pod', name: 'web-0' },
+      });
+
+      const groups = (await call('GET', '/apis')).body.groups.map((g: { name: string }) => g.name);
+      expect(groups).toContain('discovery.k8s.io');
+
+      await call('DELETE', `/api/v1/namespaces/${ns}/services/web`);
+      await eventually(async () => (await call('GET', list)).body.items?.length === 0);
+    } finally {
+      await controller.stop();
+    }
+  });
+});

@@ -58,6 +58,7 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
   type('deployments', 'Deployment', 'apps', 'v1', true, ['deploy'], ['status', 'scale']),
   type('replicasets', 'ReplicaSet', 'apps', 'v1', true, ['rs'], ['status', 'scale']),
   type('jobs', 'Job', 'batch', 'v1', true, [], ['status']),
+  type('endpointslices', 'EndpointSlice', 'discovery.k8s.io', 'v1', true, []),
   type('poddisruptionbudgets', 'PodDisruptionBudget', 'policy', 'v1', true, ['pdb'], ['status']),
 ];
 

@@ -1,6 +1,7 @@
 import type { IDeployment, IReplicaSet } from 'kubernetes-models/apps/v1';
 import type { IJob } from 'kubernetes-models/batch/v1';
 import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1';
+import type { IEndpointSlice } from 'kubernetes-models/discovery.k8s.io/v1';
 import type {
   IEndpoints,
   IEvent,
@@ -122,6 +123,13 @@ function servicePorts(svc: Served<IService>): string {
   const ports = svc.spec?.ports ?? [];
   if (ports.length === 0) return '<none>';
   return ports.map((p) => `${p.port}/${p.protocol ?? 'TCP'}`).join(',');
+}
+
+/** kubectl's EndpointSlice columns: the first three values, then how many more. */
+function sliceText(values: string[], none: string): string {
+  if (values.length === 0) return none;
+  const shown = values.slice(0, 3).join(',');
+  return values.length > 3 ? `${shown} + ${values.length - 3} more...` : shown;
 }
 
 function endpointsText(ep: Served<IEndpoints>): string {
@@ -291,6 +299,22 @@ const TABLES: Record<string, Printer> = {
       servicePorts(s),
       age(s.metadata.creationTimestamp, now),
       selectorText(s.spec?.selector),
+    ],
+  ),
+  endpointslices: printer<IEndpointSlice>(
+    [col('Name'), col('AddressType'), col('Ports'), col('Endpoints'), col('Age')],
+    (s, now) => [
+      s.metadata.name,
+      s.addressType,
+      sliceText(
+        (s.ports ?? []).map((p) => String(p.port ?? '')),
+        '<unset>',
+      ),
+      sliceText(
+        (s.endpoints ?? []).flatMap((e) => e.addresses),
+        '<unset>',
+      ),
+      age(s.metadata.creationTimestamp, now),
     ],
   ),
   endpoints: printer<IEndpoints>([col('Name'), col('Endpoints'), col('Age')], (e, now) => [

@@ -15,6 +15,7 @@ export const NODES = resource('nodes');
 export const PODS = resource('pods');
 export const SERVICES = resource('services');
 export const ENDPOINTS = resource('endpoints');
+export const ENDPOINTSLICES = resource('endpointslices');
 export const EVENTS = resource('events');
 export const DEPLOYMENTS = resource('deployments');
 export const REPLICASETS = resource('replicasets');
