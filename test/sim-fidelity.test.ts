@@ -9,7 +9,9 @@ import { admitPod } from '../src/sim/admission.js';
 import { nodeNames, nodeObject } from '../src/sim/nodes.js';
 import { Scheduler } from '../src/sim/kubelet/scheduler.js';
 import { seededRandom } from '../src/sim/random.js';
-import { NODES, PODS, REPLICASETS } from '../src/sim/controllers/common.js';
+import { DEPLOYMENTS, NODES, PODS, REPLICASETS } from '../src/sim/controllers/common.js';
+import { DisruptionController } from '../src/sim/controllers/disruption.js';
+import { createPodFor } from '../src/sim/controllers/pods.js';
 import { DeploymentController } from '../src/sim/controllers/deployment.js';
 import { EndpointsController } from '../src/sim/controllers/endpoints.js';
 
@@ -133,6 +135,20 @@ describe('the embedded API server, as the real one answers', () => {
       apiVersion: 'v1',
       fieldPath: 'status.podIP',
     });
+  });
+
+  it('gives a pod its controller makes the same as one made through the API', () => {
+    const owner = store.create(REPLICASETS, {
+      apiVersion: 'apps/v1',
+      kind: 'ReplicaSet',
+      metadata: { name: 'fid-owner', namespace: 'default' },
+      spec: { replicas: 1 },
+    });
+    const made = createPodFor(store, owner, { spec: pod('x').spec }, {}, 'replicaset-controller');
+    expect(typeof made).not.toBe('string');
+    const spec = (made as { spec: Record<string, unknown> }).spec;
+    expect(spec).toMatchObject({ serviceAccountName: 'default', priority: 0 });
+    expect(spec.tolerations).toHaveLength(2);
   });
 
   it('leaves the tolerations out of a pod template, as the real defaults do', async () => {
@@ -348,5 +364,139 @@ describe('EndpointSlices', () => {
     } finally {
       await controller.stop();
     }
+  });
+});
+
+describe('PodDisruptionBudgets and evictions', () => {
+  it('gives a budget its status, and an eviction uses up an allowed disruption or gets 429', async () => {
+    const ns = 'fid-pdb';
+    await call('POST', '/api/v1/namespaces', {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: ns },
+    });
+    const d = store.create(DEPLOYMENTS, {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'web', namespace: ns },
+      spec: { replicas: 4, selector: { matchLabels: { app: 'web' } }, template: {} },
+    });
+    const rs = store.create(REPLICASETS, {
+      apiVersion: 'apps/v1',
+      kind: 'ReplicaSet',
+      metadata: {
+        name: 'web-abc',
+        namespace: ns,
+        ownerReferences: [
+          {
+            apiVersion: 'apps/v1',
+            kind: 'Deployment',
+            name: 'web',
+            uid: d.metadata.uid,
+            controller: true,
+          },
+        ],
+      },
+      spec: { replicas: 4 },
+    });
+    for (const [i, ready] of [true, true, true, false].entries())
+      store.create(PODS, {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: {
+          name: `web-abc-${i}`,
+          namespace: ns,
+          labels: { app: 'web' },
+          ownerReferences: [
+            {
+              apiVersion: 'apps/v1',
+              kind: 'ReplicaSet',
+              name: 'web-abc',
+              uid: rs.metadata.uid,
+              controller: true,
+            },
+          ],
+        },
+        spec: {
+          nodeName: 'replica-demo-worker',
+          containers: [{ name: 'web', image: 'multi-replica-app:dev' }],
+        },
+        status: {
+          phase: 'Running',
+          conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }],
+        },
+      });
+    const created = await call('POST', `/apis/policy/v1/namespaces/${ns}/poddisruptionbudgets`, {
+      apiVersion: 'policy/v1',
+      kind: 'PodDisruptionBudget',
+      metadata: { name: 'web-pdb' },
+      spec: {
+        maxUnavailable: 2,
+        unhealthyPodEvictionPolicy: 'AlwaysAllow',
+        selector: { matchLabels: { app: 'web' } },
+      },
+    });
+    expect(created.status).toBe(201);
+    const controller = new DisruptionController(store, () => undefined);
+    controller.start();
+    const pdbPath = `/apis/policy/v1/namespaces/${ns}/poddisruptionbudgets/web-pdb`;
+    const evict = (pod: string) =>
+      call('POST', `/api/v1/namespaces/${ns}/pods/${pod}/eviction`, {
+        apiVersion: 'policy/v1',
+        kind: 'Eviction',
+        metadata: { name: pod, namespace: ns },
+      });
+    try {
+      await eventually(async () => (await call('GET', pdbPath)).body.status?.expectedPods === 4);
+      expect((await call('GET', pdbPath)).body.status).toMatchObject({
+        expectedPods: 4,
+        currentHealthy: 3,
+        desiredHealthy: 2,
+        disruptionsAllowed: 1,
+        observedGeneration: 1,
+        conditions: [{ type: 'DisruptionAllowed', status: 'True', reason: 'SufficientPods' }],
+      });
+
+      const first = await evict('web-abc-0');
+      expect(first.status).toBe(201);
+      expect(first.body).toEqual({
+        kind: 'Status',
+        apiVersion: 'v1',
+        metadata: {},
+        status: 'Success',
+        code: 201,
+      });
+      expect(store.get(PODS, ns, 'web-abc-0')?.metadata.deletionTimestamp).toBeDefined();
+
+      const second = await evict('web-abc-1');
+      expect(second.status).toBe(429);
+      expect(second.body).toMatchObject({
+        reason: 'TooManyRequests',
+        message: "Cannot evict pod as it would violate the pod's disruption budget.",
+        details: { causes: [{ reason: 'DisruptionBudget' }] },
+      });
+      expect(store.get(PODS, ns, 'web-abc-1')?.metadata.deletionTimestamp).toBeUndefined();
+
+      // A pod that never became ready is not protected under AlwaysAllow.
+      expect((await evict('web-abc-3')).status).toBe(201);
+      await eventually(async () => (await call('GET', pdbPath)).body.status?.currentHealthy === 2);
+      expect((await call('GET', pdbPath)).body.status).toMatchObject({
+        disruptionsAllowed: 0,
+        conditions: [{ status: 'False', reason: 'InsufficientPods' }],
+      });
+    } finally {
+      await controller.stop();
+    }
+  });
+
+  it('counts no generation on a Service, as the real registry does not', async () => {
+    const svc = await call('POST', '/api/v1/namespaces/default/services', {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'fid-gen' },
+      spec: { ports: [{ port: 80 }] },
+    });
+    expect(svc.status).toBe(201);
+    expect(svc.body.metadata.generation).toBeUndefined();
   });
 });

@@ -294,7 +294,7 @@ function defaultNamespace(obj: Obj, meta: Obj, current: KubeObject | undefined):
 }
 
 /** What the API server's admission plugins add to every new pod (not to pod templates). */
-function admitPod(spec: Obj): void {
+export function admitPodSpec(spec: Obj): void {
   setDefault(spec, 'serviceAccountName', 'default');
   setDefault(spec, 'serviceAccount', spec.serviceAccountName);
   setDefault(spec, 'priority', 0);
@@ -310,7 +310,7 @@ function defaultPod(obj: Obj, causes: Cause[], current: KubeObject | undefined):
   const spec = obj.spec;
   validatePodSpec(spec, 'spec', causes);
   if (isObj(spec)) defaultPodSpec(spec);
-  if (isObj(spec) && !current) admitPod(spec);
+  if (isObj(spec) && !current) admitPodSpec(spec);
   const status = objAt(obj, 'status');
   if (!current) {
     setDefault(status, 'phase', 'Pending');

@@ -50,7 +50,7 @@ function type(
 export const RESOURCE_TYPES: readonly ResourceType[] = [
   type('namespaces', 'Namespace', '', 'v1', false, ['ns'], ['status']),
   type('nodes', 'Node', '', 'v1', false, ['no'], ['status']),
-  type('pods', 'Pod', '', 'v1', true, ['po'], ['status', 'log', 'portforward']),
+  type('pods', 'Pod', '', 'v1', true, ['po'], ['status', 'log', 'portforward', 'eviction']),
   type('services', 'Service', '', 'v1', true, ['svc'], ['status']),
   type('endpoints', 'Endpoints', '', 'v1', true, ['ep']),
   type('configmaps', 'ConfigMap', '', 'v1', true, ['cm']),

@@ -91,6 +91,7 @@ export class StoreError extends Error {
       | 'MethodNotAllowed'
       | 'NotAcceptable'
       | 'UnsupportedMediaType'
+      | 'TooManyRequests'
       | 'InternalError',
     message: string,
   ) {
@@ -116,6 +117,9 @@ function clone<T>(value: T): T {
 function keyOf(namespace: string | undefined, name: string): string {
   return `${namespace ?? ''}/${name}`;
 }
+
+/** Kinds whose spec the real registry does not count in a generation. */
+const UNGENERATED = new Set(['services', 'nodes', 'namespaces']);
 
 const sortedJson = (value: Record<string, string> | undefined): string =>
   JSON.stringify(Object.entries(value ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
@@ -237,7 +241,7 @@ export class Store {
     // Defaulting may have chosen the uid already (a Job selects its pods by it).
     meta.uid ??= randomUUID();
     meta.creationTimestamp = this.timestamp();
-    if (obj.spec !== undefined) meta.generation = 1;
+    if (obj.spec !== undefined && !UNGENERATED.has(type.plural)) meta.generation = 1;
     meta.resourceVersion = String(++this.rv);
     bucket.set(key, obj);
     this.emit(type.plural, 'ADDED', obj);
@@ -279,7 +283,7 @@ export class Store {
     next.apiVersion = current.apiVersion;
     next.kind = current.kind;
     if (JSON.stringify(next) === JSON.stringify(current)) return clone(current);
-    if (!options.status && asksForMore(type, current, next)) {
+    if (!options.status && !UNGENERATED.has(type.plural) && asksForMore(type, current, next)) {
       next.metadata.generation = (current.metadata.generation ?? 0) + 1;
     } else if (current.metadata.generation !== undefined) {
       next.metadata.generation = current.metadata.generation;

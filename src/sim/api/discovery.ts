@@ -34,6 +34,7 @@ const SUBRESOURCE: Record<
   scale: { kind: 'Scale', verbs: ['get', 'patch', 'update'], group: 'autoscaling', version: 'v1' },
   log: { kind: 'Pod', verbs: ['get'] },
   portforward: { kind: 'PodPortForwardOptions', verbs: ['create', 'get'] },
+  eviction: { kind: 'Eviction', verbs: ['create'], group: 'policy', version: 'v1' },
 };
 
 export function groupVersions(): { group: string; version: string }[] {

@@ -181,3 +181,19 @@ export async function deleteOptionsOf(
 export function contentTypeOf(req: IncomingMessage): string {
   return (req.headers['content-type'] ?? '').split(';')[0]?.trim() ?? '';
 }
+
+/**
+ * An Eviction's body, for its deleteOptions. kubectl drain sends it as protobuf, which is
+ * not decoded here: the pod's name comes from the path, and its own grace period applies.
+ */
+export async function evictionOf(
+  req: IncomingMessage,
+): Promise<{ deleteOptions?: { gracePeriodSeconds?: number; dryRun?: string[] } }> {
+  const raw = await readBody(req);
+  const type = req.headers['content-type'] ?? '';
+  if (raw.length === 0 || /protobuf|cbor/.test(type)) return {};
+  const body = parseBody(raw, type, false);
+  return isObject(body ?? null)
+    ? (body as { deleteOptions?: { gracePeriodSeconds?: number } })
+    : {};
+}

@@ -9,6 +9,7 @@ import { qualified, type AdmitPod } from '../registry/common.js';
 import { applyObject, createObject, patchObject, updateObject } from '../registry/objects.js';
 import { patchScale, readScale, updateScale } from '../registry/scale.js';
 import { deleteCollection, deleteObject } from '../registry/delete.js';
+import { evictPod } from '../registry/eviction.js';
 import { podSecurityWarningFor } from '../admission.js';
 import {
   apiGroup,
@@ -37,6 +38,7 @@ import {
   boolParam,
   contentTypeOf,
   deleteOptionsOf,
+  evictionOf,
   fieldManager,
   includeParam,
   intParam,
@@ -203,15 +205,7 @@ export class ApiServer {
         parts.length >= 6 && parts.includes('namespaces') ? parts[parts.length - 1] : undefined;
       if (
         sub &&
-        [
-          'exec',
-          'attach',
-          'proxy',
-          'eviction',
-          'binding',
-          'ephemeralcontainers',
-          'resize',
-        ].includes(sub)
+        ['exec', 'attach', 'proxy', 'binding', 'ephemeralcontainers', 'resize'].includes(sub)
       )
         throw unsupported(404, `the ${sub} subresource`);
       throw new ApiError(
@@ -307,6 +301,15 @@ export class ApiServer {
       );
     }
     if (sub === 'scale') return this.scale(req, res, t, method, isDryRun);
+    if (sub === 'eviction') {
+      if (method !== 'POST') throw unsupported(405, `${method} on pods/eviction`);
+      sendJson(
+        res,
+        201,
+        evictPod(this.store, t.namespace ?? '', name, await evictionOf(req), isDryRun),
+      );
+      return;
+    }
     switch (method) {
       case 'GET':
         return this.get(req, res, q, t);

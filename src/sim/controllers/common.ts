@@ -20,6 +20,7 @@ export const EVENTS = resource('events');
 export const DEPLOYMENTS = resource('deployments');
 export const REPLICASETS = resource('replicasets');
 export const JOBS = resource('jobs');
+export const PDBS = resource('poddisruptionbudgets');
 
 export function keyOf(obj: KubeObject): string {
   return `${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;
