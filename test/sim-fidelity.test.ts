@@ -1,4 +1,4 @@
-/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-call --
+/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-explicit-any --
    the assertions read JSON answers of many shapes */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -498,5 +498,60 @@ describe('PodDisruptionBudgets and evictions', () => {
     });
     expect(svc.status).toBe(201);
     expect(svc.body.metadata.generation).toBeUndefined();
+  });
+});
+
+describe('validation, with the real messages', () => {
+  const workload = (edit: (spec: Record<string, any>) => void) => {
+    const spec: Record<string, any> = {
+      replicas: 1,
+      selector: { matchLabels: { app: 'fid-v' } },
+      template: {
+        metadata: { labels: { app: 'fid-v' } },
+        spec: {
+          containers: [
+            { name: 'web', image: 'multi-replica-app:dev', ports: [{ containerPort: 8080 }] },
+          ],
+        },
+      },
+    };
+    edit(spec);
+    return { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'fid-v' }, spec };
+  };
+  const create = (body: unknown) =>
+    call('POST', '/apis/apps/v1/namespaces/default/deployments', body);
+
+  it('refuses replicas that are no integer (400), as the decoder does', async () => {
+    const r = await create(workload((s) => (s.replicas = 'five')));
+    expect(r.status).toBe(400);
+    expect(r.body.message).toBe(
+      'Deployment in version "v1" cannot be handled as a Deployment: json: cannot unmarshal string into Go struct field DeploymentSpec.spec.replicas of type int32',
+    );
+  });
+
+  it('refuses a container port out of range (422)', async () => {
+    const r = await create(
+      workload((s) => (s.template.spec.containers[0].ports[0].containerPort = 99999)),
+    );
+    expect(r.status).toBe(422);
+    expect(r.body.message).toBe(
+      'Deployment.apps "fid-v" is invalid: spec.template.spec.containers[0].ports[0].containerPort: Invalid value: 99999: must be between 1 and 65535, inclusive',
+    );
+  });
+
+  it('refuses annotations over 256 KiB in all (422)', async () => {
+    const big = (size: number) => ({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: `fid-big-${size}`, annotations: { big: 'x'.repeat(size) } },
+    });
+    const r = await call('POST', '/api/v1/namespaces/default/configmaps', big(300_000));
+    expect(r.status).toBe(422);
+    expect(r.body.message).toBe(
+      'ConfigMap "fid-big-300000" is invalid: metadata.annotations: Too long: may not be more than 262144 bytes',
+    );
+    expect((await call('POST', '/api/v1/namespaces/default/configmaps', big(200_000))).status).toBe(
+      201,
+    );
   });
 });

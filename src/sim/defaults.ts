@@ -12,7 +12,8 @@ import { DEFAULT_ADDRESS_OCTET, SERVICE_THIRD_OCTET } from './address-block.js';
 type Obj = Record<string, unknown>;
 
 interface Cause {
-  reason: 'FieldValueInvalid' | 'FieldValueRequired' | 'FieldValueNotSupported';
+  reason:
+    'FieldValueInvalid' | 'FieldValueRequired' | 'FieldValueNotSupported' | 'FieldValueTooLong';
   message: string;
   field: string;
 }
@@ -64,6 +65,13 @@ function invalid(type: ResourceType, name: string, causes: Cause[]): ApiError {
   };
   if (type.group) details.group = type.group;
   return new ApiError(422, 'Invalid', message, details);
+}
+
+/** The JSON type Go's decoder names in an unmarshal error. */
+function goType(value: unknown): string {
+  if (typeof value === 'number') return 'number';
+  if (Array.isArray(value)) return 'array';
+  return typeof value === 'object' ? 'object' : typeof value;
 }
 
 function nameOf(meta: Obj, current: KubeObject | undefined): string {
@@ -135,6 +143,20 @@ function defaultPodSpec(spec: Obj, restartPolicy = 'Always'): void {
   }
 }
 
+function validatePorts(ports: unknown, at: string, causes: Cause[]): void {
+  if (!Array.isArray(ports)) return;
+  ports.forEach((p, j) => {
+    if (!isObj(p)) return;
+    const port = p.containerPort;
+    if (typeof port === 'number' && (port < 1 || port > 65535 || !Number.isInteger(port)))
+      causes.push({
+        reason: 'FieldValueInvalid',
+        field: `${at}.ports[${j}].containerPort`,
+        message: `Invalid value: ${port}: must be between 1 and 65535, inclusive`,
+      });
+  });
+}
+
 function validatePodSpec(spec: unknown, path: string, causes: Cause[]): void {
   if (!isObj(spec)) {
     causes.push({ reason: 'FieldValueRequired', field: path, message: 'Required value' });
@@ -169,6 +191,7 @@ function validatePodSpec(spec: unknown, path: string, causes: Cause[]): void {
         message: `Duplicate value: "${name}"`,
       });
     seen.add(name);
+    validatePorts(c.ports, at, causes);
     if (typeof c.image !== 'string' || c.image.trim() === '')
       causes.push({
         reason: 'FieldValueRequired',
@@ -282,6 +305,23 @@ function defaultAndValidate(
     default:
       break;
   }
+  validateAnnotationSize(meta, causes);
+}
+
+/** The API server's limit on all of an object's annotations together. */
+const ANNOTATIONS_MAX_BYTES = 256 * 1024;
+
+function validateAnnotationSize(meta: Obj, causes: Cause[]): void {
+  if (!isObj(meta.annotations)) return;
+  let size = 0;
+  for (const [k, v] of Object.entries(meta.annotations))
+    size += Buffer.byteLength(k) + Buffer.byteLength(typeof v === 'string' ? v : String(v));
+  if (size > ANNOTATIONS_MAX_BYTES)
+    causes.push({
+      reason: 'FieldValueTooLong',
+      field: 'metadata.annotations',
+      message: `Too long: may not be more than ${ANNOTATIONS_MAX_BYTES} bytes`,
+    });
 }
 
 function defaultNamespace(obj: Obj, meta: Obj, current: KubeObject | undefined): void {
@@ -321,6 +361,13 @@ function defaultPod(obj: Obj, causes: Cause[], current: KubeObject | undefined):
 /** Deployments and ReplicaSets: replicas, a selector that matches the template, the template's pod. */
 function defaultWorkload(type: ResourceType, obj: Obj, causes: Cause[]): void {
   const spec = objAt(obj, 'spec');
+  // What Go's decoder says of a replicas that is no int32, before any validation.
+  if (spec.replicas !== undefined && spec.replicas !== null && !Number.isInteger(spec.replicas))
+    throw new ApiError(
+      400,
+      'BadRequest',
+      `${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: json: cannot unmarshal ${goType(spec.replicas)} into Go struct field ${type.kind}Spec.spec.replicas of type int32`,
+    );
   setDefault(spec, 'replicas', 1);
   if (type.plural === 'deployments') {
     setDefault(spec, 'strategy', {
