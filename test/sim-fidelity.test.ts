@@ -47,7 +47,6 @@ async function call(method: string, path: string, body?: unknown) {
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON of many shapes
   const parsed: any = text.startsWith('{') ? JSON.parse(text) : text;
   return { status: res.status, body: parsed, warning: res.headers.get('warning') };
 }
