@@ -554,3 +554,68 @@ describe('validation, with the real messages', () => {
     );
   });
 });
+
+describe("the real schemas: kubectl explain's documents and unknown fields", () => {
+  const body = (spec: Record<string, unknown>) => ({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'fid-strict' },
+    spec: {
+      selector: { matchLabels: { app: 'fid-s' } },
+      template: {
+        metadata: { labels: { app: 'fid-s' } },
+        spec: { containers: [{ name: 'web', image: 'multi-replica-app:dev' }] },
+      },
+      ...spec,
+    },
+  });
+  const url = '/apis/apps/v1/namespaces/default/deployments';
+
+  it('serves the real schema of a Deployment, with its fields and their descriptions', async () => {
+    const index = await call('GET', '/openapi/v3');
+    const doc = await call('GET', index.body.paths['apis/apps/v1'].serverRelativeURL);
+    const spec = doc.body.components.schemas['io.k8s.api.apps.v1.DeploymentSpec'];
+    expect(spec.properties.replicas).toMatchObject({ type: 'integer', format: 'int32' });
+    expect(spec.properties.replicas.description).toMatch(/^Number of desired pods/);
+    expect(doc.body.components.schemas['io.k8s.api.core.v1.PodSpec']).toBeDefined();
+  });
+
+  it('refuses unknown fields under fieldValidation=Strict with the decoder words', async () => {
+    const r = await call(
+      'POST',
+      `${url}?fieldValidation=Strict`,
+      body({ replica: 2, template2: {} }),
+    );
+    expect(r.status).toBe(400);
+    expect(r.body.message).toBe(
+      'Deployment in version "v1" cannot be handled as a Deployment: strict decoding error: unknown field "spec.replica", unknown field "spec.template2"',
+    );
+  });
+
+  it('warns about them by default, and keeps quiet under Ignore', async () => {
+    const warned = await call('POST', url, body({ replica: 2 }));
+    expect(warned.status).toBe(201);
+    expect(warned.warning).toBe('299 - "unknown field \\"spec.replica\\""');
+    const patch = await fetch(`${base}${url}/fid-strict?fieldValidation=Ignore`, {
+      method: 'PATCH',
+      headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/merge-patch+json' },
+      body: JSON.stringify({ spec: { fidget: 1 } }),
+    });
+    expect(patch.status).toBe(200);
+    expect(patch.headers.get('warning')).toBeNull();
+    const strict = await fetch(`${base}${url}/fid-strict?fieldValidation=Strict`, {
+      method: 'PATCH',
+      headers: {
+        Authorization: `Bearer ${TOKEN}`,
+        'Content-Type': 'application/strategic-merge-patch+json',
+      },
+      body: JSON.stringify({
+        spec: { template: { spec: { containers: [{ name: 'web', portz: [] }] } } },
+      }),
+    });
+    expect(strict.status).toBe(400);
+    expect(((await strict.json()) as { message: string }).message).toContain(
+      'unknown field "spec.template.spec.containers[0].portz"',
+    );
+  });
+});

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { execa } from 'execa';
 import { cases, compare, readFixtures, runEmbedded, runReal, writeFixtures } from './suite.js';
 import type { Case, Outcome } from './runner.js';
+import { captureOpenApi } from './openapi.js';
 
 /**
  * `npm run fidelity`: the embedded cluster against the recorded answers of a real one.
@@ -45,7 +46,10 @@ async function record(context: string): Promise<void> {
   const answers = await runReal(context, chosen, progress);
   const previous = values.only ? readFixtures().answers : {};
   writeFixtures({ ...v, answers: { ...previous, ...answers } });
-  process.stdout.write(`recorded: ${Object.keys(answers).length} cases\n`);
+  const schemas = await captureOpenApi(context);
+  process.stdout.write(
+    `recorded: ${Object.keys(answers).length} cases, ${schemas.length} OpenAPI documents\n`,
+  );
 }
 
 async function check(): Promise<void> {

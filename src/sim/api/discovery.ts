@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { RESOURCE_TYPES, apiVersionOf, type ResourceType } from '../resources.js';
+import { realSchemas } from './openapi.js';
 
 /**
  * Discovery and OpenAPI documents. kubectl reads the legacy discovery documents to map
@@ -230,15 +231,20 @@ export function openApiDocument(
       'x-kubernetes-group-version-kind': [gvk],
     };
   }
+  // The real schemas, where captured, so that `kubectl explain` has fields and descriptions.
   return {
     openapi: '3.0.0',
     info: { title: 'Kubernetes', version: KUBE_VERSION.gitVersion },
     paths,
-    components: { schemas },
+    components: { schemas: { ...schemas, ...realSchemas(group, version) } },
   };
 }
 
+// The documents never change while the daemon runs: their hashes are worked out once.
+let index: Record<string, unknown> | undefined;
+
 export function openApiIndex(): Record<string, unknown> {
+  if (index) return index;
   const paths: Record<string, unknown> = {};
   for (const gv of groupVersions()) {
     const p = gvPath(gv.group, gv.version);
@@ -246,5 +252,6 @@ export function openApiIndex(): Record<string, unknown> {
     const hash = createHash('sha512').update(doc).digest('hex').slice(0, 64).toUpperCase();
     paths[p] = { serverRelativeURL: `/openapi/v3/${p}?hash=${hash}` };
   }
-  return { paths };
+  index = { paths };
+  return index;
 }

@@ -31,6 +31,7 @@ import {
   type Status,
 } from './status.js';
 import { toTable, wantsTable } from './tables.js';
+import { addWarning, checkFields } from './openapi.js';
 import { createPortForward, type PodAddressLookup } from './portforward.js';
 import { decodeProtobuf, isProtobuf } from './protobuf.js';
 import type { PodLogs } from '../kubelet/logs.js';
@@ -335,7 +336,7 @@ export class ApiServer {
   ): void {
     if (req.method !== 'GET' && req.method !== 'DELETE') {
       const warning = podSecurityWarningFor(this.store, type, obj);
-      if (warning) res.setHeader('Warning', `299 - "${warning.replace(/"/g, '\\"')}"`);
+      if (warning) addWarning(res, warning);
     }
     if (wantsTable(req.headers.accept)) {
       sendJson(
@@ -407,6 +408,7 @@ export class ApiServer {
     const body = isProtobuf(contentType)
       ? decodeProtobuf(raw)
       : mustObject(parseBody(raw, contentType, true));
+    if (!isProtobuf(contentType)) checkFields(t.type, body, q, res);
     const created = createObject(this.store, t.type, t.namespace, body, {
       manager: fieldManager(q, req, 'unknown'),
       dryRun,
@@ -425,6 +427,7 @@ export class ApiServer {
     const body = mustObject(
       parseBody(await readBody(req), req.headers['content-type'] ?? '', true),
     );
+    checkFields(t.type, body, q, res);
     const written = updateObject(this.store, t.type, t.namespace, t.name ?? '', body, {
       dryRun,
       subresource: t.sub,
@@ -458,6 +461,8 @@ export class ApiServer {
     // A missing object is NotFound whatever its body.
     this.store.mustGet(t.type, t.namespace, name);
     const patch = parseBody(raw, contentType, false);
+    // A merge patch names fields as the object does; a JSON patch's result is not checked.
+    if (contentType !== 'application/json-patch+json') checkFields(t.type, patch, q, res);
     const written = patchObject(this.store, t.type, t.namespace, name, contentType, patch, {
       dryRun,
       subresource: t.sub,
