@@ -12,6 +12,7 @@ import { seededRandom } from '../src/sim/random.js';
 import { DEPLOYMENTS, NODES, PODS, REPLICASETS } from '../src/sim/controllers/common.js';
 import { DisruptionController } from '../src/sim/controllers/disruption.js';
 import { createPodFor } from '../src/sim/controllers/pods.js';
+import { NamespaceDefaultsController } from '../src/sim/controllers/serviceaccounts.js';
 import { DeploymentController } from '../src/sim/controllers/deployment.js';
 import { EndpointsController } from '../src/sim/controllers/endpoints.js';
 
@@ -617,5 +618,54 @@ describe("the real schemas: kubectl explain's documents and unknown fields", () 
     expect(((await strict.json()) as { message: string }).message).toContain(
       'unknown field "spec.template.spec.containers[0].portz"',
     );
+  });
+});
+
+describe("a namespace's defaults and kubectl auth can-i", () => {
+  it('puts the default ServiceAccount and kube-root-ca.crt in every namespace, new ones too', async () => {
+    const controller = new NamespaceDefaultsController(store, 'PEM');
+    controller.start();
+    try {
+      await call('POST', '/api/v1/namespaces', {
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name: 'fid-defaults' },
+      });
+      await eventually(
+        async () =>
+          (await call('GET', '/api/v1/namespaces/fid-defaults/serviceaccounts/default')).status ===
+          200,
+      );
+      const cm = await call('GET', '/api/v1/namespaces/fid-defaults/configmaps/kube-root-ca.crt');
+      expect(cm.body.data).toEqual({ 'ca.crt': 'PEM' });
+      expect((await call('GET', '/api/v1/namespaces/default/serviceaccounts/default')).status).toBe(
+        200,
+      );
+      const res = await fetch(`${base}/api/v1/namespaces/fid-defaults/serviceaccounts`, {
+        headers: {
+          Authorization: `Bearer ${TOKEN}`,
+          Accept: 'application/json;as=Table;v=v1;g=meta.k8s.io',
+        },
+      });
+      const table = (await res.json()) as {
+        columnDefinitions: { name: string }[];
+        rows: { cells: unknown[] }[];
+      };
+      expect(table.columnDefinitions.map((c) => c.name)).toEqual(['Name', 'Secrets', 'Age']);
+      expect(table.rows[0]?.cells.slice(0, 2)).toEqual(['default', 0]);
+    } finally {
+      await controller.stop();
+    }
+  });
+
+  it('allows its one user everything, as RBAC allows a cluster admin', async () => {
+    const r = await call('POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', {
+      apiVersion: 'authorization.k8s.io/v1',
+      kind: 'SelfSubjectAccessReview',
+      spec: { resourceAttributes: { verb: 'create', resource: 'deployments', group: 'apps' } },
+    });
+    expect(r.status).toBe(201);
+    expect(r.body.status.allowed).toBe(true);
+    expect(r.body.spec.resourceAttributes.verb).toBe('create');
   });
 });

@@ -197,3 +197,22 @@ export async function evictionOf(
     ? (body as { deleteOptions?: { gracePeriodSeconds?: number } })
     : {};
 }
+
+/**
+ * A SelfSubjectAccessReview (`kubectl auth can-i`): the embedded cluster's one user holds
+ * its token and may do anything, so every review is allowed, as for a cluster admin.
+ * kubectl sends the review as protobuf, which is not decoded: its spec is not echoed then.
+ */
+export async function accessReview(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const raw = await readBody(req);
+  const type = req.headers['content-type'] ?? '';
+  const body = raw.length === 0 || /protobuf|cbor/.test(type) ? {} : parseBody(raw, type, false);
+  const spec = isObject(body ?? null) ? ((body as { spec?: unknown }).spec ?? {}) : {};
+  return {
+    kind: 'SelfSubjectAccessReview',
+    apiVersion: 'authorization.k8s.io/v1',
+    metadata: {},
+    spec,
+    status: { allowed: true, reason: 'the embedded cluster allows its one user everything' },
+  };
+}

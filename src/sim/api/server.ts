@@ -38,6 +38,7 @@ import type { PodLogs } from '../kubelet/logs.js';
 import {
   boolParam,
   contentTypeOf,
+  accessReview,
   deleteOptionsOf,
   evictionOf,
   fieldManager,
@@ -198,6 +199,10 @@ export class ApiServer {
         } else sendJson(res, 200, doc);
         return;
       }
+    }
+    if (method === 'POST' && path === '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews') {
+      sendJson(res, 201, await accessReview(req));
+      return;
     }
     const target = parseResourcePath(path);
     if (!target) {

@@ -377,6 +377,18 @@ const TABLES: Record<string, Printer> = {
     ],
     nodeCells,
   ),
+  configmaps: printer<{ data?: Record<string, string>; binaryData?: Record<string, string> }>(
+    [col('Name'), col('Data', 0, 'integer'), col('Age')],
+    (c, now) => [
+      c.metadata.name,
+      Object.keys(c.data ?? {}).length + Object.keys(c.binaryData ?? {}).length,
+      age(c.metadata.creationTimestamp, now),
+    ],
+  ),
+  serviceaccounts: printer<{ secrets?: unknown[] }>(
+    [col('Name'), col('Secrets', 0, 'integer'), col('Age')],
+    (a, now) => [a.metadata.name, (a.secrets ?? []).length, age(a.metadata.creationTimestamp, now)],
+  ),
   poddisruptionbudgets: printer<IPodDisruptionBudget>(
     [
       col('Name'),

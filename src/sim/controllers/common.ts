@@ -4,7 +4,7 @@ import { RESOURCE_TYPES, type ResourceType } from '../resources.js';
 import { deleteObject, type DeleteOptions } from '../registry/delete.js';
 import { specOf, statusOf, type Condition } from './types.js';
 
-function resource(plural: string): ResourceType {
+export function resource(plural: string): ResourceType {
   const t = RESOURCE_TYPES.find((r) => r.plural === plural);
   if (!t) throw new Error(`resource type ${plural} missing from RESOURCE_TYPES`);
   return t;
