@@ -669,3 +669,63 @@ describe("a namespace's defaults and kubectl auth can-i", () => {
     expect(r.body.spec.resourceAttributes.verb).toBe('create');
   });
 });
+
+describe('patches and pods as the real API server makes them', () => {
+  it("puts a strategic merge's new list items first, as the real one does", async () => {
+    const path = '/apis/apps/v1/namespaces/default/deployments/fid-template';
+    const res = await fetch(`${base}${path}?dryRun=All`, {
+      method: 'PATCH',
+      headers: {
+        Authorization: `Bearer ${TOKEN}`,
+        'Content-Type': 'application/strategic-merge-patch+json',
+      },
+      body: JSON.stringify({
+        spec: {
+          template: { spec: { containers: [{ name: 'web', env: [{ name: 'FID', value: '1' }] }] } },
+        },
+      }),
+    });
+    const body = (await res.json()) as {
+      spec: { template: { spec: { containers: { env: { name: string }[] }[] } } };
+    };
+    expect(body.spec.template.spec.containers[0]?.env.map((e) => e.name)).toEqual([
+      'FID',
+      'POD_IP',
+    ]);
+  });
+
+  it("shows in a dry run's answer the generation the write would give", async () => {
+    const path = '/apis/apps/v1/namespaces/default/deployments/fid-template';
+    const before = (await call('GET', path)).body.metadata.generation as number;
+    const res = await fetch(`${base}${path}?dryRun=All`, {
+      method: 'PATCH',
+      headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/merge-patch+json' },
+      body: JSON.stringify({ spec: { replicas: 7 } }),
+    });
+    expect(((await res.json()) as { metadata: { generation: number } }).metadata.generation).toBe(
+      before + 1,
+    );
+    expect((await call('GET', path)).body.metadata.generation).toBe(before);
+  });
+
+  it("makes a spread constraint's matchLabelKeys part of the pod's selector", async () => {
+    const spread = {
+      maxSkew: 1,
+      topologyKey: 'kubernetes.io/hostname',
+      whenUnsatisfiable: 'ScheduleAnyway',
+      labelSelector: { matchLabels: { app: 'fid' } },
+      matchLabelKeys: ['pod-template-hash'],
+    };
+    const body = pod('fid-spread') as {
+      metadata: Record<string, unknown>;
+      spec: Record<string, unknown>;
+    };
+    body.metadata.labels = { app: 'fid', 'pod-template-hash': 'abc123' };
+    body.spec.topologySpreadConstraints = [spread];
+    const created = await call('POST', '/api/v1/namespaces/default/pods', body);
+    expect(created.body.spec.topologySpreadConstraints[0].labelSelector).toEqual({
+      matchLabels: { app: 'fid' },
+      matchExpressions: [{ key: 'pod-template-hash', operator: 'In', values: ['abc123'] }],
+    });
+  });
+});

@@ -333,8 +333,26 @@ function defaultNamespace(obj: Obj, meta: Obj, current: KubeObject | undefined):
   setDefault(status, 'phase', 'Active');
 }
 
+/**
+ * A spread constraint's `matchLabelKeys` become part of its selector when the pod is made
+ * (`key In (the pod's value)`), as Kubernetes 1.34 does, so the selector says what it counts.
+ */
+function mergeMatchLabelKeys(spec: Obj, labels: Record<string, string>): void {
+  if (!Array.isArray(spec.topologySpreadConstraints)) return;
+  for (const c of spec.topologySpreadConstraints) {
+    if (!isObj(c) || !Array.isArray(c.matchLabelKeys) || !isObj(c.labelSelector)) continue;
+    const selector = c.labelSelector;
+    const expressions = Array.isArray(selector.matchExpressions) ? selector.matchExpressions : [];
+    for (const key of c.matchLabelKeys)
+      if (typeof key === 'string' && labels[key] !== undefined)
+        expressions.push({ key, operator: 'In', values: [labels[key]] });
+    if (expressions.length > 0) selector.matchExpressions = expressions;
+  }
+}
+
 /** What the API server's admission plugins add to every new pod (not to pod templates). */
-export function admitPodSpec(spec: Obj): void {
+export function admitPodSpec(spec: Obj, labels: Record<string, string> = {}): void {
+  mergeMatchLabelKeys(spec, labels);
   setDefault(spec, 'serviceAccountName', 'default');
   setDefault(spec, 'serviceAccount', spec.serviceAccountName);
   setDefault(spec, 'priority', 0);
@@ -350,7 +368,8 @@ function defaultPod(obj: Obj, causes: Cause[], current: KubeObject | undefined):
   const spec = obj.spec;
   validatePodSpec(spec, 'spec', causes);
   if (isObj(spec)) defaultPodSpec(spec);
-  if (isObj(spec) && !current) admitPodSpec(spec);
+  if (isObj(spec) && !current)
+    admitPodSpec(spec, (objAt(obj, 'metadata').labels ?? {}) as Record<string, string>);
   const status = objAt(obj, 'status');
   if (!current) {
     setDefault(status, 'phase', 'Pending');

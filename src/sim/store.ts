@@ -136,6 +136,19 @@ function asksForMore(type: ResourceType, current: KubeObject, next: KubeObject):
   );
 }
 
+/** The generation an object would have after this write (a dry run's answer shows it). */
+export function generationAfter(
+  type: ResourceType,
+  current: KubeObject,
+  next: KubeObject,
+): number | undefined {
+  if (UNGENERATED.has(type.plural) || current.metadata.generation === undefined)
+    return current.metadata.generation;
+  return asksForMore(type, current, next)
+    ? current.metadata.generation + 1
+    : current.metadata.generation;
+}
+
 export class Store {
   private readonly objects = new Map<string, Map<string, KubeObject>>();
   private readonly history: { rv: number; plural: string; event: WatchEvent }[] = [];

@@ -19,6 +19,9 @@ const RULES: [RegExp, string][] = [
   [/\b(fid-job|fid-run|web-server-service)-[a-z0-9]{5}\b/g, '$1-<id>'],
   [/\(Replica [a-z0-9]{5}\)/g, '(Replica <id>)'],
   [/(pod-template-hash["']?[=:]\s*["']?)[a-z0-9]{6,10}/g, '$1<hash>'],
+  [/(pod-template-hash in \()[a-z0-9]{6,10}/g, '$1<hash>'],
+  // The image's repository in an image ID is where the node's runtime got it from.
+  [/[\w./-]+@sha256:<digest>/g, '<image>@sha256:<digest>'],
   // kind's node names and the embedded cluster's (a kind cluster named replica-demo).
   [/\b(?:kind|replica-demo)-(control-plane|worker)\d*\b/g, '<node:$1>'],
   [/("?resourceVersion"?\s*[:=]\s*\\?"?)\d+/g, '$1<rv>'],

@@ -7,6 +7,7 @@ import { readCases } from './cases-read.js';
 import { writeCases } from './cases-write.js';
 import { runCases, type Case, type Outcome } from './runner.js';
 import { setUp, tearDown, type Target } from './target.js';
+import { normalise } from './normalise.js';
 
 /**
  * The differential suite: every case against the real cluster (recorded, normalised, as
@@ -91,13 +92,20 @@ export interface Comparison {
   differ: { name: string; diff: string }[];
 }
 
+// Normalised again, so that a rule added since the answers were recorded applies to them.
 const show = (o: Outcome | undefined): string[] =>
   o === undefined
     ? ['(not recorded)']
     : [
         `exit ${o.exitCode}`,
-        ...o.stdout.split('\n').map((l) => `out: ${l}`),
-        ...(o.stderr ? o.stderr.split('\n').map((l) => `err: ${l}`) : []),
+        ...normalise(o.stdout)
+          .split('\n')
+          .map((l) => `out: ${l}`),
+        ...(o.stderr
+          ? normalise(o.stderr)
+              .split('\n')
+              .map((l) => `err: ${l}`)
+          : []),
       ];
 
 /** A line diff (longest common subsequence): `-` the real cluster, `+` the embedded one. */

@@ -41,7 +41,7 @@ export function createPodFor(
     name = `${owner.metadata.name}-${store.randomSuffix()}`;
   }
   const spec = structuredClone(template.spec);
-  admitPodSpec(spec);
+  admitPodSpec(spec, { ...template.metadata?.labels, ...extraLabels });
   const pod = {
     apiVersion: 'v1',
     kind: 'Pod',

@@ -1,5 +1,5 @@
 import { apiVersionOf, type ResourceType } from '../resources.js';
-import type { KubeObject, NewObject, Store } from '../store.js';
+import { generationAfter, type KubeObject, type NewObject, type Store } from '../store.js';
 import { prepareCreate, prepareUpdate } from '../defaults.js';
 import {
   fieldSetOf,
@@ -176,6 +176,10 @@ function writeObject(
   if (opts.dryRun) {
     merged.metadata.name = current.metadata.name;
     merged.metadata.resourceVersion = current.metadata.resourceVersion;
+    if (opts.subresource !== 'status') {
+      const generation = generationAfter(type, current, merged);
+      if (generation !== undefined) merged.metadata.generation = generation;
+    }
     return merged;
   }
   dropEmptyMaps(merged);
