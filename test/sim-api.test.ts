@@ -517,7 +517,11 @@ describe('embedded cluster API (in-process)', () => {
       body: envelope,
     });
     expect(res.status).toBe(415);
-    expect(((await res.json()) as { message: string }).message).toMatch(/kubectl apply -f/);
+    const refusal = ((await res.json()) as { message: string }).message;
+    expect(refusal).toMatch(/kubectl apply -f/);
+    // kubectl run sends JSON and works: the refusal names what does send protobuf.
+    expect(refusal).toMatch(/kubectl create deployment/);
+    expect(refusal).not.toMatch(/kubectl run/);
     const dry = await call('POST', '/api/v1/namespaces?dryRun=Some', ns('z'));
     expect(dry.status).toBe(400);
     const logs = await call('GET', '/api/v1/namespaces/alpha/pods/none/log');

@@ -95,7 +95,7 @@ export function parseBody(raw: Buffer, contentType: string, allowYaml: boolean):
   if (/protobuf|cbor/.test(contentType))
     throw unsupported(
       415,
-      `request bodies in "${contentType}" (only JSON and YAML; kubectl create and kubectl run send protobuf: write a manifest and use kubectl apply -f)`,
+      `request bodies in "${contentType}" (only JSON and YAML; kubectl create <kind> sends protobuf: write a manifest and use kubectl apply -f)`,
     );
   const text = raw.toString('utf8');
   if (text.trim() === '') return undefined;
