@@ -336,9 +336,20 @@ describe('embedded cluster API (in-process)', () => {
     expect(reapplied.status).toBe(200);
     expect(reapplied.body.metadata.labels).toEqual({ app: 'applied', other: 'kept' });
     const yaml = `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: applied\nspec:\n  replicas: 7\n`;
-    const fromYaml = await call(
+    // Another manager setting a field kubectl applied conflicts, unless forced.
+    const conflicting = await call(
       'PATCH',
       `${path}?fieldManager=other`,
+      yaml,
+      'application/apply-patch+yaml',
+    );
+    expect(conflicting.status).toBe(409);
+    expect(conflicting.body.message).toBe(
+      'Apply failed with 1 conflict: conflict with "kubectl": .spec.replicas',
+    );
+    const fromYaml = await call(
+      'PATCH',
+      `${path}?fieldManager=other&force=true`,
       yaml,
       'application/apply-patch+yaml',
     );

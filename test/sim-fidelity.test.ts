@@ -694,6 +694,39 @@ describe('patches and pods as the real API server makes them', () => {
     ]);
   });
 
+  it('follows $setElementOrder when the patch has one, as kubectl set env sends', async () => {
+    const path = '/apis/apps/v1/namespaces/default/deployments/fid-template';
+    const res = await fetch(`${base}${path}?dryRun=All`, {
+      method: 'PATCH',
+      headers: {
+        Authorization: `Bearer ${TOKEN}`,
+        'Content-Type': 'application/strategic-merge-patch+json',
+      },
+      body: JSON.stringify({
+        spec: {
+          template: {
+            spec: {
+              containers: [
+                {
+                  name: 'web',
+                  '$setElementOrder/env': [{ name: 'POD_IP' }, { name: 'FID' }],
+                  env: [{ name: 'FID', value: '2' }],
+                },
+              ],
+            },
+          },
+        },
+      }),
+    });
+    const body = (await res.json()) as {
+      spec: { template: { spec: { containers: { env: { name: string }[] }[] } } };
+    };
+    expect(body.spec.template.spec.containers[0]?.env.map((e) => e.name)).toEqual([
+      'POD_IP',
+      'FID',
+    ]);
+  });
+
   it("shows in a dry run's answer the generation the write would give", async () => {
     const path = '/apis/apps/v1/namespaces/default/deployments/fid-template';
     const before = (await call('GET', path)).body.metadata.generation as number;

@@ -58,6 +58,7 @@ function mergeList(
   live: Json[] | undefined,
   patch: Json[],
   strategic: boolean,
+  order?: Json[],
 ): Json[] {
   const key = mergeKeyOf(field, patch) ?? (live ? mergeKeyOf(field, live) : undefined);
   if (!strategic || !key || !live) {
@@ -77,13 +78,14 @@ function mergeList(
     if (index === -1) out.push(stripDirectives(item));
     else out[index] = strategicMerge(out[index], item);
   }
-  return inServerOrder(out, live, patch, key);
+  return inServerOrder(out, live, order ?? patch, key);
 }
 
 /**
- * The order the real strategic merge gives a merged list: the items the patch names, in the
- * patch's order, and the others, in the live order, interleaved by where each was in the
- * live list; an item new to the list has no place there, so it comes first.
+ * The order the real strategic merge gives a merged list: the items the patch names (or its
+ * `$setElementOrder`, when it has one, as kubectl's computed patches do), in that order,
+ * and the others, in the live order, interleaved by where each was in the live list; an
+ * item new to the list has no place there, so it comes first.
  */
 function inServerOrder(merged: Json[], live: Json[], patch: Json[], key: string): Json[] {
   const idOf = (o: Json) => (isObject(o) ? JSON.stringify(o[key]) : '');
@@ -130,7 +132,14 @@ export function strategicMerge(target: Json | undefined, patch: Json): Json {
     if (v === null) delete out[k];
     else if (Array.isArray(v)) {
       const live = out[k];
-      out[k] = mergeList(k, Array.isArray(live) ? live : undefined, v, true);
+      const order = patch[`$setElementOrder/${k}`];
+      out[k] = mergeList(
+        k,
+        Array.isArray(live) ? live : undefined,
+        v,
+        true,
+        Array.isArray(order) ? order : undefined,
+      );
     } else if (isObject(v)) out[k] = strategicMerge(out[k], v);
     else out[k] = v;
   }

@@ -456,6 +456,7 @@ export class ApiServer {
       const applied = mustObject(parseBody(raw, contentType, true)) as Record<string, Json>;
       const { object, created } = applyObject(this.store, t.type, t.namespace, name, applied, {
         manager,
+        force: boolParam(q, 'force'),
         dryRun,
         subresource: t.sub,
         admitPod: this.options.admitPod,

@@ -8,6 +8,7 @@ import {
   type Json,
   type ManagedFieldsEntry,
 } from '../api/patch.js';
+import { checkApplyConflicts } from '../api/conflicts.js';
 import { ApiError, unsupported } from '../api/status.js';
 import {
   NAMESPACES,
@@ -245,6 +246,8 @@ export function patchObject(
 
 export interface ApplyOptions extends WriteOptions {
   manager: string;
+  /** `force=true` (kubectl's --force-conflicts): take the fields over from other managers. */
+  force?: boolean;
   admitPod?: AdmitPod | undefined;
 }
 
@@ -272,6 +275,7 @@ export function applyObject(
     };
   }
   if (current) {
+    if (!opts.force) checkApplyConflicts(current, applied, fieldSetOf(applied), opts.manager);
     const merged = serverSideApply(current, applied, opts.manager, time);
     return {
       object: writeObject(store, type, namespace, name, merged, undefined, opts),
