@@ -762,3 +762,32 @@ describe('patches and pods as the real API server makes them', () => {
     });
   });
 });
+
+describe('pages of a list', () => {
+  it('continue after the last key given, so a deletion between pages skips nothing', async () => {
+    const ns = 'fid-pages';
+    await call('POST', '/api/v1/namespaces', {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: ns },
+    });
+    for (const name of ['a', 'b', 'c', 'd', 'e'])
+      await call('POST', `/api/v1/namespaces/${ns}/configmaps`, {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name },
+      });
+    const url = `/api/v1/namespaces/${ns}/configmaps`;
+    const first = await call('GET', `${url}?limit=2`);
+    const names = (r: { body: { items: { metadata: { name: string } }[] } }) =>
+      r.body.items.map((i) => i.metadata.name);
+    expect(names(first)).toEqual(['a', 'b']);
+    expect(first.body.metadata.remainingItemCount).toBe(3);
+    await call('DELETE', `${url}/a`);
+    const second = await call('GET', `${url}?limit=2&continue=${first.body.metadata.continue}`);
+    expect(names(second)).toEqual(['c', 'd']);
+    const bad = await call('GET', `${url}?limit=2&continue=fidget`);
+    expect(bad.status).toBe(400);
+    expect(bad.body.message).toMatch(/^invalid continue token: continue key is not valid: /);
+  });
+});

@@ -31,6 +31,7 @@ import {
   type Status,
 } from './status.js';
 import { toTable, wantsTable } from './tables.js';
+import { continueToken, itemsAfter } from './pages.js';
 import { addWarning, checkFields } from './openapi.js';
 import { createPortForward, type PodAddressLookup } from './portforward.js';
 import { decodeProtobuf, isProtobuf } from './protobuf.js';
@@ -372,20 +373,14 @@ export class ApiServer {
       fieldSelector: q.get('fieldSelector') ?? undefined,
     });
     const limit = intParam(q, 'limit');
-    let offset = 0;
     const token = q.get('continue');
-    if (token) {
-      const parsed = Number(Buffer.from(token, 'base64url').toString('utf8'));
-      if (!Number.isInteger(parsed) || parsed < 0)
-        throw new ApiError(400, 'BadRequest', 'continue key is not valid');
-      offset = parsed;
-    }
-    let page = items.slice(offset);
+    let page = token ? itemsAfter(items, token) : items;
     const metadata: { resourceVersion: string; continue?: string; remainingItemCount?: number } = {
       resourceVersion,
     };
     if (limit !== undefined && limit > 0 && page.length > limit) {
-      metadata.continue = Buffer.from(String(offset + limit)).toString('base64url');
+      const last = page[limit - 1] as KubeObject;
+      metadata.continue = continueToken(last, resourceVersion);
       metadata.remainingItemCount = page.length - limit;
       page = page.slice(0, limit);
     }
