@@ -791,3 +791,13 @@ describe('pages of a list', () => {
     expect(bad.body.message).toMatch(/^invalid continue token: continue key is not valid: /);
   });
 });
+
+describe('selector errors', () => {
+  it("names the token a label selector's parser found where a value belongs", async () => {
+    const r = await call('GET', '/api/v1/namespaces/default/pods?labelSelector=app%3D%3D%3Dx');
+    expect(r.status).toBe(400);
+    expect(r.body.message).toBe("unable to parse requirement: found '=', expected: identifier");
+    const ok = await call('GET', '/api/v1/namespaces/default/pods?labelSelector=app%3D%3Dx');
+    expect(ok.status).toBe(200);
+  });
+});

@@ -57,6 +57,12 @@ export function parseLabelSelector(text: string | undefined): Requirement[] {
         op: m[2] === '!=' ? 'neq' : 'eq',
         value: m[3] ?? '',
       };
+    // A value that starts with an operator: the real parser names the token it found.
+    m = /^[^\s!=(),]+\s*(?:==|!=|=)\s*(==|!=|=|!|\(|\)|,)/.exec(term);
+    if (m)
+      throw new SelectorError(
+        `unable to parse requirement: found '${m[1] ?? ''}', expected: identifier`,
+      );
     throw new SelectorError(`unable to parse requirement: "${term}"`);
   });
 }
