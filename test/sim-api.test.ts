@@ -103,12 +103,13 @@ describe('embedded cluster API (in-process)', () => {
   });
 
   it('serves version, discovery and the OpenAPI v3 index kubectl apply needs', async () => {
-    expect((await call('GET', '/version')).body.gitVersion).toMatch(/^v1\.32\.\d+-sim$/);
+    expect((await call('GET', '/version')).body.gitVersion).toMatch(/^v1\.34\.\d+-sim$/);
     expect((await call('GET', '/readyz')).body).toBe('ok');
     const groups = await call('GET', '/apis');
     expect(groups.body.groups.map((g: { name: string }) => g.name).sort()).toEqual([
       'apps',
       'batch',
+      'discovery.k8s.io',
       'policy',
     ]);
     const core = await call('GET', '/api/v1');
@@ -335,9 +336,20 @@ describe('embedded cluster API (in-process)', () => {
     expect(reapplied.status).toBe(200);
     expect(reapplied.body.metadata.labels).toEqual({ app: 'applied', other: 'kept' });
     const yaml = `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: applied\nspec:\n  replicas: 7\n`;
-    const fromYaml = await call(
+    // Another manager setting a field kubectl applied conflicts, unless forced.
+    const conflicting = await call(
       'PATCH',
       `${path}?fieldManager=other`,
+      yaml,
+      'application/apply-patch+yaml',
+    );
+    expect(conflicting.status).toBe(409);
+    expect(conflicting.body.message).toBe(
+      'Apply failed with 1 conflict: conflict with "kubectl": .spec.replicas',
+    );
+    const fromYaml = await call(
+      'PATCH',
+      `${path}?fieldManager=other&force=true`,
       yaml,
       'application/apply-patch+yaml',
     );
@@ -516,7 +528,11 @@ describe('embedded cluster API (in-process)', () => {
       body: envelope,
     });
     expect(res.status).toBe(415);
-    expect(((await res.json()) as { message: string }).message).toMatch(/kubectl apply -f/);
+    const refusal = ((await res.json()) as { message: string }).message;
+    expect(refusal).toMatch(/kubectl apply -f/);
+    // kubectl run sends JSON and works: the refusal names what does send protobuf.
+    expect(refusal).toMatch(/kubectl create deployment/);
+    expect(refusal).not.toMatch(/kubectl run/);
     const dry = await call('POST', '/api/v1/namespaces?dryRun=Some', ns('z'));
     expect(dry.status).toBe(400);
     const logs = await call('GET', '/api/v1/namespaces/alpha/pods/none/log');

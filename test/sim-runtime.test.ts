@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Store, type KubeObject, type NewObject } from '../src/sim/store.js';
 import { Runtime } from '../src/sim/runtime.js';
 import { claimAddressBlock } from '../src/sim/address-block.js';
+import { KUBE_VERSION } from '../src/sim/api/discovery.js';
 import { ENDPOINTS_PROPAGATION_MS, ServiceProxy } from '../src/sim/proxy.js';
 import { FORCED_STOP_DELAY_MS } from '../src/sim/kubelet/termination.js';
 import { seededRandom } from '../src/sim/random.js';
@@ -220,7 +221,7 @@ describe('nodes', () => {
       cp
         ? statusOf<{ nodeInfo: { kubeletVersion: string } }>(cp).nodeInfo?.kubeletVersion
         : undefined,
-    ).toMatch(/^v1\.32\./);
+    ).toMatch(new RegExp(`^v1\\.${KUBE_VERSION.minor}\\.`));
   });
 });
 

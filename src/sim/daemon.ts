@@ -1,3 +1,4 @@
+import { NamespaceDefaultsController } from './controllers/serviceaccounts.js';
 import { randomBytes } from 'node:crypto';
 import { generate } from 'selfsigned';
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -87,6 +88,7 @@ async function run(): Promise<void> {
 
   const token = randomBytes(32).toString('hex');
   const tls = await certificate;
+  new NamespaceDefaultsController(store, tls.cert).start();
   const api = new ApiServer({ store, token, logs: runtime.logs, admitPod, log, tls });
   const port = await api.listen(0, '127.0.0.1');
   const server = `https://127.0.0.1:${port}`;

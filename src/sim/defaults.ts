@@ -12,7 +12,8 @@ import { DEFAULT_ADDRESS_OCTET, SERVICE_THIRD_OCTET } from './address-block.js';
 type Obj = Record<string, unknown>;
 
 interface Cause {
-  reason: 'FieldValueInvalid' | 'FieldValueRequired' | 'FieldValueNotSupported';
+  reason:
+    'FieldValueInvalid' | 'FieldValueRequired' | 'FieldValueNotSupported' | 'FieldValueTooLong';
   message: string;
   field: string;
 }
@@ -66,6 +67,13 @@ function invalid(type: ResourceType, name: string, causes: Cause[]): ApiError {
   return new ApiError(422, 'Invalid', message, details);
 }
 
+/** The JSON type Go's decoder names in an unmarshal error. */
+function goType(value: unknown): string {
+  if (typeof value === 'number') return 'number';
+  if (Array.isArray(value)) return 'array';
+  return typeof value === 'object' ? 'object' : typeof value;
+}
+
 function nameOf(meta: Obj, current: KubeObject | undefined): string {
   return typeof meta.name === 'string' ? meta.name : (current?.metadata.name ?? '');
 }
@@ -104,6 +112,10 @@ function defaultContainer(c: Obj): void {
   setDefault(c, 'terminationMessagePath', '/dev/termination-log');
   setDefault(c, 'terminationMessagePolicy', 'File');
   setDefault(c, 'resources', {});
+  if (Array.isArray(c.env))
+    for (const e of c.env)
+      if (isObj(e) && isObj(e.valueFrom) && isObj(e.valueFrom.fieldRef))
+        setDefault(e.valueFrom.fieldRef, 'apiVersion', 'v1');
   if (Array.isArray(c.ports))
     for (const p of c.ports) if (isObj(p)) setDefault(p, 'protocol', 'TCP');
   for (const probeKey of ['readinessProbe', 'livenessProbe', 'startupProbe']) {
@@ -123,11 +135,26 @@ function defaultPodSpec(spec: Obj, restartPolicy = 'Always'): void {
   setDefault(spec, 'terminationGracePeriodSeconds', 30);
   setDefault(spec, 'dnsPolicy', 'ClusterFirst');
   setDefault(spec, 'schedulerName', 'default-scheduler');
+  setDefault(spec, 'enableServiceLinks', true);
   setDefault(spec, 'securityContext', {});
   for (const key of ['containers', 'initContainers']) {
     const list = spec[key];
     if (Array.isArray(list)) for (const c of list) if (isObj(c)) defaultContainer(c);
   }
+}
+
+function validatePorts(ports: unknown, at: string, causes: Cause[]): void {
+  if (!Array.isArray(ports)) return;
+  ports.forEach((p, j) => {
+    if (!isObj(p)) return;
+    const port = p.containerPort;
+    if (typeof port === 'number' && (port < 1 || port > 65535 || !Number.isInteger(port)))
+      causes.push({
+        reason: 'FieldValueInvalid',
+        field: `${at}.ports[${j}].containerPort`,
+        message: `Invalid value: ${port}: must be between 1 and 65535, inclusive`,
+      });
+  });
 }
 
 function validatePodSpec(spec: unknown, path: string, causes: Cause[]): void {
@@ -164,6 +191,7 @@ function validatePodSpec(spec: unknown, path: string, causes: Cause[]): void {
         message: `Duplicate value: "${name}"`,
       });
     seen.add(name);
+    validatePorts(c.ports, at, causes);
     if (typeof c.image !== 'string' || c.image.trim() === '')
       causes.push({
         reason: 'FieldValueRequired',
@@ -277,6 +305,23 @@ function defaultAndValidate(
     default:
       break;
   }
+  validateAnnotationSize(meta, causes);
+}
+
+/** The API server's limit on all of an object's annotations together. */
+const ANNOTATIONS_MAX_BYTES = 256 * 1024;
+
+function validateAnnotationSize(meta: Obj, causes: Cause[]): void {
+  if (!isObj(meta.annotations)) return;
+  let size = 0;
+  for (const [k, v] of Object.entries(meta.annotations))
+    size += Buffer.byteLength(k) + Buffer.byteLength(typeof v === 'string' ? v : String(v));
+  if (size > ANNOTATIONS_MAX_BYTES)
+    causes.push({
+      reason: 'FieldValueTooLong',
+      field: 'metadata.annotations',
+      message: `Too long: may not be more than ${ANNOTATIONS_MAX_BYTES} bytes`,
+    });
 }
 
 function defaultNamespace(obj: Obj, meta: Obj, current: KubeObject | undefined): void {
@@ -288,10 +333,43 @@ function defaultNamespace(obj: Obj, meta: Obj, current: KubeObject | undefined):
   setDefault(status, 'phase', 'Active');
 }
 
+/**
+ * A spread constraint's `matchLabelKeys` become part of its selector when the pod is made
+ * (`key In (the pod's value)`), as Kubernetes 1.34 does, so the selector says what it counts.
+ */
+function mergeMatchLabelKeys(spec: Obj, labels: Record<string, string>): void {
+  if (!Array.isArray(spec.topologySpreadConstraints)) return;
+  for (const c of spec.topologySpreadConstraints) {
+    if (!isObj(c) || !Array.isArray(c.matchLabelKeys) || !isObj(c.labelSelector)) continue;
+    const selector = c.labelSelector;
+    const expressions = Array.isArray(selector.matchExpressions) ? selector.matchExpressions : [];
+    for (const key of c.matchLabelKeys)
+      if (typeof key === 'string' && labels[key] !== undefined)
+        expressions.push({ key, operator: 'In', values: [labels[key]] });
+    if (expressions.length > 0) selector.matchExpressions = expressions;
+  }
+}
+
+/** What the API server's admission plugins add to every new pod (not to pod templates). */
+export function admitPodSpec(spec: Obj, labels: Record<string, string> = {}): void {
+  mergeMatchLabelKeys(spec, labels);
+  setDefault(spec, 'serviceAccountName', 'default');
+  setDefault(spec, 'serviceAccount', spec.serviceAccountName);
+  setDefault(spec, 'priority', 0);
+  setDefault(spec, 'preemptionPolicy', 'PreemptLowerPriority');
+  const tolerations = Array.isArray(spec.tolerations) ? (spec.tolerations as unknown[]) : [];
+  for (const key of ['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable'])
+    if (!tolerations.some((t) => isObj(t) && t.key === key && t.effect === 'NoExecute'))
+      tolerations.push({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 });
+  spec.tolerations = tolerations;
+}
+
 function defaultPod(obj: Obj, causes: Cause[], current: KubeObject | undefined): void {
   const spec = obj.spec;
   validatePodSpec(spec, 'spec', causes);
   if (isObj(spec)) defaultPodSpec(spec);
+  if (isObj(spec) && !current)
+    admitPodSpec(spec, (objAt(obj, 'metadata').labels ?? {}) as Record<string, string>);
   const status = objAt(obj, 'status');
   if (!current) {
     setDefault(status, 'phase', 'Pending');
@@ -302,6 +380,13 @@ function defaultPod(obj: Obj, causes: Cause[], current: KubeObject | undefined):
 /** Deployments and ReplicaSets: replicas, a selector that matches the template, the template's pod. */
 function defaultWorkload(type: ResourceType, obj: Obj, causes: Cause[]): void {
   const spec = objAt(obj, 'spec');
+  // What Go's decoder says of a replicas that is no int32, before any validation.
+  if (spec.replicas !== undefined && spec.replicas !== null && !Number.isInteger(spec.replicas))
+    throw new ApiError(
+      400,
+      'BadRequest',
+      `${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: json: cannot unmarshal ${goType(spec.replicas)} into Go struct field ${type.kind}Spec.spec.replicas of type int32`,
+    );
   setDefault(spec, 'replicas', 1);
   if (type.plural === 'deployments') {
     setDefault(spec, 'strategy', {

@@ -6,8 +6,8 @@ import { specOf, type PodSpec } from './controllers/types.js';
 import { DEFAULT_ADDRESS_OCTET } from './address-block.js';
 import type { INodeStatus } from 'kubernetes-models/v1';
 
-/** The Kubernetes version the simulated kubelets report, matching the kubectl we test with. */
-export const KUBELET_VERSION = 'v1.32.2';
+/** The Kubernetes version the simulated kubelets report: the release the API server reports. */
+export const KUBELET_VERSION = 'v1.34.4';
 export const CONTROL_PLANE_TAINT = 'node-role.kubernetes.io/control-plane';
 
 export { NODES };

@@ -50,14 +50,18 @@ function type(
 export const RESOURCE_TYPES: readonly ResourceType[] = [
   type('namespaces', 'Namespace', '', 'v1', false, ['ns'], ['status']),
   type('nodes', 'Node', '', 'v1', false, ['no'], ['status']),
-  type('pods', 'Pod', '', 'v1', true, ['po'], ['status', 'log', 'portforward']),
+  type('pods', 'Pod', '', 'v1', true, ['po'], ['status', 'log', 'portforward', 'eviction']),
   type('services', 'Service', '', 'v1', true, ['svc'], ['status']),
   type('endpoints', 'Endpoints', '', 'v1', true, ['ep']),
   type('configmaps', 'ConfigMap', '', 'v1', true, ['cm']),
+  type('serviceaccounts', 'ServiceAccount', '', 'v1', true, ['sa']),
+  type('resourcequotas', 'ResourceQuota', '', 'v1', true, ['quota'], ['status']),
+  type('limitranges', 'LimitRange', '', 'v1', true, ['limits']),
   type('events', 'Event', '', 'v1', true, ['ev']),
   type('deployments', 'Deployment', 'apps', 'v1', true, ['deploy'], ['status', 'scale']),
   type('replicasets', 'ReplicaSet', 'apps', 'v1', true, ['rs'], ['status', 'scale']),
   type('jobs', 'Job', 'batch', 'v1', true, [], ['status']),
+  type('endpointslices', 'EndpointSlice', 'discovery.k8s.io', 'v1', true, []),
   type('poddisruptionbudgets', 'PodDisruptionBudget', 'policy', 'v1', true, ['pdb'], ['status']),
 ];
 

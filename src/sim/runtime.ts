@@ -8,6 +8,7 @@ import { DeploymentController } from './controllers/deployment.js';
 import { ReplicaSetController } from './controllers/replicaset.js';
 import { JobController } from './controllers/job.js';
 import { EndpointsController } from './controllers/endpoints.js';
+import { DisruptionController } from './controllers/disruption.js';
 import { NamespaceController } from './controllers/namespace.js';
 import { GarbageCollector } from './gc.js';
 import { ServiceProxy } from './proxy.js';
@@ -83,6 +84,7 @@ export class Runtime {
       new ReplicaSetController(store, now, log),
       new JobController(store, now, log),
       new EndpointsController(store, log),
+      new DisruptionController(store, log),
       new Scheduler(store, forkRandom(random, 'scheduler'), log),
       this.proxy,
       this.kubelet,

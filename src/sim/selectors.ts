@@ -57,6 +57,12 @@ export function parseLabelSelector(text: string | undefined): Requirement[] {
         op: m[2] === '!=' ? 'neq' : 'eq',
         value: m[3] ?? '',
       };
+    // A value that starts with an operator: the real parser names the token it found.
+    m = /^[^\s!=(),]+\s*(?:==|!=|=)\s*(==|!=|=|!|\(|\)|,)/.exec(term);
+    if (m)
+      throw new SelectorError(
+        `unable to parse requirement: found '${m[1] ?? ''}', expected: identifier`,
+      );
     throw new SelectorError(`unable to parse requirement: "${term}"`);
   });
 }
@@ -117,12 +123,57 @@ export interface FieldRequirement {
   value: string;
 }
 
-export function parseFieldSelector(text: string | undefined): FieldRequirement[] {
+/**
+ * The field labels the API server accepts in a field selector, beyond `metadata.name` and
+ * `metadata.namespace`, per resource; any other is refused (400), as the real one refuses it.
+ */
+const FIELD_LABELS: Record<string, readonly string[]> = {
+  pods: [
+    'spec.nodeName',
+    'spec.restartPolicy',
+    'spec.schedulerName',
+    'spec.serviceAccountName',
+    'spec.hostNetwork',
+    'status.phase',
+    'status.podIP',
+    'status.podIPs',
+    'status.nominatedNodeName',
+  ],
+  events: [
+    'involvedObject.kind',
+    'involvedObject.namespace',
+    'involvedObject.name',
+    'involvedObject.uid',
+    'involvedObject.apiVersion',
+    'involvedObject.resourceVersion',
+    'involvedObject.fieldPath',
+    'reason',
+    'reportingComponent',
+    'source',
+    'type',
+  ],
+  namespaces: ['status.phase'],
+  nodes: ['spec.unschedulable'],
+  replicasets: ['status.replicas'],
+  jobs: ['status.successful'],
+  services: ['spec.clusterIP', 'spec.type'],
+};
+
+/** `plural` names the resource listed, so that a field label it does not have is refused. */
+export function parseFieldSelector(text: string | undefined, plural?: string): FieldRequirement[] {
   if (!text) return [];
   return splitTerms(text).map((term) => {
     const m = /^([A-Za-z0-9_.]+)\s*(==|=|!=)\s*(.*)$/.exec(term);
     if (!m) throw new SelectorError(`invalid field selector: "${term}"`);
-    return { path: (m[1] ?? '').split('.'), op: m[2] === '!=' ? 'neq' : 'eq', value: m[3] ?? '' };
+    const label = m[1] ?? '';
+    if (
+      plural !== undefined &&
+      label !== 'metadata.name' &&
+      label !== 'metadata.namespace' &&
+      !(FIELD_LABELS[plural] ?? []).includes(label)
+    )
+      throw new SelectorError(`field label not supported: ${label}`);
+    return { path: label.split('.'), op: m[2] === '!=' ? 'neq' : 'eq', value: m[3] ?? '' };
   });
 }
 

@@ -91,6 +91,7 @@ export class StoreError extends Error {
       | 'MethodNotAllowed'
       | 'NotAcceptable'
       | 'UnsupportedMediaType'
+      | 'TooManyRequests'
       | 'InternalError',
     message: string,
   ) {
@@ -115,6 +116,37 @@ function clone<T>(value: T): T {
 
 function keyOf(namespace: string | undefined, name: string): string {
   return `${namespace ?? ''}/${name}`;
+}
+
+/** Kinds whose spec the real registry does not count in a generation. */
+const UNGENERATED = new Set(['services', 'nodes', 'namespaces']);
+
+const sortedJson = (value: Record<string, string> | undefined): string =>
+  JSON.stringify(Object.entries(value ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+
+/**
+ * Whether a write changes what the object asks for, which moves its generation: its spec,
+ * and for a Deployment its annotations too, since they are copied to its ReplicaSets.
+ */
+function asksForMore(type: ResourceType, current: KubeObject, next: KubeObject): boolean {
+  if (JSON.stringify(next.spec) !== JSON.stringify(current.spec)) return true;
+  return (
+    type.plural === 'deployments' &&
+    sortedJson(next.metadata.annotations) !== sortedJson(current.metadata.annotations)
+  );
+}
+
+/** The generation an object would have after this write (a dry run's answer shows it). */
+export function generationAfter(
+  type: ResourceType,
+  current: KubeObject,
+  next: KubeObject,
+): number | undefined {
+  if (UNGENERATED.has(type.plural) || current.metadata.generation === undefined)
+    return current.metadata.generation;
+  return asksForMore(type, current, next)
+    ? current.metadata.generation + 1
+    : current.metadata.generation;
 }
 
 export class Store {
@@ -163,7 +195,7 @@ export class Store {
     options: ListOptions = {},
   ): { items: KubeObject[]; resourceVersion: string } {
     const labels = parseLabelSelector(options.labelSelector);
-    const fields = parseFieldSelector(options.fieldSelector);
+    const fields = parseFieldSelector(options.fieldSelector, type.plural);
     const items = [...this.bucket(type.plural).values()]
       .filter((o) =>
         this.matches(o, type.namespaced ? options.namespace : undefined, labels, fields),
@@ -222,7 +254,7 @@ export class Store {
     // Defaulting may have chosen the uid already (a Job selects its pods by it).
     meta.uid ??= randomUUID();
     meta.creationTimestamp = this.timestamp();
-    if (obj.spec !== undefined) meta.generation = 1;
+    if (obj.spec !== undefined && !UNGENERATED.has(type.plural)) meta.generation = 1;
     meta.resourceVersion = String(++this.rv);
     bucket.set(key, obj);
     this.emit(type.plural, 'ADDED', obj);
@@ -231,7 +263,8 @@ export class Store {
 
   /**
    * Read-modify-write in one step. `change` edits the object in place and returns false to
-   * make no change. `generation` moves when `spec` changes, as the real registry does.
+   * make no change. `generation` moves when `spec` changes, as the real registry does
+   * (a Deployment's annotations too), unless `status` says this is a status write.
    * With `expectResourceVersion`, a stale writer gets 409 Conflict.
    */
   update(
@@ -240,6 +273,7 @@ export class Store {
     name: string,
     change: (obj: KubeObject) => boolean | void,
     expectResourceVersion?: string,
+    options: { status?: boolean } = {},
   ): KubeObject {
     const key = keyOf(type.namespaced ? namespace : undefined, name);
     const bucket = this.bucket(type.plural);
@@ -262,7 +296,7 @@ export class Store {
     next.apiVersion = current.apiVersion;
     next.kind = current.kind;
     if (JSON.stringify(next) === JSON.stringify(current)) return clone(current);
-    if (JSON.stringify(next.spec) !== JSON.stringify(current.spec)) {
+    if (!options.status && !UNGENERATED.has(type.plural) && asksForMore(type, current, next)) {
       next.metadata.generation = (current.metadata.generation ?? 0) + 1;
     } else if (current.metadata.generation !== undefined) {
       next.metadata.generation = current.metadata.generation;
@@ -301,7 +335,7 @@ export class Store {
       plural: type.plural,
       namespace: type.namespaced ? options.namespace || undefined : undefined,
       labels: parseLabelSelector(options.labelSelector),
-      fields: parseFieldSelector(options.fieldSelector),
+      fields: parseFieldSelector(options.fieldSelector, type.plural),
       onEvent,
       active: true,
     };

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { RESOURCE_TYPES, apiVersionOf, type ResourceType } from '../resources.js';
+import { realSchemas } from './openapi.js';
 
 /**
  * Discovery and OpenAPI documents. kubectl reads the legacy discovery documents to map
@@ -7,7 +8,8 @@ import { RESOURCE_TYPES, apiVersionOf, type ResourceType } from '../resources.js
  * server validates fields itself (a PATCH operation with a `fieldValidation` parameter).
  */
 
-export const KUBE_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.0-sim' };
+/** The Kubernetes release the embedded cluster is measured against (test/fixtures/fidelity). */
+export const KUBE_VERSION = { major: '1', minor: '34', gitVersion: 'v1.34.4-sim' };
 
 export function versionInfo(): Record<string, string> {
   return {
@@ -33,6 +35,7 @@ const SUBRESOURCE: Record<
   scale: { kind: 'Scale', verbs: ['get', 'patch', 'update'], group: 'autoscaling', version: 'v1' },
   log: { kind: 'Pod', verbs: ['get'] },
   portforward: { kind: 'PodPortForwardOptions', verbs: ['create', 'get'] },
+  eviction: { kind: 'Eviction', verbs: ['create'], group: 'policy', version: 'v1' },
 };
 
 export function groupVersions(): { group: string; version: string }[] {
@@ -228,15 +231,20 @@ export function openApiDocument(
       'x-kubernetes-group-version-kind': [gvk],
     };
   }
+  // The real schemas, where captured, so that `kubectl explain` has fields and descriptions.
   return {
     openapi: '3.0.0',
     info: { title: 'Kubernetes', version: KUBE_VERSION.gitVersion },
     paths,
-    components: { schemas },
+    components: { schemas: { ...schemas, ...realSchemas(group, version) } },
   };
 }
 
+// The documents never change while the daemon runs: their hashes are worked out once.
+let index: Record<string, unknown> | undefined;
+
 export function openApiIndex(): Record<string, unknown> {
+  if (index) return index;
   const paths: Record<string, unknown> = {};
   for (const gv of groupVersions()) {
     const p = gvPath(gv.group, gv.version);
@@ -244,5 +252,6 @@ export function openApiIndex(): Record<string, unknown> {
     const hash = createHash('sha512').update(doc).digest('hex').slice(0, 64).toUpperCase();
     paths[p] = { serverRelativeURL: `/openapi/v3/${p}?hash=${hash}` };
   }
-  return { paths };
+  index = { paths };
+  return index;
 }

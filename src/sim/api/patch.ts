@@ -58,6 +58,7 @@ function mergeList(
   live: Json[] | undefined,
   patch: Json[],
   strategic: boolean,
+  order?: Json[],
 ): Json[] {
   const key = mergeKeyOf(field, patch) ?? (live ? mergeKeyOf(field, live) : undefined);
   if (!strategic || !key || !live) {
@@ -76,6 +77,40 @@ function mergeList(
     }
     if (index === -1) out.push(stripDirectives(item));
     else out[index] = strategicMerge(out[index], item);
+  }
+  return inServerOrder(out, live, order ?? patch, key);
+}
+
+/**
+ * The order the real strategic merge gives a merged list: the items the patch names (or its
+ * `$setElementOrder`, when it has one, as kubectl's computed patches do), in that order,
+ * and the others, in the live order, interleaved by where each was in the live list; an
+ * item new to the list has no place there, so it comes first.
+ */
+function inServerOrder(merged: Json[], live: Json[], patch: Json[], key: string): Json[] {
+  const idOf = (o: Json) => (isObject(o) ? JSON.stringify(o[key]) : '');
+  const patchIds = patch.map(idOf);
+  const liveIds = live.map(idOf);
+  const named = merged
+    .filter((o) => patchIds.includes(idOf(o)))
+    .sort((a, b) => patchIds.indexOf(idOf(a)) - patchIds.indexOf(idOf(b)));
+  const others = merged.filter((o) => !patchIds.includes(idOf(o)));
+  const out: Json[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < named.length || j < others.length) {
+    const a = named[i];
+    const b = others[j];
+    if (
+      a !== undefined &&
+      (b === undefined || liveIds.indexOf(idOf(a)) < liveIds.indexOf(idOf(b)))
+    ) {
+      out.push(a);
+      i += 1;
+    } else if (b !== undefined) {
+      out.push(b);
+      j += 1;
+    }
   }
   return out;
 }
@@ -97,7 +132,14 @@ export function strategicMerge(target: Json | undefined, patch: Json): Json {
     if (v === null) delete out[k];
     else if (Array.isArray(v)) {
       const live = out[k];
-      out[k] = mergeList(k, Array.isArray(live) ? live : undefined, v, true);
+      const order = patch[`$setElementOrder/${k}`];
+      out[k] = mergeList(
+        k,
+        Array.isArray(live) ? live : undefined,
+        v,
+        true,
+        Array.isArray(order) ? order : undefined,
+      );
     } else if (isObject(v)) out[k] = strategicMerge(out[k], v);
     else out[k] = v;
   }

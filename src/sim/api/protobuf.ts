@@ -101,7 +101,7 @@ export function decodeProtobuf(raw: Buffer): Record<string, unknown> {
     throw new ApiError(
       415,
       'UnsupportedMediaType',
-      `the embedded cluster does not support protobuf request bodies for ${kind || 'this kind'} (kubectl create and kubectl run send protobuf): write a manifest and use kubectl apply -f`,
+      `the embedded cluster does not support protobuf request bodies for ${kind || 'this kind'} (kubectl create deployment, job, configmap, service and the like send protobuf): write a manifest and use kubectl apply -f`,
     );
   }
   const top = fields(body);

@@ -95,7 +95,7 @@ export function parseBody(raw: Buffer, contentType: string, allowYaml: boolean):
   if (/protobuf|cbor/.test(contentType))
     throw unsupported(
       415,
-      `request bodies in "${contentType}" (only JSON and YAML; kubectl create and kubectl run send protobuf: write a manifest and use kubectl apply -f)`,
+      `request bodies in "${contentType}" (only JSON and YAML; kubectl create <kind> sends protobuf: write a manifest and use kubectl apply -f)`,
     );
   const text = raw.toString('utf8');
   if (text.trim() === '') return undefined;
@@ -180,4 +180,39 @@ export async function deleteOptionsOf(
 /** The media type of the body, without parameters. */
 export function contentTypeOf(req: IncomingMessage): string {
   return (req.headers['content-type'] ?? '').split(';')[0]?.trim() ?? '';
+}
+
+/**
+ * An Eviction's body, for its deleteOptions. kubectl drain sends it as protobuf, which is
+ * not decoded here: the pod's name comes from the path, and its own grace period applies.
+ */
+export async function evictionOf(
+  req: IncomingMessage,
+): Promise<{ deleteOptions?: { gracePeriodSeconds?: number; dryRun?: string[] } }> {
+  const raw = await readBody(req);
+  const type = req.headers['content-type'] ?? '';
+  if (raw.length === 0 || /protobuf|cbor/.test(type)) return {};
+  const body = parseBody(raw, type, false);
+  return isObject(body ?? null)
+    ? (body as { deleteOptions?: { gracePeriodSeconds?: number } })
+    : {};
+}
+
+/**
+ * A SelfSubjectAccessReview (`kubectl auth can-i`): the embedded cluster's one user holds
+ * its token and may do anything, so every review is allowed, as for a cluster admin.
+ * kubectl sends the review as protobuf, which is not decoded: its spec is not echoed then.
+ */
+export async function accessReview(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const raw = await readBody(req);
+  const type = req.headers['content-type'] ?? '';
+  const body = raw.length === 0 || /protobuf|cbor/.test(type) ? {} : parseBody(raw, type, false);
+  const spec = isObject(body ?? null) ? ((body as { spec?: unknown }).spec ?? {}) : {};
+  return {
+    kind: 'SelfSubjectAccessReview',
+    apiVersion: 'authorization.k8s.io/v1',
+    metadata: {},
+    spec,
+    status: { allowed: true, reason: 'the embedded cluster allows its one user everything' },
+  };
 }

@@ -9,6 +9,7 @@ import { qualified, type AdmitPod } from '../registry/common.js';
 import { applyObject, createObject, patchObject, updateObject } from '../registry/objects.js';
 import { patchScale, readScale, updateScale } from '../registry/scale.js';
 import { deleteCollection, deleteObject } from '../registry/delete.js';
+import { evictPod } from '../registry/eviction.js';
 import { podSecurityWarningFor } from '../admission.js';
 import {
   apiGroup,
@@ -30,13 +31,17 @@ import {
   type Status,
 } from './status.js';
 import { toTable, wantsTable } from './tables.js';
+import { continueToken, itemsAfter } from './pages.js';
+import { addWarning, checkFields } from './openapi.js';
 import { createPortForward, type PodAddressLookup } from './portforward.js';
 import { decodeProtobuf, isProtobuf } from './protobuf.js';
 import type { PodLogs } from '../kubelet/logs.js';
 import {
   boolParam,
   contentTypeOf,
+  accessReview,
   deleteOptionsOf,
+  evictionOf,
   fieldManager,
   includeParam,
   intParam,
@@ -196,6 +201,10 @@ export class ApiServer {
         return;
       }
     }
+    if (method === 'POST' && path === '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews') {
+      sendJson(res, 201, await accessReview(req));
+      return;
+    }
     const target = parseResourcePath(path);
     if (!target) {
       const parts = path.split('/').filter(Boolean);
@@ -203,15 +212,7 @@ export class ApiServer {
         parts.length >= 6 && parts.includes('namespaces') ? parts[parts.length - 1] : undefined;
       if (
         sub &&
-        [
-          'exec',
-          'attach',
-          'proxy',
-          'eviction',
-          'binding',
-          'ephemeralcontainers',
-          'resize',
-        ].includes(sub)
+        ['exec', 'attach', 'proxy', 'binding', 'ephemeralcontainers', 'resize'].includes(sub)
       )
         throw unsupported(404, `the ${sub} subresource`);
       throw new ApiError(
@@ -275,6 +276,11 @@ export class ApiServer {
         `unsupported dry run option "${dryRun.join(',')}": only "All" is supported`,
       );
     const isDryRun = dryRun.length > 0;
+    if (type.plural === 'endpoints')
+      res.setHeader(
+        'Warning',
+        '299 - "v1 Endpoints is deprecated in v1.33+; use discovery.k8s.io/v1 EndpointSlice"',
+      );
     if (t.namespace !== undefined && type === NAMESPACES) throw unsupported(404, 'that path');
     if (sub !== undefined && !type.subresources.includes(sub))
       throw unsupported(404, `the ${type.plural}/${sub} subresource`);
@@ -302,6 +308,15 @@ export class ApiServer {
       );
     }
     if (sub === 'scale') return this.scale(req, res, t, method, isDryRun);
+    if (sub === 'eviction') {
+      if (method !== 'POST') throw unsupported(405, `${method} on pods/eviction`);
+      sendJson(
+        res,
+        201,
+        evictPod(this.store, t.namespace ?? '', name, await evictionOf(req), isDryRun),
+      );
+      return;
+    }
     switch (method) {
       case 'GET':
         return this.get(req, res, q, t);
@@ -327,7 +342,7 @@ export class ApiServer {
   ): void {
     if (req.method !== 'GET' && req.method !== 'DELETE') {
       const warning = podSecurityWarningFor(this.store, type, obj);
-      if (warning) res.setHeader('Warning', `299 - "${warning.replace(/"/g, '\\"')}"`);
+      if (warning) addWarning(res, warning);
     }
     if (wantsTable(req.headers.accept)) {
       sendJson(
@@ -358,20 +373,14 @@ export class ApiServer {
       fieldSelector: q.get('fieldSelector') ?? undefined,
     });
     const limit = intParam(q, 'limit');
-    let offset = 0;
     const token = q.get('continue');
-    if (token) {
-      const parsed = Number(Buffer.from(token, 'base64url').toString('utf8'));
-      if (!Number.isInteger(parsed) || parsed < 0)
-        throw new ApiError(400, 'BadRequest', 'continue key is not valid');
-      offset = parsed;
-    }
-    let page = items.slice(offset);
+    let page = token ? itemsAfter(items, token) : items;
     const metadata: { resourceVersion: string; continue?: string; remainingItemCount?: number } = {
       resourceVersion,
     };
     if (limit !== undefined && limit > 0 && page.length > limit) {
-      metadata.continue = Buffer.from(String(offset + limit)).toString('base64url');
+      const last = page[limit - 1] as KubeObject;
+      metadata.continue = continueToken(last, resourceVersion);
       metadata.remainingItemCount = page.length - limit;
       page = page.slice(0, limit);
     }
@@ -399,6 +408,7 @@ export class ApiServer {
     const body = isProtobuf(contentType)
       ? decodeProtobuf(raw)
       : mustObject(parseBody(raw, contentType, true));
+    if (!isProtobuf(contentType)) checkFields(t.type, body, q, res);
     const created = createObject(this.store, t.type, t.namespace, body, {
       manager: fieldManager(q, req, 'unknown'),
       dryRun,
@@ -417,6 +427,7 @@ export class ApiServer {
     const body = mustObject(
       parseBody(await readBody(req), req.headers['content-type'] ?? '', true),
     );
+    checkFields(t.type, body, q, res);
     const written = updateObject(this.store, t.type, t.namespace, t.name ?? '', body, {
       dryRun,
       subresource: t.sub,
@@ -440,6 +451,7 @@ export class ApiServer {
       const applied = mustObject(parseBody(raw, contentType, true)) as Record<string, Json>;
       const { object, created } = applyObject(this.store, t.type, t.namespace, name, applied, {
         manager,
+        force: boolParam(q, 'force'),
         dryRun,
         subresource: t.sub,
         admitPod: this.options.admitPod,
@@ -450,6 +462,8 @@ export class ApiServer {
     // A missing object is NotFound whatever its body.
     this.store.mustGet(t.type, t.namespace, name);
     const patch = parseBody(raw, contentType, false);
+    // A merge patch names fields as the object does; a JSON patch's result is not checked.
+    if (contentType !== 'application/json-patch+json') checkFields(t.type, patch, q, res);
     const written = patchObject(this.store, t.type, t.namespace, name, contentType, patch, {
       dryRun,
       subresource: t.sub,

@@ -1,6 +1,7 @@
 import type { IDeployment, IReplicaSet } from 'kubernetes-models/apps/v1';
 import type { IJob } from 'kubernetes-models/batch/v1';
 import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1';
+import type { IEndpointSlice } from 'kubernetes-models/discovery.k8s.io/v1';
 import type {
   IEndpoints,
   IEvent,
@@ -124,6 +125,13 @@ function servicePorts(svc: Served<IService>): string {
   return ports.map((p) => `${p.port}/${p.protocol ?? 'TCP'}`).join(',');
 }
 
+/** kubectl's EndpointSlice columns: the first three values, then how many more. */
+function sliceText(values: string[], none: string): string {
+  if (values.length === 0) return none;
+  const shown = values.slice(0, 3).join(',');
+  return values.length > 3 ? `${shown} + ${values.length - 3} more...` : shown;
+}
+
 function endpointsText(ep: Served<IEndpoints>): string {
   const out: string[] = [];
   let total = 0;
@@ -203,7 +211,8 @@ function nodeCells(n: Served<INode>, now: number): Cell[] {
   const info = n.status?.nodeInfo;
   return [
     n.metadata.name,
-    ready?.status === 'True' ? 'Ready' : 'NotReady',
+    (ready?.status === 'True' ? 'Ready' : 'NotReady') +
+      (n.spec?.unschedulable ? ',SchedulingDisabled' : ''),
     roles.length ? roles.join(',') : '<none>',
     age(n.metadata.creationTimestamp, now),
     info?.kubeletVersion ?? '',
@@ -292,6 +301,22 @@ const TABLES: Record<string, Printer> = {
       selectorText(s.spec?.selector),
     ],
   ),
+  endpointslices: printer<IEndpointSlice>(
+    [col('Name'), col('AddressType'), col('Ports'), col('Endpoints'), col('Age')],
+    (s, now) => [
+      s.metadata.name,
+      s.addressType,
+      sliceText(
+        (s.ports ?? []).map((p) => String(p.port ?? '')),
+        '<unset>',
+      ),
+      sliceText(
+        (s.endpoints ?? []).flatMap((e) => e.addresses),
+        '<unset>',
+      ),
+      age(s.metadata.creationTimestamp, now),
+    ],
+  ),
   endpoints: printer<IEndpoints>([col('Name'), col('Endpoints'), col('Age')], (e, now) => [
     e.metadata.name,
     endpointsText(e),
@@ -351,6 +376,18 @@ const TABLES: Record<string, Printer> = {
       col('Container-Runtime', 1),
     ],
     nodeCells,
+  ),
+  configmaps: printer<{ data?: Record<string, string>; binaryData?: Record<string, string> }>(
+    [col('Name'), col('Data', 0, 'integer'), col('Age')],
+    (c, now) => [
+      c.metadata.name,
+      Object.keys(c.data ?? {}).length + Object.keys(c.binaryData ?? {}).length,
+      age(c.metadata.creationTimestamp, now),
+    ],
+  ),
+  serviceaccounts: printer<{ secrets?: unknown[] }>(
+    [col('Name'), col('Secrets', 0, 'integer'), col('Age')],
+    (a, now) => [a.metadata.name, (a.secrets ?? []).length, age(a.metadata.creationTimestamp, now)],
   ),
   poddisruptionbudgets: printer<IPodDisruptionBudget>(
     [

@@ -4,7 +4,7 @@ import { RESOURCE_TYPES, type ResourceType } from '../resources.js';
 import { deleteObject, type DeleteOptions } from '../registry/delete.js';
 import { specOf, statusOf, type Condition } from './types.js';
 
-function resource(plural: string): ResourceType {
+export function resource(plural: string): ResourceType {
   const t = RESOURCE_TYPES.find((r) => r.plural === plural);
   if (!t) throw new Error(`resource type ${plural} missing from RESOURCE_TYPES`);
   return t;
@@ -15,10 +15,12 @@ export const NODES = resource('nodes');
 export const PODS = resource('pods');
 export const SERVICES = resource('services');
 export const ENDPOINTS = resource('endpoints');
+export const ENDPOINTSLICES = resource('endpointslices');
 export const EVENTS = resource('events');
 export const DEPLOYMENTS = resource('deployments');
 export const REPLICASETS = resource('replicasets');
 export const JOBS = resource('jobs');
+export const PDBS = resource('poddisruptionbudgets');
 
 export function keyOf(obj: KubeObject): string {
   return `${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;

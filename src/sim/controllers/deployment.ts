@@ -42,8 +42,19 @@ export function stableJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
+/** Without nulls: `creationTimestamp: null` in a template (as kubectl's rollback sends it) is no change. */
+function withoutNulls(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutNulls);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== null)
+      .map(([k, v]) => [k, withoutNulls(v)]),
+  );
+}
+
 function withoutHash(template: PodTemplate): PodTemplate {
-  const copy = structuredClone(template);
+  const copy = withoutNulls(structuredClone(template)) as PodTemplate;
   if (copy.metadata?.labels) {
     delete copy.metadata.labels[HASH_LABEL];
     if (Object.keys(copy.metadata.labels).length === 0) delete copy.metadata.labels;
@@ -396,19 +407,31 @@ export class DeploymentController {
       now: this.store.timestamp(),
       nowMs: this.now().getTime(),
     });
+    // The Deployment carries its newest ReplicaSet's revision, written as status is.
+    const revision = newRS ? String(revisionOf(newRS)) : d.metadata.annotations?.[REVISION];
     if (this.store.get(DEPLOYMENTS, d.metadata.namespace, d.metadata.name)) {
-      this.store.update(DEPLOYMENTS, d.metadata.namespace, d.metadata.name, (o) => {
-        const before = statusOf<{ conditions: Condition[] }>(o);
-        const conditions = (status.conditions ?? []) as Condition[];
-        // Only the timestamps would differ: not a change worth a new resourceVersion.
-        if (
-          stableJson({ ...status, conditions: stripTimes(conditions) }) ===
-          stableJson({ ...before, conditions: stripTimes(before.conditions ?? []) })
-        ) {
-          return false;
-        }
-        o.status = status;
-      });
+      this.store.update(
+        DEPLOYMENTS,
+        d.metadata.namespace,
+        d.metadata.name,
+        (o) => {
+          const before = statusOf<{ conditions: Condition[] }>(o);
+          const conditions = (status.conditions ?? []) as Condition[];
+          // Only the timestamps would differ: not a change worth a new resourceVersion.
+          if (
+            o.metadata.annotations?.[REVISION] === revision &&
+            stableJson({ ...status, conditions: stripTimes(conditions) }) ===
+              stableJson({ ...before, conditions: stripTimes(before.conditions ?? []) })
+          ) {
+            return false;
+          }
+          o.status = status;
+          if (revision !== undefined)
+            o.metadata.annotations = { ...o.metadata.annotations, [REVISION]: revision };
+        },
+        undefined,
+        { status: true },
+      );
     }
     return requeue;
   }

@@ -2,6 +2,7 @@ import type { KubeObject, Store } from '../store.js';
 import { matchesLabels, requirementsFromLabelSelector } from '../selectors.js';
 import { ENDPOINTS, PODS, SERVICES, isPodReady, isPodTerminal, keyOf, splitKey } from './common.js';
 import { stableJson } from './deployment.js';
+import { removeEndpointSlices, syncEndpointSlices } from './endpointslices.js';
 import { WorkQueue, type SyncResult } from './queue.js';
 import { specOf, statusOf, type PodSpec, type ServicePort, type ServiceSpec } from './types.js';
 
@@ -91,7 +92,7 @@ export function endpointSubsets(service: KubeObject, pods: KubeObject[]): Endpoi
   return subsets.sort((a, b) => stableJson(a.ports).localeCompare(stableJson(b.ports)));
 }
 
-/** Service selector -> Endpoints object of the same name. */
+/** Service selector -> Endpoints object of the same name, and its EndpointSlices. */
 export class EndpointsController {
   private readonly queue: WorkQueue;
   private readonly unwatch: (() => void)[] = [];
@@ -134,14 +135,17 @@ export class EndpointsController {
     const svc = this.store.get(SERVICES, ns, name);
     const existing = this.store.get(ENDPOINTS, ns, name);
     if (!svc) {
-      // The real controller removes the Endpoints of a deleted Service.
+      // The real controllers remove the Endpoints and EndpointSlices of a deleted Service.
       if (existing) this.store.remove(ENDPOINTS, ns, name);
+      removeEndpointSlices(this.store, ns, name);
       return;
     }
     const spec = specOf<ServiceSpec>(svc);
     // Without a selector the Endpoints are the user's to manage.
     if (!spec.selector) return;
-    const subsets = endpointSubsets(svc, this.store.list(PODS, { namespace: ns }).items);
+    const pods = this.store.list(PODS, { namespace: ns }).items;
+    syncEndpointSlices(this.store, svc, pods);
+    const subsets = endpointSubsets(svc, pods);
     const labels = { ...svc.metadata.labels };
     if (spec.clusterIP === 'None') labels['service.kubernetes.io/headless'] = '';
     if (!existing) {

@@ -1,5 +1,6 @@
 import type { KubeObject, Store } from '../store.js';
 import { admitPod } from '../admission.js';
+import { admitPodSpec } from '../defaults.js';
 import { recordEvent } from '../events.js';
 import { PODS, errorMessage, ownerReference } from './common.js';
 import type { PodSpec, PodTemplate } from './types.js';
@@ -40,6 +41,7 @@ export function createPodFor(
     name = `${owner.metadata.name}-${store.randomSuffix()}`;
   }
   const spec = structuredClone(template.spec);
+  admitPodSpec(spec, { ...template.metadata?.labels, ...extraLabels });
   const pod = {
     apiVersion: 'v1',
     kind: 'Pod',

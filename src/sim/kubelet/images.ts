@@ -27,6 +27,16 @@ export function imageKind(image: string | undefined): ImageKind {
   return 'unknown';
 }
 
+/**
+ * The image as the container runtime reports it in a container's status: registry and
+ * `library/` made explicit (`multi-replica-app:x` -> `docker.io/library/multi-replica-app:x`).
+ */
+export function fullImageName(image: string): string {
+  const first = image.split('/')[0] ?? '';
+  if (image.includes('/') && /[.:]|^localhost$/.test(first)) return image;
+  return image.includes('/') ? `docker.io/${image}` : `docker.io/library/${image}`;
+}
+
 /** A stable digest-style image ID, as `kubectl describe` shows one. */
 export function imageID(image: string): string {
   const repo = repositoryOf(image);

@@ -9,6 +9,10 @@ import type { Random } from '../random.js';
 
 const COMPONENT = 'default-scheduler';
 
+/** A cordoned node (`kubectl cordon`): the scheduler places no new pod there. */
+const unschedulable = (node: KubeObject): boolean =>
+  (node.spec as { unschedulable?: boolean } | undefined)?.unschedulable === true;
+
 /** `matchLabelKeys` narrows a spread constraint to pods sharing those label values (e.g. one revision). */
 type SpreadConstraint = TopologySpreadConstraint & { matchLabelKeys?: string[] };
 
@@ -101,18 +105,22 @@ export class Scheduler {
     const selector = specOf<PodSpec>(pod).nodeSelector ?? {};
     const labels = node.metadata.labels ?? {};
     return (
-      toleratesTaints(pod, node) && Object.entries(selector).every(([k, v]) => labels[k] === v)
+      !unschedulable(node) &&
+      toleratesTaints(pod, node) &&
+      Object.entries(selector).every(([k, v]) => labels[k] === v)
     );
   }
 
   private whyNot(pod: KubeObject, nodes: KubeObject[]): string {
-    const tainted = nodes.filter((n) => !toleratesTaints(pod, n)).length;
+    const cordoned = nodes.filter(unschedulable);
+    const tainted = nodes.filter((n) => !unschedulable(n) && !toleratesTaints(pod, n)).length;
     const parts: string[] = [];
+    if (cordoned.length > 0) parts.push(`${cordoned.length} node(s) were unschedulable`);
     if (tainted > 0)
       parts.push(
         `${tainted} node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }`,
       );
-    const other = nodes.length - tainted;
+    const other = nodes.length - tainted - cordoned.length;
     if (other > 0) parts.push(`${other} node(s) didn't match Pod's node affinity/selector`);
     return parts.join(', ');
   }

@@ -1,7 +1,7 @@
 import { PODS, podCondition } from '../controllers/common.js';
 import { statusOf, type Condition, type ContainerStatus } from '../controllers/types.js';
 import type { ContainerRun } from './container.js';
-import { imageID } from './images.js';
+import { fullImageName, imageID } from './images.js';
 import type { PodWorker } from './pod-worker.js';
 
 /** The pod's status as the kubelet reports it: phase, conditions and container statuses. */
@@ -80,7 +80,7 @@ function containerStatus(c: ContainerRun): ContainerStatus {
     lastState: c.lastState,
     ready: c.ready,
     restartCount: c.restartCount,
-    image: c.spec.image ?? '',
+    image: fullImageName(c.spec.image ?? ''),
     imageID: c.kind === 'unknown' || !c.everStarted ? '' : imageID(c.spec.image ?? ''),
     ...(c.containerID ? { containerID: c.containerID } : {}),
     started: c.started && c.running(),

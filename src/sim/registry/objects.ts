@@ -1,5 +1,5 @@
 import { apiVersionOf, type ResourceType } from '../resources.js';
-import type { KubeObject, NewObject, Store } from '../store.js';
+import { generationAfter, type KubeObject, type NewObject, type Store } from '../store.js';
 import { prepareCreate, prepareUpdate } from '../defaults.js';
 import {
   fieldSetOf,
@@ -8,6 +8,7 @@ import {
   type Json,
   type ManagedFieldsEntry,
 } from '../api/patch.js';
+import { checkApplyConflicts } from '../api/conflicts.js';
 import { ApiError, unsupported } from '../api/status.js';
 import {
   NAMESPACES,
@@ -176,6 +177,10 @@ function writeObject(
   if (opts.dryRun) {
     merged.metadata.name = current.metadata.name;
     merged.metadata.resourceVersion = current.metadata.resourceVersion;
+    if (opts.subresource !== 'status') {
+      const generation = generationAfter(type, current, merged);
+      if (generation !== undefined) merged.metadata.generation = generation;
+    }
     return merged;
   }
   dropEmptyMaps(merged);
@@ -241,6 +246,8 @@ export function patchObject(
 
 export interface ApplyOptions extends WriteOptions {
   manager: string;
+  /** `force=true` (kubectl's --force-conflicts): take the fields over from other managers. */
+  force?: boolean;
   admitPod?: AdmitPod | undefined;
 }
 
@@ -268,6 +275,7 @@ export function applyObject(
     };
   }
   if (current) {
+    if (!opts.force) checkApplyConflicts(current, applied, fieldSetOf(applied), opts.manager);
     const merged = serverSideApply(current, applied, opts.manager, time);
     return {
       object: writeObject(store, type, namespace, name, merged, undefined, opts),
