@@ -129,6 +129,7 @@ describe('the packed package', () => {
       'dist/server/main.js',
       'dist/dashboard/index.html',
       'dist/dashboard/app.js',
+      'src/sim/openapi/apps_v1.json.gz',
       'manifests/10-deployment.yaml',
       'manifests/kind/kind-cluster.yaml',
       'Dockerfile',
@@ -140,7 +141,10 @@ describe('the packed package', () => {
     const extra = packed.filter(
       (file) =>
         /^(test|bench|scripts|\.ci|node_modules)\//.test(file) ||
-        /^src\/(cli|sim|common)\//.test(file) ||
+        // Sources stay out; the real API server's OpenAPI documents, which the embedded
+        // cluster serves, are data it reads at run time.
+        (/^src\/(cli|sim|common)\//.test(file) &&
+          !/^src\/sim\/openapi\/[\w.]+\.json\.gz$/.test(file)) ||
         file.endsWith('.map') ||
         file === 'package-lock.json',
     );
