@@ -5,10 +5,10 @@
  */
 import { execa } from 'execa';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importNodeRuntime } from '../scripts/node-base-image.mjs';
+import { descendantsOf, freeLoopbackPort, getWhenUp } from './helpers/docker.js';
 
 const projectRoot = fileURLToPath(new URL('..', import.meta.url));
 const runId = randomBytes(4).toString('hex');
@@ -30,55 +30,6 @@ const engineUp = await dockerAnswers();
 async function docker(args: string[], timeout = 120_000): Promise<string> {
   const result = await execa('docker', args, { timeout });
   return result.stdout;
-}
-
-/** The image ids that descend from `ancestor` (build stages included), children first. */
-async function descendantsOf(ancestor: string): Promise<string[]> {
-  const ids = (await docker(['image', 'ls', '--all', '--quiet', '--no-trunc']))
-    .split('\n')
-    .filter((id) => id !== '');
-  if (ids.length === 0) return [];
-  const parents = new Map<string, string>();
-  for (const line of (
-    await docker(['image', 'inspect', '--format', '{{.Id}} {{.Parent}}', ...new Set(ids)])
-  ).split('\n')) {
-    const [id, parent] = line.split(' ');
-    if (id !== undefined && parent !== undefined && parent !== '') parents.set(id, parent);
-  }
-  const depth = (id: string): number => {
-    let steps = 0;
-    for (let at = parents.get(id); at !== undefined; at = parents.get(at)) {
-      steps += 1;
-      if (at === ancestor) return steps;
-    }
-    return 0;
-  };
-  return [...parents.keys()]
-    .map((id) => ({ id, steps: depth(id) }))
-    .filter(({ steps }) => steps > 0)
-    .sort((a, b) => b.steps - a.steps)
-    .map(({ id }) => id);
-}
-
-async function freeLoopbackPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
-
-async function getWhenUp(url: string, deadlineMs: number): Promise<Response> {
-  const deadline = Date.now() + deadlineMs;
-  for (;;) {
-    try {
-      return await fetch(url);
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  }
 }
 
 describe.skipIf(!engineUp)(

@@ -3,7 +3,7 @@ import type { ResultPromise } from 'execa';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLab, type Lab } from './blast-support.js';
-import { CHROMIUM_ARGS, chromiumPath, screenshots } from './helpers/browser.js';
+import { CHROMIUM_ARGS, chromiumPath, screenshots, printedUrl } from './helpers/browser.js';
 
 /**
  * `replica-demo dashboard` on the embedded cluster, in a real headless Chromium: the pods,
@@ -22,22 +22,6 @@ let token = '';
 let browser: Browser;
 let page: Page;
 const shot = screenshots('dashboard');
-
-/** The URL the dashboard prints on stdout. */
-async function printedUrl(child: ResultPromise): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`no URL printed: ${out}`)), 30_000);
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString('utf8');
-      const url = /http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]+/.exec(out)?.[0];
-      if (url) {
-        clearTimeout(timer);
-        resolve(url);
-      }
-    });
-  });
-}
 
 function request(
   method: string,

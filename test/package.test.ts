@@ -7,12 +7,12 @@
 import { execa } from 'execa';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importNodeRuntime } from '../scripts/node-base-image.mjs';
+import { descendantsOf, freeLoopbackPort, getWhenUp } from './helpers/docker.js';
 import { imageInputs, imageTag } from '../src/cli/core/image-tag.js';
 import { dockerBuildArgs } from '../src/cli/tools/docker.js';
 import { requireKubectl } from './helpers/sim.js';
@@ -254,59 +254,6 @@ describe('installed with npm install -g into an empty prefix', () => {
     expect(JSON.parse(status.stdout)).toMatchObject({ running: false });
   }, 240_000);
 });
-
-async function freeLoopbackPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
-
-async function getWhenUp(url: string, deadlineMs: number): Promise<Response> {
-  const deadline = Date.now() + deadlineMs;
-  for (;;) {
-    try {
-      return await fetch(url);
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  }
-}
-
-/** The image ids that descend from `ancestor` (build stages included), children first. */
-async function descendantsOf(ancestor: string): Promise<string[]> {
-  const ids = (await execa('docker', ['image', 'ls', '--all', '--quiet', '--no-trunc'])).stdout
-    .split('\n')
-    .filter((id) => id !== '');
-  const parents = new Map<string, string>();
-  const inspected = await execa('docker', [
-    'image',
-    'inspect',
-    '--format',
-    '{{.Id}} {{.Parent}}',
-    ...new Set(ids),
-  ]);
-  for (const line of inspected.stdout.split('\n')) {
-    const [id, parent] = line.split(' ');
-    if (id !== undefined && parent !== undefined && parent !== '') parents.set(id, parent);
-  }
-  const depth = (id: string): number => {
-    let steps = 0;
-    for (let at = parents.get(id); at !== undefined; at = parents.get(at)) {
-      steps += 1;
-      if (at === ancestor) return steps;
-    }
-    return 0;
-  };
-  return [...parents.keys()]
-    .map((id) => ({ id, steps: depth(id) }))
-    .filter(({ steps }) => steps > 0)
-    .sort((a, b) => b.steps - a.steps)
-    .map(({ id }) => id);
-}
 
 describe.skipIf(!engineUp)(
   engineUp

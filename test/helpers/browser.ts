@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import type { ResultPromise } from 'execa';
 import type { Page } from 'playwright-core';
 import { ROOT } from '../blast-support.js';
 
@@ -43,4 +44,20 @@ export function screenshots(name: string): (page: Page, step: string) => Promise
     console.log(`screenshot: ${path.relative(ROOT, file)}`);
     return file;
   };
+}
+
+/** The URL the dashboard prints on stdout. */
+export async function printedUrl(child: ResultPromise): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`no URL printed: ${out}`)), 30_000);
+    child.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString('utf8');
+      const url = /http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]+/.exec(out)?.[0];
+      if (url) {
+        clearTimeout(timer);
+        resolve(url);
+      }
+    });
+  });
 }

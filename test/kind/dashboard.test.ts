@@ -4,7 +4,8 @@ import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM_ARGS, chromiumPath, screenshots } from '../helpers/browser.js';
+import { CHROMIUM_ARGS, chromiumPath, printedUrl, screenshots } from '../helpers/browser.js';
+import { reachableKindCluster } from './cluster.js';
 
 /**
  * The dashboard on the real kind cluster: the pods it draws come from real watches, and a
@@ -15,27 +16,15 @@ import { CHROMIUM_ARGS, chromiumPath, screenshots } from '../helpers/browser.js'
 const root = path.resolve(import.meta.dirname, '../..');
 const cli = path.join(root, 'bin/replica-demo.js');
 
-async function kindAnswers(): Promise<boolean> {
-  try {
-    const clusters = (await execa('kind', ['get', 'clusters'], { timeout: 20_000 })).stdout;
-    if (!clusters.split('\n').includes('kind')) return false;
-    await execa('kubectl', ['--context', 'kind-kind', 'get', '--raw', '/readyz'], {
-      timeout: 20_000,
-    });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 const executablePath = chromiumPath();
-const ready = (await kindAnswers()) && executablePath !== undefined;
+const cluster = await reachableKindCluster();
+const ready = cluster !== undefined && executablePath !== undefined;
 if (!ready)
   console.log(
-    'kind dashboard case skipped: it needs kind cluster "kind" answering and a Chromium (apt-get install chromium)',
+    'kind dashboard case skipped: it needs a kind cluster that answers and a Chromium (apt-get install chromium)',
   );
 
-describe.skipIf(!ready)('the dashboard on kind cluster "kind"', () => {
+describe.skipIf(!ready)(`the dashboard on kind cluster ${cluster ?? ''}`, () => {
   let home: string;
   let dashboard: ResultPromise | undefined;
   let browser: Browser | undefined;
@@ -50,24 +39,13 @@ describe.skipIf(!ready)('the dashboard on kind cluster "kind"', () => {
 
   beforeAll(async () => {
     home = mkdtempSync(path.join(os.tmpdir(), 'replica-demo-kind-dashboard-'));
-    const up = await run(['up', '--cluster', 'kind']);
+    const up = await run(['up', '--cluster', cluster ?? '']);
     expect(up.exitCode, up.stderr).toBe(0);
     dashboard = execa('node', [cli, 'dashboard'], {
       reject: false,
       env: { REPLICA_DEMO_HOME: home, NO_COLOR: '1' },
     });
-    const url = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      const timer = setTimeout(() => reject(new Error(`no URL printed: ${out}`)), 30_000);
-      dashboard?.stdout?.on('data', (chunk: Buffer) => {
-        out += chunk.toString('utf8');
-        const found = /http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]+/.exec(out)?.[0];
-        if (found) {
-          clearTimeout(timer);
-          resolve(found);
-        }
-      });
-    });
+    const url = await printedUrl(dashboard);
     browser = await chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS });
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await page.goto(url);

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { reachableKindCluster } from './cluster.js';
 
 /**
  * The lesson against a real kind cluster, as a user runs it: `up` without --sim (docker build,
@@ -15,24 +16,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const root = path.resolve(import.meta.dirname, '../..');
 const cli = path.join(root, 'bin/replica-demo.js');
 const NAMESPACE = 'multi-replica-web';
-
-async function reachableKindCluster(): Promise<string | undefined> {
-  try {
-    const clusters = (await execa('kind', ['get', 'clusters'], { timeout: 20_000 })).stdout
-      .split('\n')
-      .map((line) => line.trim())
-      .filter((line) => line !== '' && !line.startsWith('No kind clusters'));
-    const wanted = process.env.KIND_CLUSTER_NAME;
-    const name = wanted !== undefined ? clusters.find((c) => c === wanted) : clusters[0];
-    if (!name) return undefined;
-    await execa('kubectl', ['--context', `kind-${name}`, 'get', '--raw', '/readyz'], {
-      timeout: 20_000,
-    });
-    return name;
-  } catch {
-    return undefined;
-  }
-}
 
 const cluster = await reachableKindCluster();
 if (!cluster)

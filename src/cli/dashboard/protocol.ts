@@ -1,3 +1,5 @@
+import type { HistogramRow } from '../core/histogram.js';
+
 /**
  * What the dashboard's server sends its page, as Server-Sent Events: plain data shared by
  * both sides (the page's bundle imports these types only). Event names are the keys of
@@ -34,14 +36,8 @@ export interface ClusterView {
 
 export type Leg = 'service' | 'port-forward';
 
-export interface LegRow {
-  pod: string;
-  replicaId: string;
-  node: string;
-  count: number;
-  percent: number;
-  ready: boolean;
-}
+/** A bar of a leg: the CLI's own histogram row. */
+export type LegRow = HistogramRow;
 
 /** A leg's histogram with the words the CLI prints around its table. */
 export interface LegView {
