@@ -82,7 +82,7 @@ async function startServer(kind) {
     );
     child.stderr.on('data', (chunk) => {
       stderr += chunk;
-      const match = /(?:Listening on [\d.]+:|listening )(\d+)/.exec(stderr);
+      const match = /(?:Listening on port |listening )(\d+)/.exec(stderr);
       if (match) {
         clearTimeout(timer);
         resolve(Number(match[1]));

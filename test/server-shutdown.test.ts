@@ -41,7 +41,7 @@ async function startServer(env: Record<string, string> = {}): Promise<ServerProc
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start: ${stderr}`)), 20_000);
     const onData = () => {
-      const match = /Listening on 127\.0\.0\.1:(\d+)/.exec(stderr);
+      const match = /Listening on port (\d+)/.exec(stderr);
       if (match?.[1] === undefined) return;
       clearTimeout(timer);
       child.stderr.off('data', onData);

@@ -98,7 +98,7 @@ function start(env: NodeJS.ProcessEnv): void {
   server.listen({ port, host }, () => {
     const address = server.address() as AddressInfo;
     note(
-      `Listening on ${address.address}:${address.port} as ${identity.podName} (Replica ${identity.replicaId})`,
+      `Listening on port ${address.port} as ${identity.podName} (Replica ${identity.replicaId})`,
     );
   });
 
