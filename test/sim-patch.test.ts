@@ -54,9 +54,17 @@ describe('JSON patch (RFC 6902)', () => {
     });
   });
 
+  it("replaces a key an object lacks by adding it, as the API server's patch library does", () => {
+    expect(jsonPatch(doc, [{ op: 'replace', path: '/spec/missing', value: 1 }])).toMatchObject({
+      spec: { missing: 1 },
+    });
+    expect(doc).not.toHaveProperty('spec.missing');
+  });
+
   it('answers 422 Invalid for operations that do not apply', () => {
     const invalid = { code: 422, reason: 'Invalid' };
-    expect(refusal([{ op: 'replace', path: '/spec/missing', value: 1 }])).toEqual(invalid);
+    expect(refusal([{ op: 'replace', path: '/spec/missing/key', value: 1 }])).toEqual(invalid);
+    expect(refusal([{ op: 'replace', path: '/spec/ports/5', value: 1 }])).toEqual(invalid);
     expect(refusal([{ op: 'remove', path: '/metadata/labels/missing' }])).toEqual(invalid);
     expect(refusal([{ op: 'remove', path: '/spec/ports/5' }])).toEqual(invalid);
     expect(refusal([{ op: 'add', path: '/no/such/parent', value: 1 }])).toEqual(invalid);

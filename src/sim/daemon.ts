@@ -89,6 +89,7 @@ async function run(): Promise<void> {
   const token = randomBytes(32).toString('hex');
   const tls = await certificate;
   new NamespaceDefaultsController(store, tls.cert).start();
+  store.compact();
   const api = new ApiServer({ store, token, logs: runtime.logs, admitPod, log, tls });
   const port = await api.listen(0, '127.0.0.1');
   const server = `https://127.0.0.1:${port}`;

@@ -461,8 +461,50 @@ function defaultService(
       if (isObj(p)) {
         setDefault(p, 'protocol', 'TCP');
         setDefault(p, 'targetPort', p.port);
+        inFieldOrder(p, SERVICE_PORT_FIELDS);
       }
+  inFieldOrder(spec, SERVICE_SPEC_FIELDS);
   objAt(obj, 'status').loadBalancer ??= {};
+}
+
+/** ServiceSpec's and ServicePort's fields in the order the API server writes them. */
+const SERVICE_SPEC_FIELDS = [
+  'ports',
+  'selector',
+  'clusterIP',
+  'clusterIPs',
+  'type',
+  'externalIPs',
+  'sessionAffinity',
+  'loadBalancerIP',
+  'loadBalancerSourceRanges',
+  'externalName',
+  'externalTrafficPolicy',
+  'healthCheckNodePort',
+  'publishNotReadyAddresses',
+  'sessionAffinityConfig',
+  'ipFamilies',
+  'ipFamilyPolicy',
+  'allocateLoadBalancerNodePorts',
+  'loadBalancerClass',
+  'internalTrafficPolicy',
+  'trafficDistribution',
+];
+const SERVICE_PORT_FIELDS = ['name', 'protocol', 'appProtocol', 'port', 'targetPort', 'nodePort'];
+
+/**
+ * Puts an object's keys in the order given (others after, as they were): the API server
+ * writes a type's fields in its declaration order, which `kubectl get --raw` shows.
+ */
+function inFieldOrder(o: Obj, order: readonly string[]): void {
+  const entries = Object.entries(o);
+  const rank = (k: string) => {
+    const i = order.indexOf(k);
+    return i === -1 ? order.length : i;
+  };
+  entries.sort((a, b) => rank(a[0]) - rank(b[0]));
+  for (const [k] of entries) Reflect.deleteProperty(o, k);
+  for (const [k, v] of entries) o[k] = v;
 }
 
 /** Jobs: completions and back-off, a Never/OnFailure pod, and the selector by the Job's uid. */

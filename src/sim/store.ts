@@ -154,6 +154,8 @@ export class Store {
   private readonly history: { rv: number; plural: string; event: WatchEvent }[] = [];
   private readonly watchers = new Set<Watcher>();
   private rv = 1;
+  /** The resourceVersion the watch history starts after; see `compact`. */
+  private floor = 0;
 
   constructor(
     private readonly now: () => Date = () => new Date(),
@@ -347,9 +349,10 @@ export class Store {
       const from = Number(rv);
       if (!Number.isFinite(from))
         throw new StoreError(400, 'BadRequest', `invalid resource version "${rv}"`);
-      const oldest = this.history[0]?.rv ?? this.rv;
-      if (from < oldest - 1 && this.history.length >= HISTORY) {
-        throw new StoreError(410, 'Gone', `too old resource version: ${rv} (${oldest})`);
+      const oldest =
+        this.history.length >= HISTORY ? (this.history[0]?.rv ?? this.rv) : this.floor + 1;
+      if (from < oldest - 1) {
+        throw new StoreError(410, 'Gone', `too old resource version: ${rv} (${oldest - 1})`);
       }
       for (const h of this.history) {
         if (
@@ -367,6 +370,16 @@ export class Store {
       watcher.active = false;
       this.watchers.delete(watcher);
     };
+  }
+
+  /**
+   * Forget the changes made so far, as a real API server's watch cache starts from a list
+   * when it starts: a watch from a resourceVersion before now is then 410 Gone, where it
+   * would otherwise replay the cluster's whole start-up.
+   */
+  compact(): void {
+    this.history.length = 0;
+    this.floor = this.rv;
   }
 
   private emit(plural: string, type: WatchEventType, obj: KubeObject): void {

@@ -65,11 +65,14 @@ function walk(
   schemas: Schemas,
   at: string,
   out: string[],
+  prune: boolean,
 ): void {
   const s = resolve(schema, schemas);
   if (!s || s['x-kubernetes-preserve-unknown-fields'] === true) return;
   if (Array.isArray(value)) {
-    value.forEach((v, i) => walk(v, s.items as Schema | undefined, schemas, `${at}[${i}]`, out));
+    value.forEach((v, i) =>
+      walk(v, s.items as Schema | undefined, schemas, `${at}[${i}]`, out, prune),
+    );
     return;
   }
   if (value === null || typeof value !== 'object') return;
@@ -79,27 +82,30 @@ function walk(
     if (k.startsWith('$')) continue;
     const path = at === '' ? k : `${at}.${k}`;
     if (properties) {
-      if (properties[k] === undefined) out.push(path);
-      else walk(v, properties[k], schemas, path, out);
+      if (properties[k] === undefined) {
+        out.push(path);
+        if (prune) Reflect.deleteProperty(value, k);
+      } else walk(v, properties[k], schemas, path, out, prune);
     } else if (typeof s.additionalProperties === 'object')
-      walk(v, s.additionalProperties as Schema, schemas, path, out);
+      walk(v, s.additionalProperties as Schema, schemas, path, out, prune);
   }
 }
 
 /** The fields of `body` the real schema of `type` does not have, as the decoder names them. */
-export function unknownFields(type: ResourceType, body: unknown): string[] {
+export function unknownFields(type: ResourceType, body: unknown, prune = false): string[] {
   const schemas = realSchemas(type.group, type.version);
   if (!schemas) return [];
   const root = rootSchema(type, schemas);
   if (!root) return [];
   const out: string[] = [];
-  walk(body, root, schemas, '', out);
+  walk(body, root, schemas, '', out, prune);
   return out;
 }
 
 /**
  * `fieldValidation`: Strict refuses a body with unknown fields (400, the decoder's words),
- * Warn (the default) answers with a warning for each, Ignore says nothing.
+ * Warn (the default) answers with a warning for each, Ignore says nothing. Unknown fields
+ * are then taken out of `body`: the API server's decoder never keeps them.
  */
 export function checkFields(
   type: ResourceType,
@@ -108,9 +114,8 @@ export function checkFields(
   res: ServerResponse,
 ): void {
   const mode = q.get('fieldValidation') ?? 'Warn';
-  if (mode === 'Ignore') return;
-  const unknown = unknownFields(type, body);
-  if (unknown.length === 0) return;
+  const unknown = unknownFields(type, body, mode !== 'Strict');
+  if (unknown.length === 0 || mode === 'Ignore') return;
   if (mode === 'Strict')
     throw new ApiError(
       400,

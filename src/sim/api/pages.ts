@@ -23,13 +23,38 @@ function invalid(why: string): ApiError {
   );
 }
 
+/** A character as Go's JSON decoder quotes it in its errors: `'~'`, `'\\''`, `'\\x00'`. */
+function quoteChar(c: string): string {
+  if (c === "'") return "'\\''";
+  if (c === '"') return "'\"'";
+  const code = c.codePointAt(0) ?? 0;
+  if (code >= 0x20 && code < 0x7f) return `'${c}'`;
+  return code < 0x100
+    ? `'\\x${code.toString(16).padStart(2, '0')}'`
+    : `'\\u${code.toString(16).padStart(4, '0')}'`;
+}
+
+/**
+ * Why a token's text is not JSON, in Go's words where they differ from JavaScript's
+ * (the API server is written in Go), for the two common cases: nothing, and a first
+ * character that cannot start a value.
+ */
+function jsonSyntaxError(text: string, error: unknown): string {
+  const start = text.replace(/^[ \t\r\n]+/, '');
+  if (start === '') return 'unexpected end of JSON input';
+  const first = String.fromCodePoint(start.codePointAt(0) ?? 0);
+  if (!/^[{["\-0-9tfn]$/.test(first))
+    return `invalid character ${quoteChar(first)} looking for beginning of value`;
+  return (error as Error).message;
+}
+
 /** The items (sorted by key, as the store lists them) after the token's key. */
 export function itemsAfter(items: KubeObject[], token: string): KubeObject[] {
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
   } catch (error) {
-    throw invalid((error as Error).message);
+    throw invalid(jsonSyntaxError(Buffer.from(token, 'base64url').toString('utf8'), error));
   }
   const start = (parsed as { start?: unknown } | null)?.start;
   if ((parsed as { v?: unknown } | null)?.v !== 'meta.k8s.io/v1' || typeof start !== 'string')

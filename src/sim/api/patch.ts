@@ -184,6 +184,26 @@ function jsonPatchMessage(error: unknown): string {
   }
 }
 
+/**
+ * A `replace` of a key the object lacks. The API server's JSON patch library (evanphx v4)
+ * sets the key then, where RFC 6902 asks for an error; an array index still must exist.
+ */
+function replacesMissingKey(doc: Json, op: Operation): boolean {
+  if (op.op !== 'replace' || typeof op.path !== 'string' || !op.path.startsWith('/')) return false;
+  const parts = op.path
+    .slice(1)
+    .split('/')
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const key = parts.pop() ?? '';
+  let at: Json | undefined = doc;
+  for (const p of parts) {
+    if (Array.isArray(at)) at = at[Number(p)];
+    else if (isObject(at)) at = Object.hasOwn(at, p) ? at[p] : undefined;
+    else return false;
+  }
+  return isObject(at) && !Object.hasOwn(at, key);
+}
+
 /** JSON patch (RFC 6902) of `doc`, which is left as it is; a patch that does not apply is 422. */
 export function jsonPatch(doc: Json, ops: unknown): Json {
   if (!Array.isArray(ops))
@@ -198,7 +218,12 @@ export function jsonPatch(doc: Json, ops: unknown): Json {
       : o,
   ) as Operation[];
   try {
-    return applyPatch(clone(doc), operations, true, true).newDocument;
+    let out = clone(doc);
+    for (const op of operations) {
+      const step = replacesMissingKey(out, op) ? { ...op, op: 'add' as const } : op;
+      out = applyPatch(out, [step as Operation], true, true).newDocument;
+    }
+    return out;
   } catch (error) {
     throw new ApiError(422, 'Invalid', jsonPatchMessage(error));
   }

@@ -218,7 +218,9 @@ export class ApiServer {
       throw new ApiError(
         404,
         'NotFound',
-        `the server could not find the requested resource (the embedded cluster does not serve ${path})`,
+        builtInPath(path)
+          ? `the server could not find the requested resource (the embedded cluster does not serve ${path})`
+          : 'the server could not find the requested resource',
       );
     }
     try {
@@ -462,11 +464,14 @@ export class ApiServer {
     // A missing object is NotFound whatever its body.
     this.store.mustGet(t.type, t.namespace, name);
     const patch = parseBody(raw, contentType, false);
-    // A merge patch names fields as the object does; a JSON patch's result is not checked.
-    if (contentType !== 'application/json-patch+json') checkFields(t.type, patch, q, res);
+    // A merge patch names fields as the object does; a JSON patch's paths do not, so its
+    // result is checked instead, as the API server decodes it.
+    const isJsonPatch = contentType === 'application/json-patch+json';
+    if (!isJsonPatch) checkFields(t.type, patch, q, res);
     const written = patchObject(this.store, t.type, t.namespace, name, contentType, patch, {
       dryRun,
       subresource: t.sub,
+      ...(isJsonPatch ? { check: (next: unknown) => checkFields(t.type, next, q, res) } : {}),
     });
     this.respond(req, res, q, t.type, 200, written);
   }
@@ -557,4 +562,38 @@ function applyNeedsManager(): ApiError {
       ],
     },
   );
+}
+
+/**
+ * The API groups a Kubernetes 1.34 API server serves by itself. A path in one of them that
+ * the embedded cluster does not serve says so; any other path is simply not found, as on a
+ * real cluster without that extension.
+ */
+const BUILT_IN_GROUPS = new Set([
+  'admissionregistration.k8s.io',
+  'apiextensions.k8s.io',
+  'apiregistration.k8s.io',
+  'apps',
+  'authentication.k8s.io',
+  'authorization.k8s.io',
+  'autoscaling',
+  'batch',
+  'certificates.k8s.io',
+  'coordination.k8s.io',
+  'discovery.k8s.io',
+  'events.k8s.io',
+  'flowcontrol.apiserver.k8s.io',
+  'networking.k8s.io',
+  'node.k8s.io',
+  'policy',
+  'rbac.authorization.k8s.io',
+  'resource.k8s.io',
+  'scheduling.k8s.io',
+  'storage.k8s.io',
+]);
+
+function builtInPath(path: string): boolean {
+  const parts = path.split('/').filter(Boolean);
+  if (parts[0] === 'api') return true;
+  return parts[0] === 'apis' && BUILT_IN_GROUPS.has(parts[1] ?? '');
 }

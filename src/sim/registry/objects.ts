@@ -224,7 +224,7 @@ export function patchObject(
   name: string,
   contentType: string,
   patch: unknown,
-  opts: WriteOptions,
+  opts: WriteOptions & { check?: (next: unknown) => void },
 ): KubeObject {
   const current = store.mustGet(type, namespace, name);
   if (patch === undefined) throw new ApiError(400, 'BadRequest', 'the patch body is empty');
@@ -237,6 +237,7 @@ export function patchObject(
   const next = apply(current as unknown as Json, patch as Json);
   if (!isObject(next))
     throw new ApiError(400, 'BadRequest', 'the patched object must be a JSON object');
+  opts.check?.(next);
   const nextMeta = metaOf(next);
   const patchMeta = isObject(patch) ? metaOf(patch) : {};
   const rv = typeof patchMeta.resourceVersion === 'string' ? patchMeta.resourceVersion : undefined;
