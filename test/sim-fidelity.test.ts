@@ -880,3 +880,39 @@ describe('selector errors', () => {
     expect(ok.status).toBe(200);
   });
 });
+
+describe('server-side apply of atomic maps', () => {
+  it("owns a fieldRef as one value, so another manager's copy without the defaulted apiVersion conflicts", async () => {
+    const path = '/apis/apps/v1/namespaces/default/deployments/fid-atomic';
+    const manifest = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'fid-atomic' },
+      spec: {
+        selector: { matchLabels: { app: 'fid-atomic' } },
+        template: {
+          metadata: { labels: { app: 'fid-atomic' } },
+          spec: pod('x').spec,
+        },
+      },
+    };
+    const apply = (manager: string) =>
+      fetch(`${base}${path}?fieldManager=${manager}`, {
+        method: 'PATCH',
+        headers: {
+          Authorization: `Bearer ${TOKEN}`,
+          'Content-Type': 'application/apply-patch+yaml',
+        },
+        body: JSON.stringify(manifest),
+      });
+    expect((await apply('first')).status).toBe(201);
+    const second = await apply('second');
+    expect(second.status).toBe(409);
+    // The selector is atomic too, but equal as applied: only the defaulted fieldRef differs.
+    expect(((await second.json()) as { message: string }).message).toBe(
+      'Apply failed with 1 conflict: conflict with "first": .spec.template.spec.containers[name="web"].env[name="POD_IP"].valueFrom.fieldRef',
+    );
+    const live = await call('GET', path);
+    expect(live.body.metadata.managedFields[0].fieldsV1['f:spec']['f:selector']).toEqual({});
+  });
+});

@@ -1,11 +1,18 @@
 import { ApiError } from './status.js';
-import { isObject, type FieldSet, type Json, type ManagedFieldsEntry } from './patch.js';
+import { stableJson } from '../controllers/deployment.js';
+import {
+  ATOMIC_FIELDS,
+  isObject,
+  type FieldSet,
+  type Json,
+  type ManagedFieldsEntry,
+} from './patch.js';
 
 /**
  * Server-side apply's conflicts: a field the applier sets to a value other than the live
  * one, while another manager owns it, is refused (409) unless the apply is forced, as the
- * real API server does. Fields are compared leaf by leaf (the real one treats a few
- * structures, such as fieldRef, as one value, so it can find more).
+ * real API server does. Fields are compared leaf by leaf, an atomic map (a fieldRef, a
+ * selector) as one value, defaulted fields and all.
  */
 
 interface Found {
@@ -61,7 +68,9 @@ function walk(
   const children = Object.keys(set).filter((k) => k !== '.');
   if (children.length === 0) {
     // A map whose fields were all left out (metadata with only a name) sets nothing.
-    if (isObject(applied) || JSON.stringify(applied) === JSON.stringify(live)) return;
+    const last = keys[keys.length - 1] ?? '';
+    const atomic = last.startsWith('f:') && ATOMIC_FIELDS.has(last.slice(2));
+    if ((isObject(applied) && !atomic) || stableJson(applied) === stableJson(live)) return;
     const owner = others.find((e) => owns(e.fieldsV1, keys));
     if (owner) out.push({ path: keys.map(label).join(''), manager: owner.manager });
     return;

@@ -246,6 +246,23 @@ const SERVER_FIELDS = new Set([
   'selfLink',
 ]);
 
+/**
+ * Fields whose value is one atomic map in the real schemas (`x-kubernetes-map-type: atomic`):
+ * a label selector, a fieldRef and the other key selectors of an env var, a node selector.
+ * Server-side apply owns, compares and replaces such a value as a whole.
+ */
+export const ATOMIC_FIELDS: ReadonlySet<string> = new Set([
+  'selector',
+  'labelSelector',
+  'namespaceSelector',
+  'nodeSelector',
+  'fieldRef',
+  'resourceFieldRef',
+  'configMapKeyRef',
+  'secretKeyRef',
+  'fileKeyRef',
+]);
+
 export function fieldSetOf(value: Json, field = ''): FieldSet {
   const set: FieldSet = {};
   if (isObject(value)) {
@@ -253,7 +270,7 @@ export function fieldSetOf(value: Json, field = ''): FieldSet {
       if (field === 'metadata' && (SERVER_FIELDS.has(k) || k === 'name' || k === 'namespace'))
         continue;
       if (field === '' && (k === 'apiVersion' || k === 'kind' || k === 'status')) continue;
-      set[`f:${k}`] = fieldSetOf(v, k);
+      set[`f:${k}`] = ATOMIC_FIELDS.has(k) && isObject(v) ? {} : fieldSetOf(v, k);
     }
   } else if (Array.isArray(value)) {
     const key = mergeKeyOf(field, value);
@@ -310,7 +327,7 @@ function applyMerge(live: Json | undefined, applied: Json, field: string): Json 
   const out: JsonObject = isObject(live) ? clone(live) : {};
   for (const [k, v] of Object.entries(applied)) {
     if (v === null) delete out[k];
-    else out[k] = applyMerge(out[k], v, k);
+    else out[k] = ATOMIC_FIELDS.has(k) ? clone(v) : applyMerge(out[k], v, k);
   }
   return out;
 }
