@@ -20,7 +20,7 @@ export interface Target {
 
 export const NS = 'fidelity';
 /** Two tags of the server image: the real cluster's nodes hold both; the embedded cluster runs any. */
-export const IMAGE = 'multi-replica-app:052facf611b4';
+export const IMAGE = 'multi-replica-app:f5fa7b464884';
 export const IMAGE2 = 'multi-replica-app:66e33a6e68a9';
 
 export async function kubectl(
