@@ -79,6 +79,16 @@ describe('resolveIdentity', () => {
     });
   });
 
+  it("takes the hostname the container runtime sets in HOSTNAME before the kernel's", () => {
+    const identity = resolveIdentity({
+      env: { HOSTNAME: 'web-server-deployment-6d4cf56db6-k8x2p' },
+      hostname: 'dev-box-7',
+      interfaces: { eth0: [ethernet] },
+    });
+    expect(identity.hostname).toBe('web-server-deployment-6d4cf56db6-k8x2p');
+    expect(identity.podName).toBe('web-server-deployment-6d4cf56db6-k8x2p');
+  });
+
   it('reports loopback when the machine has no external IPv4', () => {
     expect(firstExternalIpv4({ lo: [loopback], eth0: [ipv6] })).toBe('127.0.0.1');
   });

@@ -190,7 +190,10 @@ describe('the embedded cluster through client-node', () => {
         const res = await get(port, '/');
         expect(res.status).toBe(200);
         expect(res.headers['x-pod-name']).toBe(name);
-        expect((JSON.parse(res.body) as { pod_name: string }).pod_name).toBe(name);
+        const body = JSON.parse(res.body) as { pod_name: string; hostname: string };
+        expect(body.pod_name).toBe(name);
+        // A pod's hostname is its name, as in a real pod, not the machine's.
+        expect(body.hostname).toBe(name);
       }
       await eventually(
         () =>

@@ -45,11 +45,13 @@ export interface IdentitySources {
  */
 export function resolveIdentity(sources: IdentitySources = {}): Identity {
   const env = sources.env ?? process.env;
-  const hostname = sources.hostname ?? os.hostname();
   const fromEnv = (name: string): string | undefined => {
     const value = env[name]?.trim();
     return value === undefined || value === '' ? undefined : value;
   };
+  // A container runtime sets HOSTNAME to the pod's hostname, as the kernel's is in the pod;
+  // the embedded cluster, whose pods share the machine's kernel, sets only the variable.
+  const hostname = fromEnv('HOSTNAME') ?? sources.hostname ?? os.hostname();
   const podName = fromEnv('POD_NAME') ?? hostname;
   return {
     podName,
