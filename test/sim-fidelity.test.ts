@@ -539,6 +539,22 @@ describe('validation, with the real messages', () => {
     );
   });
 
+  it('answers a body over 3 MiB with 413, not a reset connection', async () => {
+    const big = 'x'.repeat(4 * 1024 * 1024);
+    const r = await call('POST', '/api/v1/namespaces/default/configmaps', {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'fid-big' },
+      data: { big },
+    });
+    expect(r.status).toBe(413);
+    expect(r.body).toMatchObject({
+      reason: 'RequestEntityTooLarge',
+      message: 'Request entity too large: limit is 3145728',
+    });
+    expect((await call('GET', '/api/v1/namespaces/default/configmaps/fid-big')).status).toBe(404);
+  });
+
   it('refuses annotations over 256 KiB in all (422)', async () => {
     const big = (size: number) => ({
       apiVersion: 'v1',

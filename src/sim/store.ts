@@ -92,6 +92,7 @@ export class StoreError extends Error {
       | 'NotAcceptable'
       | 'UnsupportedMediaType'
       | 'TooManyRequests'
+      | 'RequestEntityTooLarge'
       | 'InternalError',
     message: string,
   ) {

@@ -71,23 +71,40 @@ export function intParam(q: URLSearchParams, key: string): number | undefined {
   return n;
 }
 
-/** The whole body, up to MAX_BODY (413 beyond). */
+/**
+ * The whole body, up to MAX_BODY. A larger one is read to its end and dropped, then
+ * answered 413 as the API server does; a client still writing would otherwise see its
+ * connection reset instead of the answer. Past DISCARD_LIMIT the connection is cut.
+ */
 export function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size > MAX_BODY) {
-        reject(new ApiError(413, 'BadRequest', 'the request body is too large'));
+      if (size <= MAX_BODY) chunks.push(c);
+      else if (size > DISCARD_LIMIT) {
+        reject(tooLarge());
         req.destroy();
-        return;
       }
-      chunks.push(c);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('end', () => {
+      if (size > MAX_BODY) reject(tooLarge());
+      else resolve(Buffer.concat(chunks));
+    });
     req.on('error', reject);
   });
+}
+
+/** The most of a too-large body read (and dropped) before the connection is cut. */
+const DISCARD_LIMIT = 64 * 1024 * 1024;
+
+function tooLarge(): ApiError {
+  return new ApiError(
+    413,
+    'RequestEntityTooLarge',
+    `Request entity too large: limit is ${MAX_BODY}`,
+  );
 }
 
 /** JSON, or YAML where allowed; protobuf and CBOR are refused (415). */
