@@ -248,17 +248,27 @@ describe('the embedded cluster through client-node', () => {
         spec: { containers: [{ name: 'nginx', image: 'nginx:1.27' }] },
       },
     });
+    // As on a node whose registry lacks the image: ErrImagePull, then ImagePullBackOff.
     const waiting = await eventually(
       async () => {
         const p = await core.readNamespacedPod({ name: 'nginx', namespace: 'plain' });
         const w = p.status?.containerStatuses?.[0]?.state?.waiting;
-        return w?.reason ? w : undefined;
+        return w?.reason === 'ImagePullBackOff' ? w : undefined;
       },
       20_000,
-      'a waiting reason',
+      'ImagePullBackOff',
     );
-    expect(waiting.reason).toBe('ErrImagePull');
-    expect(waiting.message).toMatch(/multi-replica-app/);
+    expect(waiting.message).toMatch(
+      /^Back-off pulling image "nginx:1\.27": ErrImagePull: .*multi-replica-app/,
+    );
+    const events = await core.listNamespacedEvent({
+      namespace: 'plain',
+      fieldSelector: 'involvedObject.name=nginx',
+    });
+    const said = events.items.map((e) => `${e.reason ?? ''}: ${e.message ?? ''}`);
+    expect(said).toContain('Failed: Error: ErrImagePull');
+    expect(said).toContain('BackOff: Back-off pulling image "nginx:1.27"');
+    expect(said).toContain('Failed: Error: ImagePullBackOff');
     const p = await core.readNamespacedPod({ name: 'nginx', namespace: 'plain' });
     expect(p.status?.phase).toBe('Pending');
     expect(sim.children().length).toBeLessThanOrEqual(before);

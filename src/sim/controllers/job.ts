@@ -19,9 +19,9 @@ import { WorkQueue, type SyncResult } from './queue.js';
 import { specOf, statusOf, type Condition, type ContainerStatus, type JobSpec } from './types.js';
 
 const COMPONENT = 'job-controller';
-/** The real controller waits 10 s doubling to 6 min before replacing a failed pod; capped low here. */
-const BACKOFF_BASE_MS = 1000;
-const BACKOFF_CAP_MS = 10_000;
+/** As the Job controller waits before replacing a failed pod: 10 s doubling to 6 min. */
+const BACKOFF_BASE_MS = 10_000;
+const BACKOFF_CAP_MS = 360_000;
 
 interface JobStatus {
   startTime: string;

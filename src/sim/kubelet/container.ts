@@ -10,6 +10,8 @@ export class ContainerRun {
   lastState: ContainerState = {};
   restartCount = 0;
   crashes = 0;
+  /** Failed pulls of its image, for the pull back-off. */
+  pullFailures = 0;
   everStarted = false;
   ready = false;
   started = false;

@@ -14,10 +14,10 @@ import type { PodWorker } from './pod-worker.js';
  * it again after a back-off when the pod's restart policy says so.
  */
 
-/** The real kubelet backs off 10 s doubling to 5 min; a teaching stand-in caps it at 10 s. */
-const BACKOFF_BASE_MS = 1000;
-const BACKOFF_CAP_MS = 10_000;
-/** After running this long, a container's crash count starts over (the real one uses 10 min). */
+/** As the kubelet backs off restarting a crashed container: 10 s doubling to 5 min. */
+const BACKOFF_BASE_MS = 10_000;
+const BACKOFF_CAP_MS = 300_000;
+/** After running this long (10 min), a container's crash count starts over, as the kubelet's. */
 const BACKOFF_RESET_MS = 2 * BACKOFF_CAP_MS;
 
 /** Start (or restart) `c`, unless the pod is going; an image it cannot run leaves it Waiting. */
@@ -53,15 +53,37 @@ export function startContainer(w: PodWorker, c: ContainerRun): void {
   if (!c.init) startProbes(w, c, runId);
 }
 
+/**
+ * An image the embedded cluster cannot run fails to pull, as a missing image does on a real
+ * node: ErrImagePull, then ImagePullBackOff until the next try, 10 s doubling to 5 min.
+ */
 function imageNotRunnable(w: PodWorker, c: ContainerRun): void {
   const name = c.spec.name;
   const image = c.spec.image ?? '';
+  c.pullFailures += 1;
   c.state = { waiting: { reason: 'ErrImagePull', message: UNKNOWN_IMAGE_MESSAGE } };
   w.event('Normal', 'Pulling', `Pulling image "${image}"`, name);
   w.event('Warning', 'Failed', `Failed to pull image "${image}": ${UNKNOWN_IMAGE_MESSAGE}`, name);
   w.event('Warning', 'Failed', 'Error: ErrImagePull', name);
   w.publish();
+  // The kubelet's next sync of the pod finds the pull backing off.
+  c.after(PULL_RESYNC_MS, () => {
+    if (w.terminating || w.gone) return;
+    c.state = {
+      waiting: {
+        reason: 'ImagePullBackOff',
+        message: `Back-off pulling image "${image}": ErrImagePull: ${UNKNOWN_IMAGE_MESSAGE}`,
+      },
+    };
+    w.event('Normal', 'BackOff', `Back-off pulling image "${image}"`, name);
+    w.event('Warning', 'Failed', 'Error: ImagePullBackOff', name);
+    w.publish();
+    c.after(crashBackOffMs(c.pullFailures + 1), () => startContainer(w, c));
+  });
 }
+
+/** How soon after a failed pull the kubelet syncs the pod again and reports the back-off. */
+const PULL_RESYNC_MS = 1000;
 
 /** The image events the real kubelet records: a pull on the first start with `Always`. */
 function pullEvents(w: PodWorker, c: ContainerRun): void {
@@ -183,12 +205,23 @@ function onExit(
   restartAfterBackOff(w, c, terminated);
 }
 
-/** The first crash restarts at once; then 1 s doubling to BACKOFF_CAP_MS, in CrashLoopBackOff. */
+/** How long the kubelet waits before restarting a container after its `crashes`-th crash. */
+export function crashBackOffMs(crashes: number): number {
+  return crashes <= 1 ? 0 : Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (crashes - 2));
+}
+
+/** Whole seconds as Go prints a duration: `10s`, `1m20s`, `5m0s`. */
+export function goSeconds(ms: number): string {
+  const total = Math.round(ms / 1000);
+  const minutes = Math.floor(total / 60);
+  return minutes === 0 ? `${total}s` : `${minutes}m${total % 60}s`;
+}
+
+/** The first crash restarts at once; then 10 s doubling to BACKOFF_CAP_MS, in CrashLoopBackOff. */
 function restartAfterBackOff(w: PodWorker, c: ContainerRun, terminated: ContainerState): void {
   if (w.clock.now() - c.startedAtMs >= BACKOFF_RESET_MS) c.crashes = 0;
   c.crashes += 1;
-  const delay =
-    c.crashes <= 1 ? 0 : Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (c.crashes - 2));
+  const delay = crashBackOffMs(c.crashes);
   if (delay === 0) {
     c.state = terminated;
     startContainer(w, c);
@@ -198,7 +231,7 @@ function restartAfterBackOff(w: PodWorker, c: ContainerRun, terminated: Containe
   c.state = {
     waiting: {
       reason: 'CrashLoopBackOff',
-      message: `back-off ${Math.round(delay / 1000)}s restarting failed container=${c.spec.name} pod=${podRef}`,
+      message: `back-off ${goSeconds(delay)} restarting failed container=${c.spec.name} pod=${podRef}`,
     },
   };
   w.event(
