@@ -31,12 +31,20 @@ export function spawnContainer(
   args: string[],
   env: Record<string, string>,
   cwd: string,
+  user?: { uid: number; gid: number },
 ): ChildProcess {
   const setpriv = findSetpriv();
   const [cmd, argv] = setpriv
     ? [setpriv, ['--pdeathsig', 'KILL', '--', file, ...args]]
     : [file, args];
-  return spawn(cmd, argv, { env, cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  // With a uid and gid the process also drops this machine's supplementary groups.
+  return spawn(cmd, argv, {
+    env,
+    cwd,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...(user ?? {}),
+  });
 }
 
 /** Signal the process group; false when it is already gone. */

@@ -1,13 +1,15 @@
 import type { ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { errorMessage } from '../controllers/common.js';
 import type { ContainerState } from '../controllers/types.js';
-import { buildCommand, type Command } from './command.js';
+import { buildCommand, type Command, type CommandOptions } from './command.js';
 import type { ContainerRun } from './container.js';
 import { UNKNOWN_IMAGE_MESSAGE } from './images.js';
 import { startProbes } from './prober.js';
 import { exitCodeOf, spawnContainer } from './process.js';
 import type { PodWorker } from './pod-worker.js';
+import { decideRunAs, requestedUser } from './run-as.js';
 
 /**
  * Running a container and restarting it: start its process, record how it ended, and start
@@ -19,6 +21,22 @@ const BACKOFF_BASE_MS = 10_000;
 const BACKOFF_CAP_MS = 300_000;
 /** After running this long (10 min), a container's crash count starts over, as the kubelet's. */
 const BACKOFF_RESET_MS = 2 * BACKOFF_CAP_MS;
+
+/** The programs a container's process runs and the files it must read. */
+function containerFiles(
+  options: CommandOptions,
+  c: ContainerRun,
+  cmd: Command,
+): { run: string[]; read: string[] } {
+  if (c.kind !== 'server') return { run: [cmd.file], read: [] };
+  let express: string[] = [];
+  try {
+    express = [createRequire(options.serverEntry).resolve('express')];
+  } catch {
+    // the server reports a missing module itself
+  }
+  return { run: [cmd.file], read: [options.serverEntry, ...express] };
+}
 
 /** Start (or restart) `c`, unless the pod is going; an image it cannot run leaves it Waiting. */
 export function startContainer(w: PodWorker, c: ContainerRun): void {
@@ -39,10 +57,28 @@ export function startContainer(w: PodWorker, c: ContainerRun): void {
     return;
   }
   pullEvents(w, c);
+  const runAs = decideRunAs(
+    requestedUser(w.spec, c),
+    containerFiles(w.kubelet.options, c, cmd),
+    process.getuid?.(),
+  );
+  if (runAs.kind === 'cannot' && !c.everStarted)
+    w.event(
+      'Warning',
+      'RunAsUserNotApplied',
+      `Container ${name} runs as this machine's user, not uid ${runAs.user.uid}: ${runAs.why}`,
+      name,
+    );
   w.event('Normal', 'Created', `Created container: ${name}`, name);
   let proc: ChildProcess;
   try {
-    proc = spawnContainer(cmd.file, cmd.args, cmd.env, tmpdir());
+    proc = spawnContainer(
+      cmd.file,
+      cmd.args,
+      cmd.env,
+      tmpdir(),
+      runAs.kind === 'switch' ? runAs.user : undefined,
+    );
   } catch (err) {
     startFailed(w, c, errorMessage(err));
     return;
