@@ -98,7 +98,7 @@ describe('runAsUser', () => {
       const block = await claimAddressBlock();
       const start = (curlBinary: string, name: string) => {
         // A node of its own, so that only this kubelet runs the pod.
-        const kubelet = new Kubelet(store, new LogBook(store), {
+        const kubelet = new Kubelet(store, new LogBook(store, () => new Date()), {
           nodeNames: [`node-${name}`],
           addressOctet: block.octet,
           serverEntry: '/nonexistent',
