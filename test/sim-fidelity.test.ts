@@ -932,3 +932,31 @@ describe('server-side apply of atomic maps', () => {
     expect(live.body.metadata.managedFields[0].fieldsV1['f:spec']['f:selector']).toEqual({});
   });
 });
+
+describe('kinds the embedded cluster lists but does not run', () => {
+  it('lists StatefulSets, DaemonSets and ControllerRevisions as none, and refuses to create one', async () => {
+    const apps = await call('GET', '/apis/apps/v1');
+    const names = (apps.body.resources as { name: string; shortNames?: string[] }[]).map(
+      (r) => `${r.name}${r.shortNames ? ` (${r.shortNames.join(',')})` : ''}`,
+    );
+    expect(names).toEqual(
+      expect.arrayContaining(['statefulsets (sts)', 'daemonsets (ds)', 'controllerrevisions']),
+    );
+    const list = await call('GET', '/apis/apps/v1/namespaces/default/statefulsets');
+    expect(list.status).toBe(200);
+    expect(list.body).toMatchObject({ kind: 'StatefulSetList', items: [] });
+    const created = await call('POST', '/apis/apps/v1/namespaces/default/statefulsets', {
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      metadata: { name: 'db' },
+      spec: {},
+    });
+    expect(created.status).toBe(405);
+    expect(created.body.message).toBe(
+      'the embedded cluster does not support StatefulSets: it has no StatefulSet controller, so none of its pods would ever run; use a kind cluster',
+    );
+    expect((await call('GET', '/apis/apps/v1/namespaces/default/statefulsets/db')).status).toBe(
+      404,
+    );
+  });
+});

@@ -12,6 +12,12 @@ export interface ResourceType {
   readonly verbs: readonly string[];
   /** Subresources served, e.g. `status`, `scale`, `log`, `portforward`. */
   readonly subresources: readonly string[];
+  /**
+   * Set for a kind the embedded cluster lists (always empty) but does not run: why it
+   * refuses to create one. A tutorial's `kubectl get statefulsets` then answers as on a
+   * real cluster, and a manifest of one gets that reason instead of an unknown path.
+   */
+  readonly notRun?: string;
 }
 
 const ALL_VERBS = [
@@ -63,7 +69,23 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
   type('jobs', 'Job', 'batch', 'v1', true, [], ['status']),
   type('endpointslices', 'EndpointSlice', 'discovery.k8s.io', 'v1', true, []),
   type('poddisruptionbudgets', 'PodDisruptionBudget', 'policy', 'v1', true, ['pdb'], ['status']),
+  notRun(
+    type('daemonsets', 'DaemonSet', 'apps', 'v1', true, ['ds']),
+    'DaemonSets: it has no DaemonSet controller, so none of its pods would ever run; use a kind cluster',
+  ),
+  notRun(
+    type('statefulsets', 'StatefulSet', 'apps', 'v1', true, ['sts']),
+    'StatefulSets: it has no StatefulSet controller, so none of its pods would ever run; use a kind cluster',
+  ),
+  notRun(
+    type('controllerrevisions', 'ControllerRevision', 'apps', 'v1', true, []),
+    'ControllerRevisions: only the DaemonSet and StatefulSet controllers it does not run keep them',
+  ),
 ];
+
+function notRun(t: ResourceType, why: string): ResourceType {
+  return { ...t, notRun: why };
+}
 
 export function apiVersionOf(t: ResourceType): string {
   return t.group === '' ? t.version : `${t.group}/${t.version}`;

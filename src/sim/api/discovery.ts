@@ -25,7 +25,15 @@ export function versionInfo(): Record<string, string> {
   };
 }
 
-const ALL_CATEGORY = new Set(['pods', 'services', 'deployments', 'replicasets', 'jobs']);
+const ALL_CATEGORY = new Set([
+  'pods',
+  'services',
+  'deployments',
+  'replicasets',
+  'jobs',
+  'daemonsets',
+  'statefulsets',
+]);
 
 const SUBRESOURCE: Record<
   string,
@@ -254,4 +262,38 @@ export function openApiIndex(): Record<string, unknown> {
   }
   index = { paths };
   return index;
+}
+
+/**
+ * The API groups a Kubernetes 1.34 API server serves by itself. A path in one of them that
+ * the embedded cluster does not serve says so; any other path is simply not found, as on a
+ * real cluster without that extension.
+ */
+const BUILT_IN_GROUPS = new Set([
+  'admissionregistration.k8s.io',
+  'apiextensions.k8s.io',
+  'apiregistration.k8s.io',
+  'apps',
+  'authentication.k8s.io',
+  'authorization.k8s.io',
+  'autoscaling',
+  'batch',
+  'certificates.k8s.io',
+  'coordination.k8s.io',
+  'discovery.k8s.io',
+  'events.k8s.io',
+  'flowcontrol.apiserver.k8s.io',
+  'networking.k8s.io',
+  'node.k8s.io',
+  'policy',
+  'rbac.authorization.k8s.io',
+  'resource.k8s.io',
+  'scheduling.k8s.io',
+  'storage.k8s.io',
+]);
+
+export function builtInPath(path: string): boolean {
+  const parts = path.split('/').filter(Boolean);
+  if (parts[0] === 'api') return true;
+  return parts[0] === 'apis' && BUILT_IN_GROUPS.has(parts[1] ?? '');
 }

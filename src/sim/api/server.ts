@@ -16,6 +16,7 @@ import {
   apiGroupList,
   apiResourceList,
   apiVersions,
+  builtInPath,
   openApiDocument,
   openApiIndex,
   versionInfo,
@@ -284,6 +285,8 @@ export class ApiServer {
         '299 - "v1 Endpoints is deprecated in v1.33+; use discovery.k8s.io/v1 EndpointSlice"',
       );
     if (t.namespace !== undefined && type === NAMESPACES) throw unsupported(404, 'that path');
+    if (type.notRun !== undefined && method !== 'GET' && method !== 'DELETE')
+      throw unsupported(405, type.notRun);
     if (sub !== undefined && !type.subresources.includes(sub))
       throw unsupported(404, `the ${type.plural}/${sub} subresource`);
     if (t.watchPath || (method === 'GET' && !name && boolParam(q, 'watch'))) {
@@ -562,38 +565,4 @@ function applyNeedsManager(): ApiError {
       ],
     },
   );
-}
-
-/**
- * The API groups a Kubernetes 1.34 API server serves by itself. A path in one of them that
- * the embedded cluster does not serve says so; any other path is simply not found, as on a
- * real cluster without that extension.
- */
-const BUILT_IN_GROUPS = new Set([
-  'admissionregistration.k8s.io',
-  'apiextensions.k8s.io',
-  'apiregistration.k8s.io',
-  'apps',
-  'authentication.k8s.io',
-  'authorization.k8s.io',
-  'autoscaling',
-  'batch',
-  'certificates.k8s.io',
-  'coordination.k8s.io',
-  'discovery.k8s.io',
-  'events.k8s.io',
-  'flowcontrol.apiserver.k8s.io',
-  'networking.k8s.io',
-  'node.k8s.io',
-  'policy',
-  'rbac.authorization.k8s.io',
-  'resource.k8s.io',
-  'scheduling.k8s.io',
-  'storage.k8s.io',
-]);
-
-function builtInPath(path: string): boolean {
-  const parts = path.split('/').filter(Boolean);
-  if (parts[0] === 'api') return true;
-  return parts[0] === 'apis' && BUILT_IN_GROUPS.has(parts[1] ?? '');
 }
