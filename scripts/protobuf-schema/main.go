@@ -167,6 +167,10 @@ func (w *walker) walk(t reflect.Type) {
 				field.Inline = true
 			}
 		}
+		// encoding/json flattens an embedded struct without a JSON name, whatever its tag says.
+		if f.Anonymous && field.JSON == "" {
+			field.Inline = true
+		}
 		if field.JSON == "" && !field.Inline {
 			field.JSON = f.Name
 		}

@@ -155,7 +155,9 @@ type GoValue =
   | GoIntOrString
   | { readonly kind: 'quantity'; readonly text: string }
   | { readonly kind: 'duration'; readonly ns: bigint }
-  | { readonly kind: 'raw'; readonly bytes: Buffer | null };
+  | { readonly kind: 'raw'; readonly bytes: Buffer | null }
+  /** A non-nil pointer: never empty, even to 0 or false. */
+  | { readonly kind: 'pointer'; readonly to: GoValue };
 
 const SCALARS = new Set(['string', 'bool', 'int32', 'int64', 'int', 'uint32', 'uint64', 'uint16']);
 
@@ -269,11 +271,13 @@ function decodeField(t: string, occurrences: Wire[]): GoValue {
     const map = new Map<string, GoValue>();
     for (const entry of occurrences) {
       const kv = byNumber(entry.bytes ?? EMPTY);
-      const key = decodeField(keyType, kv.get(1) ?? []);
+      // Map keys are strings or integers (encoding/json writes integers in decimal).
+      const k = decodeField(keyType, kv.get(1) ?? []);
+      const key = typeof k === 'string' || typeof k === 'number' ? String(k) : '';
       const value = kv.get(2) ?? [];
       // A []byte map value left out on the wire is an empty one, not nil.
       map.set(
-        String(key),
+        key,
         valueType === 'bytes' && value.length === 0 ? EMPTY : decodeField(valueType, value),
       );
     }
@@ -281,7 +285,7 @@ function decodeField(t: string, occurrences: Wire[]): GoValue {
   }
   if (t.startsWith('*')) {
     if (occurrences.length === 0) return null;
-    return decodeField(t.slice(1), occurrences);
+    return { kind: 'pointer', to: decodeField(t.slice(1), occurrences) };
   }
   const last = occurrences.at(-1);
   if (t === 'bytes') return last === undefined ? null : Buffer.from(last.bytes ?? EMPTY);
@@ -315,6 +319,17 @@ function isStruct(v: GoValue): v is GoStruct {
   );
 }
 
+function isPointer(v: GoValue): v is { kind: 'pointer'; to: GoValue } {
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    !Buffer.isBuffer(v) &&
+    !Array.isArray(v) &&
+    !(v instanceof Map) &&
+    v.kind === 'pointer'
+  );
+}
+
 /** encoding/json's "empty" for omitempty: false, 0, "", nil, and empty slices and maps. */
 function isEmpty(v: GoValue): boolean {
   if (v === null || v === '' || v === 0 || v === false) return true;
@@ -341,6 +356,8 @@ function isZero(v: GoValue): boolean {
       return v.ns === 0n;
     case 'raw':
       return v.bytes === null;
+    case 'pointer':
+      return false;
   }
 }
 
@@ -412,14 +429,18 @@ function toJson(v: GoValue): unknown {
       return goDuration(v.ns);
     case 'raw':
       return rawJson(v.bytes);
+    case 'pointer':
+      return toJson(v.to);
   }
 }
 
 function structJson(s: GoStruct): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [field, value] of s.fields) {
-    if (field.i && isStruct(value)) {
-      Object.assign(out, structJson(value));
+    if (field.i) {
+      // An embedded struct's fields are the parent's; a nil embedded pointer adds none.
+      const inner = isPointer(value) ? value.to : value;
+      if (isStruct(inner)) Object.assign(out, structJson(inner));
       continue;
     }
     if (field.o && isEmpty(value)) continue;
