@@ -1,7 +1,10 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { decodeProtobuf, goDuration } from '../src/sim/api/protobuf.js';
+import { ApiServer } from '../src/sim/api/server.js';
 import { ApiError } from '../src/sim/api/status.js';
+import { NAMESPACES, PODS } from '../src/sim/controllers/common.js';
+import { Store } from '../src/sim/store.js';
 
 /**
  * The protobuf decoder against the real Go types. test/fixtures/protobuf holds bodies
@@ -198,6 +201,42 @@ describe('the protobuf decoder, on bodies built by hand', () => {
     expect(refusal(truncated).message).toMatch(/could not be read: truncated/);
     const gzipped = Buffer.concat([envelope('v1', 'ConfigMap', meta('c')), bytes(3, 'gzip')]);
     expect(refusal(gzipped).message).toMatch(/content encoding "gzip"/);
+  });
+});
+
+describe('protobuf bodies through the API server', () => {
+  it("reads a drain's Eviction: its deleteOptions (dryRun) keep the pod", async () => {
+    const store = new Store();
+    store.create(NAMESPACES, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'ns' } });
+    store.create(PODS, {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'p', namespace: 'ns' },
+      spec: { nodeName: 'n', containers: [{ name: 'c', image: 'multi-replica-app:dev' }] },
+      status: { phase: 'Running' },
+    });
+    const api = new ApiServer({ store, token: 't' });
+    const port = await api.listen(0);
+    try {
+      // Eviction: metadata (1), deleteOptions (2) with dryRun (5) ["All"].
+      const body = envelope(
+        'policy/v1',
+        'Eviction',
+        msg(bytes(1, msg(bytes(1, 'p'), bytes(3, 'ns'))), bytes(2, bytes(5, 'All'))),
+      );
+      const res = await fetch(`http://127.0.0.1:${port}/api/v1/namespaces/ns/pods/p/eviction`, {
+        method: 'POST',
+        headers: {
+          Authorization: 'Bearer t',
+          'Content-Type': 'application/vnd.kubernetes.protobuf',
+        },
+        body,
+      });
+      expect(res.status).toBe(201);
+      expect(store.get(PODS, 'ns', 'p')?.metadata.deletionTimestamp).toBeUndefined();
+    } finally {
+      await api.close();
+    }
   });
 });
 
