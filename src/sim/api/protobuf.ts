@@ -18,8 +18,11 @@ interface SchemaField {
   j?: string;
   /** `string`, `int32`, `bool`, `bytes`, `time`, `*T`, `[]T`, `map[K]V`, `core/v1.PodSpec`... */
   t: string;
+  /** `omitempty` */
   o?: boolean;
+  /** `omitzero` */
   z?: boolean;
+  /** An embedded struct: its fields are written into the parent's. */
   i?: boolean;
 }
 
@@ -159,7 +162,17 @@ type GoValue =
   /** A non-nil pointer: never empty, even to 0 or false. */
   | { readonly kind: 'pointer'; readonly to: GoValue };
 
-const SCALARS = new Set(['string', 'bool', 'int32', 'int64', 'int', 'uint32', 'uint64', 'uint16']);
+const SCALARS = new Set([
+  'string',
+  'bool',
+  'int32',
+  'int64',
+  'int',
+  'uint32',
+  'uint64',
+  'uint16',
+  'float64',
+]);
 
 function zeroScalar(t: string): GoValue {
   if (t === 'string') return '';
@@ -169,8 +182,7 @@ function zeroScalar(t: string): GoValue {
 
 function scalar(t: string, w: Wire): GoValue {
   if (t === 'string') return (w.bytes ?? EMPTY).toString('utf8');
-  if (t === 'float64')
-    return w.type === 1 ? Buffer.from(int64Bytes(w.int ?? 0n)).readDoubleLE() : 0;
+  if (t === 'float64') return w.type === 1 ? int64Bytes(w.int ?? 0n).readDoubleLE() : 0;
   const v = w.int ?? 0n;
   switch (t) {
     case 'bool':
@@ -229,6 +241,8 @@ function decodeSpecial(t: string, buf: Buffer | undefined): GoValue | undefined 
       return { kind: 'time', seconds, micros: Math.trunc(nanos / 1000), micro };
     }
     case 'quantity': {
+      // Go clients send the canonical form (Quantity.String()), which is what the server
+      // writes back; other forms would be canonicalised there and are kept as sent here.
       const f = buf ? byNumber(buf) : new Map<number, Wire[]>();
       return { kind: 'quantity', text: f.get(1)?.at(-1)?.bytes?.toString('utf8') ?? '' };
     }
@@ -260,7 +274,7 @@ function decodeField(t: string, occurrences: Wire[]): GoValue {
   if (t.startsWith('[]')) {
     if (occurrences.length === 0) return null;
     const elem = t.slice(2);
-    if (SCALARS.has(elem) || elem === 'float64') return repeatedScalars(elem, occurrences);
+    if (SCALARS.has(elem)) return repeatedScalars(elem, occurrences);
     return occurrences.map((w) => decodeField(elem, [w]));
   }
   if (t.startsWith('map[')) {
@@ -289,8 +303,7 @@ function decodeField(t: string, occurrences: Wire[]): GoValue {
   }
   const last = occurrences.at(-1);
   if (t === 'bytes') return last === undefined ? null : Buffer.from(last.bytes ?? EMPTY);
-  if (SCALARS.has(t) || t === 'float64')
-    return last === undefined ? zeroScalar(t) : scalar(t, last);
+  if (SCALARS.has(t)) return last === undefined ? zeroScalar(t) : scalar(t, last);
   const special = decodeSpecial(
     t,
     occurrences.length === 0 ? undefined : messageBytes(occurrences),
@@ -308,26 +321,13 @@ function decodeStruct(typeName: string, buf: Buffer): GoStruct {
 
 // ---- encoding/json -------------------------------------------------------------------
 
-function isStruct(v: GoValue): v is GoStruct {
-  return (
-    typeof v === 'object' &&
-    v !== null &&
-    !Buffer.isBuffer(v) &&
-    !Array.isArray(v) &&
-    !(v instanceof Map) &&
-    v.kind === 'struct'
-  );
-}
+type Tagged = Extract<GoValue, { readonly kind: string }>;
 
-function isPointer(v: GoValue): v is { kind: 'pointer'; to: GoValue } {
-  return (
-    typeof v === 'object' &&
-    v !== null &&
-    !Buffer.isBuffer(v) &&
-    !Array.isArray(v) &&
-    !(v instanceof Map) &&
-    v.kind === 'pointer'
-  );
+/** The values with a `kind` tag: structs, pointers and the special types. */
+function tagged(v: GoValue): Tagged | undefined {
+  if (v === null || typeof v !== 'object') return undefined;
+  if (Buffer.isBuffer(v) || Array.isArray(v) || v instanceof Map) return undefined;
+  return v;
 }
 
 /** encoding/json's "empty" for omitempty: false, 0, "", nil, and empty slices and maps. */
@@ -339,10 +339,10 @@ function isEmpty(v: GoValue): boolean {
 }
 
 /** encoding/json's zero for omitzero: the Go zero value (Time by its IsZero method). */
-function isZero(v: GoValue): boolean {
-  if (v === null || v === '' || v === 0 || v === false) return true;
-  if (typeof v !== 'object' || Buffer.isBuffer(v) || Array.isArray(v) || v instanceof Map)
-    return false;
+function isZero(value: GoValue): boolean {
+  if (value === null || value === '' || value === 0 || value === false) return true;
+  const v = tagged(value);
+  if (!v) return false;
   switch (v.kind) {
     case 'struct':
       return v.fields.every(([, x]) => isZero(x));
@@ -407,15 +407,16 @@ function rawJson(bytes: Buffer | null): unknown {
   }
 }
 
-function toJson(v: GoValue): unknown {
-  if (v === null || typeof v !== 'object') return v;
-  if (Buffer.isBuffer(v)) return v.toString('base64');
-  if (Array.isArray(v)) return v.map(toJson);
-  if (v instanceof Map) {
+function toJson(value: GoValue): unknown {
+  if (Buffer.isBuffer(value)) return value.toString('base64');
+  if (Array.isArray(value)) return value.map(toJson);
+  if (value instanceof Map) {
     // encoding/json sorts map keys by their bytes.
-    const keys = [...v.keys()].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
-    return Object.fromEntries(keys.map((k) => [k, toJson(v.get(k) ?? null)]));
+    const keys = [...value.keys()].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    return Object.fromEntries(keys.map((k) => [k, toJson(value.get(k) ?? null)]));
   }
+  const v = tagged(value);
+  if (!v) return value;
   switch (v.kind) {
     case 'struct':
       return structJson(v);
@@ -439,8 +440,9 @@ function structJson(s: GoStruct): Record<string, unknown> {
   for (const [field, value] of s.fields) {
     if (field.i) {
       // An embedded struct's fields are the parent's; a nil embedded pointer adds none.
-      const inner = isPointer(value) ? value.to : value;
-      if (isStruct(inner)) Object.assign(out, structJson(inner));
+      const v = tagged(value);
+      const inner = v?.kind === 'pointer' ? tagged(v.to) : v;
+      if (inner?.kind === 'struct') Object.assign(out, structJson(inner));
       continue;
     }
     if (field.o && isEmpty(value)) continue;
