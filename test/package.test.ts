@@ -130,6 +130,7 @@ describe('the packed package', () => {
       'dist/dashboard/index.html',
       'dist/dashboard/app.js',
       'src/sim/openapi/apps_v1.json.gz',
+      'src/sim/api/protobuf-schema.json',
       'manifests/10-deployment.yaml',
       'manifests/kind/kind-cluster.yaml',
       'Dockerfile',
@@ -142,9 +143,11 @@ describe('the packed package', () => {
       (file) =>
         /^(test|bench|scripts|\.ci|node_modules)\//.test(file) ||
         // Sources stay out; the real API server's OpenAPI documents, which the embedded
-        // cluster serves, are data it reads at run time.
+        // cluster serves, and the protobuf layout it decodes kubectl's bodies with, are data
+        // it reads at run time.
         (/^src\/(cli|sim|common)\//.test(file) &&
-          !/^src\/sim\/openapi\/[\w.]+\.json\.gz$/.test(file)) ||
+          !/^src\/sim\/openapi\/[\w.]+\.json\.gz$/.test(file) &&
+          file !== 'src/sim/api/protobuf-schema.json') ||
         file.endsWith('.map') ||
         file === 'package-lock.json',
     );

@@ -70,6 +70,54 @@ describe('the lesson with the real kubectl', () => {
     expect(got.stdout).toBe('Active');
   });
 
+  it('kubectl create secret, configmap and deployment (protobuf bodies) work', async () => {
+    const ns = ['-n', 'scratch'];
+    const secret = await sim.kubectl([
+      'create',
+      'secret',
+      'generic',
+      'creds',
+      '--from-literal=user=admin',
+      ...ns,
+    ]);
+    expect(secret.stderr).toBe('');
+    expect(secret.stdout).toBe('secret/creds created');
+    const data = await sim.kubectl([
+      'get',
+      'secret',
+      'creds',
+      '-o',
+      'jsonpath={.data.user}',
+      ...ns,
+    ]);
+    expect(Buffer.from(data.stdout, 'base64').toString()).toBe('admin');
+    const table = await sim.kubectl(['get', 'secrets', ...ns]);
+    expect(table.stdout).toMatch(/^NAME\s+TYPE\s+DATA\s+AGE\ncreds\s+Opaque\s+1\s+\d+s$/);
+
+    const cm = await sim.kubectl(['create', 'configmap', 'cfg', '--from-literal=k=v', ...ns]);
+    expect(cm.stdout).toBe('configmap/cfg created');
+
+    const deploy = await sim.kubectl([
+      'create',
+      'deployment',
+      'made',
+      '--image=multi-replica-app:dev',
+      '--replicas=0',
+      ...ns,
+    ]);
+    expect(deploy.stdout).toBe('deployment.apps/made created');
+    // --replicas=0 is a pointer to 0 on the wire: it stays 0, not the default of 1.
+    const replicas = await sim.kubectl([
+      'get',
+      'deployment',
+      'made',
+      '-o',
+      'jsonpath={.spec.replicas}',
+      ...ns,
+    ]);
+    expect(replicas.stdout).toBe('0');
+  });
+
   it('kubectl apply --server-side -f manifests/', async () => {
     const r = await sim.kubectl(['apply', '--server-side', '-f', manifests]);
     expect(r.stderr).toBe('');

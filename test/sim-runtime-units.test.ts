@@ -209,6 +209,7 @@ describe('images and env', () => {
       '127.10.1.5',
       '127.0.0.3',
       {},
+      () => undefined,
     );
     expect(env).toEqual({
       POD_NAME: 'web-1',
@@ -218,6 +219,39 @@ describe('images and env', () => {
       GREETING: 'hi web-1 $(NOPE) $(POD_NAME)',
     });
     expect(expandReferences('$(A)-$(B)', { A: '1' })).toBe('1-$(B)');
+  });
+
+  it('reads ConfigMap and Secret keys, and says what is missing as the kubelet does', () => {
+    const p = pod('web-1', { node: 'replica-demo-worker' });
+    const objects: Record<string, Record<string, string>> = {
+      'ConfigMap/cfg': { mode: 'fast' },
+      'Secret/creds': { user: 'admin' },
+    };
+    const lookup = (kind: string, name: string) => objects[`${kind}/${name}`];
+    const env = (entry: Record<string, unknown>) =>
+      containerEnv(
+        p,
+        { name: 'web', env: [{ name: 'V', ...entry }] },
+        '127.10.1.5',
+        '127.0.0.3',
+        {},
+        lookup,
+      );
+    expect(env({ valueFrom: { configMapKeyRef: { name: 'cfg', key: 'mode' } } })).toEqual({
+      V: 'fast',
+    });
+    expect(env({ valueFrom: { secretKeyRef: { name: 'creds', key: 'user' } } })).toEqual({
+      V: 'admin',
+    });
+    expect(env({ valueFrom: { secretKeyRef: { name: 'x', key: 'k', optional: true } } })).toEqual(
+      {},
+    );
+    expect(() => env({ valueFrom: { secretKeyRef: { name: 'x', key: 'k' } } })).toThrow(
+      'secret "x" not found',
+    );
+    expect(() => env({ valueFrom: { configMapKeyRef: { name: 'cfg', key: 'nope' } } })).toThrow(
+      `couldn't find key nope in ConfigMap ${String(p.metadata.namespace)}/cfg`,
+    );
   });
 });
 

@@ -2,6 +2,7 @@ import { RESOURCE_TYPES, type ResourceType } from './resources.js';
 import type { KubeObject, NewObject, Store } from './store.js';
 import { ApiError } from './api/status.js';
 import { DEFAULT_ADDRESS_OCTET, SERVICE_THIRD_OCTET } from './address-block.js';
+import { defaultSecret } from './secrets.js';
 
 /**
  * Defaulting and validation the real API server applies on create and update, for the
@@ -13,7 +14,11 @@ type Obj = Record<string, unknown>;
 
 interface Cause {
   reason:
-    'FieldValueInvalid' | 'FieldValueRequired' | 'FieldValueNotSupported' | 'FieldValueTooLong';
+    | 'FieldValueInvalid'
+    | 'FieldValueRequired'
+    | 'FieldValueNotSupported'
+    | 'FieldValueTooLong'
+    | 'FieldValueForbidden';
   message: string;
   field: string;
 }
@@ -301,6 +306,9 @@ function defaultAndValidate(
       break;
     case 'jobs':
       defaultJob(obj, meta, causes, current);
+      break;
+    case 'secrets':
+      causes.push(...defaultSecret(obj, meta, current));
       break;
     default:
       break;

@@ -60,6 +60,7 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
   type('services', 'Service', '', 'v1', true, ['svc'], ['status']),
   type('endpoints', 'Endpoints', '', 'v1', true, ['ep']),
   type('configmaps', 'ConfigMap', '', 'v1', true, ['cm']),
+  type('secrets', 'Secret', '', 'v1', true, []),
   type('serviceaccounts', 'ServiceAccount', '', 'v1', true, ['sa']),
   type('resourcequotas', 'ResourceQuota', '', 'v1', true, ['quota'], ['status']),
   type('limitranges', 'LimitRange', '', 'v1', true, ['limits']),

@@ -157,6 +157,7 @@ const FIELD_LABELS: Record<string, readonly string[]> = {
   replicasets: ['status.replicas'],
   jobs: ['status.successful'],
   services: ['spec.clusterIP', 'spec.type'],
+  secrets: ['type'],
 };
 
 /** `plural` names the resource listed, so that a field label it does not have is refused. */

@@ -3,6 +3,7 @@ import { parse as parseYaml } from 'yaml';
 import { RESOURCE_TYPES, resourceByPlural, type ResourceType } from '../resources.js';
 import type { DeleteOptions } from '../registry/delete.js';
 import { isObject } from './patch.js';
+import { decodeProtobuf, isProtobuf } from './protobuf.js';
 import { ApiError, unsupported } from './status.js';
 import type { IncludeObject } from './tables.js';
 
@@ -107,12 +108,16 @@ function tooLarge(): ApiError {
   );
 }
 
-/** JSON, or YAML where allowed; protobuf and CBOR are refused (415). */
+/**
+ * JSON, YAML where allowed, or Kubernetes protobuf (kubectl's typed clients send it) for the
+ * kinds the embedded cluster knows; CBOR is refused (415).
+ */
 export function parseBody(raw: Buffer, contentType: string, allowYaml: boolean): unknown {
-  if (/protobuf|cbor/.test(contentType))
+  if (isProtobuf(contentType)) return raw.length === 0 ? undefined : decodeProtobuf(raw);
+  if (/cbor/.test(contentType))
     throw unsupported(
       415,
-      `request bodies in "${contentType}" (only JSON and YAML; kubectl create <kind> sends protobuf: write a manifest and use kubectl apply -f)`,
+      `request bodies in "${contentType}" (only JSON, YAML and Kubernetes protobuf: write a manifest and use kubectl apply -f)`,
     );
   const text = raw.toString('utf8');
   if (text.trim() === '') return undefined;
@@ -199,16 +204,13 @@ export function contentTypeOf(req: IncomingMessage): string {
   return (req.headers['content-type'] ?? '').split(';')[0]?.trim() ?? '';
 }
 
-/**
- * An Eviction's body, for its deleteOptions. kubectl drain sends it as protobuf, which is
- * not decoded here: the pod's name comes from the path, and its own grace period applies.
- */
+/** An Eviction's body, for its deleteOptions (kubectl drain sends it as protobuf). */
 export async function evictionOf(
   req: IncomingMessage,
 ): Promise<{ deleteOptions?: { gracePeriodSeconds?: number; dryRun?: string[] } }> {
   const raw = await readBody(req);
   const type = req.headers['content-type'] ?? '';
-  if (raw.length === 0 || /protobuf|cbor/.test(type)) return {};
+  if (raw.length === 0 || /cbor/.test(type)) return {};
   const body = parseBody(raw, type, false);
   return isObject(body ?? null)
     ? (body as { deleteOptions?: { gracePeriodSeconds?: number } })
@@ -218,12 +220,12 @@ export async function evictionOf(
 /**
  * A SelfSubjectAccessReview (`kubectl auth can-i`): the embedded cluster's one user holds
  * its token and may do anything, so every review is allowed, as for a cluster admin.
- * kubectl sends the review as protobuf, which is not decoded: its spec is not echoed then.
+ * kubectl sends the review as protobuf; its spec is echoed, as the real server does.
  */
 export async function accessReview(req: IncomingMessage): Promise<Record<string, unknown>> {
   const raw = await readBody(req);
   const type = req.headers['content-type'] ?? '';
-  const body = raw.length === 0 || /protobuf|cbor/.test(type) ? {} : parseBody(raw, type, false);
+  const body = raw.length === 0 || /cbor/.test(type) ? {} : parseBody(raw, type, false);
   const spec = isObject(body ?? null) ? ((body as { spec?: unknown }).spec ?? {}) : {};
   return {
     kind: 'SelfSubjectAccessReview',

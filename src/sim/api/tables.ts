@@ -385,6 +385,15 @@ const TABLES: Record<string, Printer> = {
       age(c.metadata.creationTimestamp, now),
     ],
   ),
+  secrets: printer<{ type?: string; data?: Record<string, string> }>(
+    [col('Name'), col('Type'), col('Data', 0, 'string'), col('Age')],
+    (s, now) => [
+      s.metadata.name,
+      s.type ?? '',
+      Object.keys(s.data ?? {}).length,
+      age(s.metadata.creationTimestamp, now),
+    ],
+  ),
   serviceaccounts: printer<{ secrets?: unknown[] }>(
     [col('Name'), col('Secrets', 0, 'integer'), col('Age')],
     (a, now) => [a.metadata.name, (a.secrets ?? []).length, age(a.metadata.creationTimestamp, now)],

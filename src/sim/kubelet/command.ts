@@ -1,8 +1,14 @@
 import { tmpdir } from 'node:os';
 import type { KubeObject, Store } from '../store.js';
-import { SERVICES } from '../controllers/common.js';
+import { SERVICES, resource } from '../controllers/common.js';
 import { specOf, type PodSpec, type ServiceSpec } from '../controllers/types.js';
-import { ContainerConfigError, containerEnv, expandReferences, serviceLinkVars } from './env.js';
+import {
+  ContainerConfigError,
+  containerEnv,
+  expandReferences,
+  serviceLinkVars,
+  type KeyRefLookup,
+} from './env.js';
 import type { ContainerRun } from './container.js';
 
 /**
@@ -41,9 +47,25 @@ export function buildCommand(
 ): Command {
   const { pod, podIP } = where;
   const links = serviceVars(store, opts, pod, where.spec.enableServiceLinks);
-  const env = containerEnv(pod, c.spec, podIP, where.hostIP, links);
+  const env = containerEnv(pod, c.spec, podIP, where.hostIP, links, keyRefLookup(store, pod));
   const { file, args } = containerCommand(store, opts, pod, podIP, c, env);
   return { file, args, env: processEnv(pod, podIP, c, env) };
+}
+
+const CONFIGMAPS = resource('configmaps');
+const SECRETS = resource('secrets');
+
+/** ConfigMap data as it is; a Secret's base64 values decoded, as the kubelet reads them. */
+function keyRefLookup(store: Store, pod: KubeObject): KeyRefLookup {
+  return (kind, name) => {
+    const obj = store.get(kind === 'Secret' ? SECRETS : CONFIGMAPS, pod.metadata.namespace, name);
+    if (!obj) return undefined;
+    const data = (obj as { data?: Record<string, string> }).data ?? {};
+    if (kind === 'ConfigMap') return data;
+    return Object.fromEntries(
+      Object.entries(data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]),
+    );
+  };
 }
 
 /** The program and arguments for `c`; throws ContainerConfigError for what cannot run here. */

@@ -78,6 +78,37 @@ function parseQuantity(q: string): number {
 }
 
 /**
+ * A ConfigMap's `data` or a Secret's decoded `data` in the pod's namespace, by name;
+ * undefined when there is no such object.
+ */
+export type KeyRefLookup = (
+  kind: 'ConfigMap' | 'Secret',
+  name: string,
+) => Record<string, string> | undefined;
+
+type KeyRef = { name: string; key: string; optional?: boolean };
+
+/** A `configMapKeyRef` or `secretKeyRef` value; undefined for an optional one that is missing. */
+function keyRefValue(
+  pod: KubeObject,
+  kind: 'ConfigMap' | 'Secret',
+  ref: KeyRef,
+  lookup: KeyRefLookup,
+): string | undefined {
+  const data = lookup(kind, ref.name);
+  if (data === undefined) {
+    if (ref.optional) return undefined;
+    throw new ContainerConfigError(`${kind.toLowerCase()} "${ref.name}" not found`);
+  }
+  const value = data[ref.key];
+  if (value === undefined && !ref.optional)
+    throw new ContainerConfigError(
+      `couldn't find key ${ref.key} in ${kind} ${pod.metadata.namespace ?? ''}/${ref.name}`,
+    );
+  return value;
+}
+
+/**
  * The container's environment as the kubelet builds it: Service variables first, then the
  * container's own `env` in order (later entries may reference earlier ones with `$(NAME)`).
  */
@@ -87,6 +118,7 @@ export function containerEnv(
   podIP: string,
   hostIP: string,
   serviceVars: Record<string, string>,
+  lookup: KeyRefLookup,
 ): Record<string, string> {
   const vars: Record<string, string> = { ...serviceVars };
   for (const e of container.env ?? []) {
@@ -97,12 +129,10 @@ export function containerEnv(
     } else if (e.valueFrom?.resourceFieldRef) {
       vars[e.name] = resourceValue(container, e.valueFrom.resourceFieldRef.resource);
     } else if (e.valueFrom?.configMapKeyRef || e.valueFrom?.secretKeyRef) {
-      const ref = e.valueFrom.configMapKeyRef ?? e.valueFrom.secretKeyRef;
-      if (ref?.optional) continue;
-      const what = e.valueFrom.configMapKeyRef ? 'configmap' : 'secret';
-      throw new ContainerConfigError(
-        `${what} "${ref?.name ?? ''}" not found (the embedded cluster serves no ${what}s)`,
-      );
+      const value = e.valueFrom.configMapKeyRef
+        ? keyRefValue(pod, 'ConfigMap', e.valueFrom.configMapKeyRef, lookup)
+        : keyRefValue(pod, 'Secret', e.valueFrom.secretKeyRef as KeyRef, lookup);
+      if (value !== undefined) vars[e.name] = value;
     } else {
       vars[e.name] = '';
     }
