@@ -110,6 +110,7 @@ describe('embedded cluster API (in-process)', () => {
       'apps',
       'batch',
       'discovery.k8s.io',
+      'events.k8s.io',
       'policy',
     ]);
     const core = await call('GET', '/api/v1');

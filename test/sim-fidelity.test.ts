@@ -15,6 +15,7 @@ import { createPodFor } from '../src/sim/controllers/pods.js';
 import { NamespaceDefaultsController } from '../src/sim/controllers/serviceaccounts.js';
 import { DeploymentController } from '../src/sim/controllers/deployment.js';
 import { EndpointsController } from '../src/sim/controllers/endpoints.js';
+import { recordEvent } from '../src/sim/events.js';
 
 /**
  * Where the differential suite (test/fidelity) found the embedded cluster unlike the real
@@ -958,5 +959,50 @@ describe('kinds the embedded cluster lists but does not run', () => {
     expect((await call('GET', '/apis/apps/v1/namespaces/default/statefulsets/db')).status).toBe(
       404,
     );
+  });
+});
+
+describe('events.k8s.io/v1', () => {
+  it('shows the core events in its own shape, filters by its field names, and is read-only', async () => {
+    const groups = await call('GET', '/apis');
+    expect(groups.body.groups.map((g: { name: string }) => g.name)).toContain('events.k8s.io');
+    const cm = await call('POST', '/api/v1/namespaces/default/configmaps', {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'fid-evented' },
+    });
+    recordEvent(store, cm.body, 'Warning', 'Checked', 'looked at twice', 'fid-checker');
+    recordEvent(store, cm.body, 'Warning', 'Checked', 'looked at twice', 'fid-checker');
+    const url = '/apis/events.k8s.io/v1/namespaces/default/events';
+    const list = await call('GET', `${url}?fieldSelector=regarding.name%3Dfid-evented`);
+    expect(list.status).toBe(200);
+    expect(list.body.kind).toBe('EventList');
+    expect(list.body.items).toHaveLength(1);
+    const event = list.body.items[0];
+    expect(event).toMatchObject({
+      apiVersion: 'events.k8s.io/v1',
+      eventTime: null,
+      reportingController: 'fid-checker',
+      reason: 'Checked',
+      regarding: { kind: 'ConfigMap', name: 'fid-evented', namespace: 'default' },
+      note: 'looked at twice',
+      type: 'Warning',
+      deprecatedSource: { component: 'fid-checker' },
+      deprecatedCount: 2,
+    });
+    expect(Object.keys(event.regarding)).toEqual([
+      'kind',
+      'namespace',
+      'name',
+      'uid',
+      'apiVersion',
+      'resourceVersion',
+    ]);
+    // The same object as the core Event of that name.
+    const core = await call('GET', `/api/v1/namespaces/default/events/${event.metadata.name}`);
+    expect(core.body.metadata.uid).toBe(event.metadata.uid);
+    const write = await call('POST', url, { apiVersion: 'events.k8s.io/v1', kind: 'Event' });
+    expect(write.status).toBe(405);
+    expect(write.body.message).toMatch(/read-only, as the same objects as its core v1 Events/);
   });
 });

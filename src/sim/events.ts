@@ -54,12 +54,13 @@ export function recordEvent(
     apiVersion: 'v1',
     kind: 'Event',
     metadata: { name, namespace },
+    // An ObjectReference's fields in the Go type's order, as the API server writes them.
     involvedObject: {
-      apiVersion: obj.apiVersion,
       kind: obj.kind,
-      name: obj.metadata.name,
       namespace: obj.metadata.namespace,
+      name: obj.metadata.name,
       uid: obj.metadata.uid,
+      apiVersion: obj.apiVersion,
       resourceVersion: obj.metadata.resourceVersion,
       ...(options.fieldPath ? { fieldPath: options.fieldPath } : {}),
     },

@@ -18,6 +18,11 @@ export interface ResourceType {
    * real cluster, and a manifest of one gets that reason instead of an unknown path.
    */
   readonly notRun?: string;
+  /**
+   * Set for a type whose objects are another type's of the same plural, shown in this
+   * group's shape (events.k8s.io/v1 Events are the core v1 Events), and read-only here.
+   */
+  readonly view?: true;
 }
 
 const ALL_VERBS = [
@@ -78,6 +83,13 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
     type('statefulsets', 'StatefulSet', 'apps', 'v1', true, ['sts']),
     'StatefulSets: it has no StatefulSet controller, so none of its pods would ever run; use a kind cluster',
   ),
+  {
+    ...notRun(
+      type('events', 'Event', 'events.k8s.io', 'v1', true, ['ev']),
+      'writing events.k8s.io/v1 Events: it serves them read-only, as the same objects as its core v1 Events (write those)',
+    ),
+    view: true,
+  },
   notRun(
     type('controllerrevisions', 'ControllerRevision', 'apps', 'v1', true, []),
     'ControllerRevisions: only the DaemonSet and StatefulSet controllers it does not run keep them',

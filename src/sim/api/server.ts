@@ -34,6 +34,7 @@ import {
 import { toTable, wantsTable } from './tables.js';
 import { continueToken, itemsAfter } from './pages.js';
 import { addWarning, checkFields } from './openapi.js';
+import { shownAs, storedFieldSelector } from './event-view.js';
 import { createPortForward, type PodAddressLookup } from './portforward.js';
 import { isProtobuf } from './protobuf.js';
 import type { PodLogs } from '../kubelet/logs.js';
@@ -363,7 +364,7 @@ export class ApiServer {
       );
       return;
     }
-    sendJson(res, code, obj);
+    sendJson(res, code, shownAs(type, obj));
   }
 
   private get(req: IncomingMessage, res: ServerResponse, q: URLSearchParams, t: Target): void {
@@ -375,7 +376,7 @@ export class ApiServer {
     const { items, resourceVersion } = this.store.list(t.type, {
       namespace: t.namespace,
       labelSelector: q.get('labelSelector') ?? undefined,
-      fieldSelector: q.get('fieldSelector') ?? undefined,
+      fieldSelector: storedFieldSelector(t.type, q.get('fieldSelector') ?? undefined),
     });
     const limit = intParam(q, 'limit');
     const token = q.get('continue');
@@ -397,7 +398,7 @@ export class ApiServer {
       kind: `${t.type.kind}List`,
       apiVersion: apiVersionOf(t.type),
       metadata,
-      items: page,
+      items: page.map((o) => shownAs(t.type, o)),
     });
   }
 

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RESOURCE_TYPES, type ResourceType } from '../resources.js';
+import { shownAs, storedFieldSelector } from './event-view.js';
 import { StoreError, type Store, type WatchEvent } from '../store.js';
 import type { PodLogs } from '../kubelet/logs.js';
 import { ApiError, failure, unsupported, type Status } from './status.js';
@@ -27,7 +28,7 @@ export function serveWatch(
   q: URLSearchParams,
   t: Target,
 ): void {
-  const fieldSelectors = [q.get('fieldSelector') ?? ''];
+  const fieldSelectors = [storedFieldSelector(t.type, q.get('fieldSelector') ?? undefined) ?? ''];
   if (t.name) fieldSelectors.push(`metadata.name=${t.name}`);
   const fieldSelector = fieldSelectors.filter((f) => f !== '').join(',') || undefined;
   const table = wantsTable(req.headers.accept);
@@ -44,7 +45,9 @@ export function serveWatch(
             include,
             ctx.now(),
           )
-        : e.object;
+        : e.type === 'ERROR'
+          ? e.object
+          : shownAs(t.type, e.object);
     res.write(`${JSON.stringify({ type: e.type, object })}\n`);
   };
   let stop: () => void = () => undefined;

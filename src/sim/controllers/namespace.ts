@@ -76,7 +76,7 @@ export class NamespaceController {
   private sync(name: string): SyncResult {
     if (!this.terminating(name)) return;
     for (const type of RESOURCE_TYPES) {
-      if (!type.namespaced || type === PODS || type === EVENTS) continue;
+      if (!type.namespaced || type === PODS || type === EVENTS || type.view) continue;
       for (const o of this.store.list(type, { namespace: name }).items) {
         removeQuietly(this.store, type, name, o.metadata.name);
       }
