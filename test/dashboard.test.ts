@@ -254,6 +254,11 @@ describe.skipIf(executablePath === undefined)('dashboard in Chromium', () => {
     await pageUntil(`document.querySelectorAll('#load .load div').length > 10`, 120_000);
     const heading = await page.textContent('#load h3');
     expect(heading).toMatch(/^Requests per second during the kill: \d+, 0 failed/);
+    // The command's own words come when the load has ended, after the bars.
+    await pageUntil(
+      `[...document.querySelectorAll('#timeline li')].some((li) => li.textContent.includes('Requests per second through the Service'))`,
+      120_000,
+    );
     const lines = await pageValue<string[]>(
       `[...document.querySelectorAll('#timeline li')].map((li) => li.textContent)`,
     );

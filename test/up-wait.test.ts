@@ -83,7 +83,7 @@ describe('waiting on the embedded cluster', () => {
       progressTexts.join('\n'),
     ).toBe(true);
     expect((error as TimeoutError).message).toMatch(
-      /^Deployment web-server-deployment in namespace wait-image has 0\/1 replicas ready after 4 s\. Pod web-server-deployment-\S+ cannot get image nginx:1\.27 \(ErrImagePull\)/,
+      /^Deployment web-server-deployment in namespace wait-image has 0\/1 replicas ready after 4 s\. Pod web-server-deployment-\S+ cannot get image nginx:1\.27 \((ErrImagePull|ImagePullBackOff)\)/,
     );
   });
 
