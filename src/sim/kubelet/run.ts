@@ -8,20 +8,26 @@ import { UNKNOWN_IMAGE_MESSAGE } from './images.js';
 import { startProbes } from './prober.js';
 import { exitCodeOf, spawnContainer } from './process.js';
 import type { PodWorker } from './pod-worker.js';
+import { RELIST_PERIOD_MS } from './clock.js';
 
 /**
  * Running a container and restarting it: start its process, record how it ended, and start
  * it again after a back-off when the pod's restart policy says so.
  */
 
-/** The real kubelet backs off 10 s doubling to 5 min; a teaching stand-in caps it at 10 s. */
-const BACKOFF_BASE_MS = 1000;
-const BACKOFF_CAP_MS = 10_000;
-/** After running this long, a container's crash count starts over (the real one uses 10 min). */
+/** As the real kubelet: a repeated crash waits 10 s, doubling to 5 min. */
+const BACKOFF_BASE_MS = 10_000;
+const BACKOFF_CAP_MS = 300_000;
+/** After running this long, a container's crash count starts over (2 x the cap, as there). */
 const BACKOFF_RESET_MS = 2 * BACKOFF_CAP_MS;
 
-/** Start (or restart) `c`, unless the pod is going; an image it cannot run leaves it Waiting. */
-export function startContainer(w: PodWorker, c: ContainerRun): void {
+/**
+ * Start (or restart) `c`, unless the pod is going; an image it cannot run leaves it Waiting.
+ * With `atRelist` (a restart after a crash) the new run is reported, and its probes begin, at
+ * the kubelet's next relist, as the real kubelet sees its own restart only then; that report
+ * also runs the readiness probe at once, as the real one triggers it.
+ */
+export function startContainer(w: PodWorker, c: ContainerRun, atRelist = false): void {
   if (w.terminating || w.gone) return;
   const name = c.spec.name;
   if (c.kind === 'unknown') {
@@ -49,8 +55,14 @@ export function startContainer(w: PodWorker, c: ContainerRun): void {
   }
   const runId = track(w, c, proc);
   w.event('Normal', 'Started', `Started container ${name}`, name);
-  w.publish();
-  if (!c.init) startProbes(w, c, runId);
+  const report = () => {
+    if (c.runId !== runId || w.terminating || w.gone) return;
+    w.publish();
+    if (!c.init) startProbes(w, c, runId);
+  };
+  // Called at the relist that noticed the crash: the restart is seen by the one after.
+  if (atRelist) c.after(w.kubelet.untilRelist(RELIST_PERIOD_MS / 2), report);
+  else report();
 }
 
 function imageNotRunnable(w: PodWorker, c: ContainerRun): void {
@@ -110,7 +122,13 @@ function track(w: PodWorker, c: ContainerRun, proc: ChildProcess): number {
     if (proc.pid === undefined) onExit(w, c, runId, null, null, err);
   });
   // 'close' (not 'exit'): the output is complete only once the pipes have closed.
-  proc.once('close', (code, signal) => onExit(w, c, runId, code, signal, spawnError));
+  proc.once('close', (code, signal) => {
+    const handle = () => onExit(w, c, runId, code, signal, spawnError);
+    // An exit the kubelet caused is known at once (its stop call returns); one it did not
+    // cause, only at its next relist: until then the pod stays as it was, Ready included.
+    if (spawnError !== undefined || c.stopping !== undefined || w.terminating || w.gone) handle();
+    else c.exitUnnoticed(w.kubelet.untilRelist(), handle);
+  });
   return runId;
 }
 
@@ -179,11 +197,14 @@ function onExit(
     else w.releaseAddressIfDone();
     return;
   }
-  c.lastState = terminated;
   restartAfterBackOff(w, c, terminated);
 }
 
-/** The first crash restarts at once; then 1 s doubling to BACKOFF_CAP_MS, in CrashLoopBackOff. */
+/**
+ * The first crash restarts at once, in the same pod: the exit is reported first (terminated,
+ * the pod not Ready, so the endpoints drop it), then the container runs again. A repeated
+ * crash waits in CrashLoopBackOff, 10 s doubling to BACKOFF_CAP_MS.
+ */
 function restartAfterBackOff(w: PodWorker, c: ContainerRun, terminated: ContainerState): void {
   if (w.clock.now() - c.startedAtMs >= BACKOFF_RESET_MS) c.crashes = 0;
   c.crashes += 1;
@@ -191,9 +212,12 @@ function restartAfterBackOff(w: PodWorker, c: ContainerRun, terminated: Containe
     c.crashes <= 1 ? 0 : Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (c.crashes - 2));
   if (delay === 0) {
     c.state = terminated;
-    startContainer(w, c);
+    w.publish();
+    c.lastState = terminated;
+    startContainer(w, c, true);
     return;
   }
+  c.lastState = terminated;
   const podRef = w.podRef();
   c.state = {
     waiting: {
