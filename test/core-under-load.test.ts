@@ -180,12 +180,14 @@ describe('the exit of a kill under load', () => {
   it('fails a graceful kill that lost requests (exit 12), but not a forced one, nor one that lost none', () => {
     const lossy = buildLoadReport(load([0.5, 0.52]), KILL, VICTIM);
     expect(lossy.failed).toBe(2);
-    const loss = gracefulLoss(lossy, false, 'ccccc');
+    const loss = gracefulLoss(lossy, 'graceful', 'ccccc');
     expect(loss?.message).toBe(
       `2 of ${lossy.requests} requests failed while ccccc was deleted gracefully.`,
     );
     expect(loss?.hint).toContain('readinessProbe and preStop hook');
-    expect(gracefulLoss(lossy, true, 'ccccc')).toBeUndefined();
-    expect(gracefulLoss(buildLoadReport(load(), KILL, VICTIM), false, 'ccccc')).toBeUndefined();
+    expect(gracefulLoss(lossy, 'force', 'ccccc')).toBeUndefined();
+    // A crash loses requests by its nature: the lesson, not the run's failure.
+    expect(gracefulLoss(lossy, 'crash', 'ccccc')).toBeUndefined();
+    expect(gracefulLoss(buildLoadReport(load(), KILL, VICTIM), 'graceful', 'ccccc')).toBeUndefined();
   });
 });
