@@ -188,6 +188,8 @@ describe('the exit of a kill under load', () => {
     expect(gracefulLoss(lossy, 'force', 'ccccc')).toBeUndefined();
     // A crash loses requests by its nature: the lesson, not the run's failure.
     expect(gracefulLoss(lossy, 'crash', 'ccccc')).toBeUndefined();
-    expect(gracefulLoss(buildLoadReport(load(), KILL, VICTIM), 'graceful', 'ccccc')).toBeUndefined();
+    expect(
+      gracefulLoss(buildLoadReport(load(), KILL, VICTIM), 'graceful', 'ccccc'),
+    ).toBeUndefined();
   });
 });
