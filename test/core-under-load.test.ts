@@ -280,6 +280,16 @@ describe('a crash under load', () => {
     expect(`${first} ${second}`).not.toMatch(/deleted|--force|kept it serving/);
   });
 
+  it('says so when the restart waited out a back-off after an earlier crash', () => {
+    const v = crashView(crashLoad());
+    const again = { ...v, crash: { ...v.crash!, restartCount: 2, restartedSeconds: 10.35 } };
+    const [first] = explainLoad(again);
+    expect(first).toContain(
+      'restarted the container in the same pod (restart count 2, seen 10.35 s after the crash; it had crashed not long before, so the kubelet first waited out a back-off (CrashLoopBackOff, 10 s doubling each time))',
+    );
+    expect(explainLoad(v)[0]).not.toContain('back-off');
+  });
+
   it('says why none failed when no request reached the crashed pod in time', () => {
     const records = load().map((r) => (r.pod === VICTIM ? { ...r, pod: OLD[0] } : r));
     const [first] = explainLoad(crashView(records));

@@ -150,10 +150,16 @@ function explainCrash(view: LoadView, crash: CrashView): string[] {
     crash.notReadySeconds === null
       ? 'When its kubelet noticed the dead container'
       : `Its kubelet noticed the dead container ${ms(crash.notReadySeconds)} after the crash (it lists the containers every second)`;
+  const count = crash.restartCount ?? 1;
+  // A container that crashed again soon after its last restart waits out a back-off first.
+  const backOff =
+    count > 1
+      ? `; it had crashed not long before, so the kubelet first waited out a back-off (CrashLoopBackOff, 10 s doubling each time)`
+      : '';
   const restarted =
     crash.restartedSeconds === null
       ? 'restarted the container in the same pod'
-      : `restarted the container in the same pod (restart count ${crash.restartCount ?? 1}, seen ${crash.restartedSeconds.toFixed(2)} s after the crash)`;
+      : `restarted the container in the same pod (restart count ${count}, seen ${crash.restartedSeconds.toFixed(2)} s after the crash${backOff})`;
   const readyAgain =
     crash.readyAgainSeconds === null
       ? ''

@@ -23,11 +23,15 @@ const BACKOFF_RESET_MS = 2 * BACKOFF_CAP_MS;
 
 /**
  * Start (or restart) `c`, unless the pod is going; an image it cannot run leaves it Waiting.
- * With `atRelist` (a restart after a crash) the new run is reported, and its probes begin, at
- * the kubelet's next relist, as the real kubelet sees its own restart only then; that report
- * also runs the readiness probe at once, as the real one triggers it.
+ * A restart after a crash is reported, and its probes begin, at the kubelet's next relist
+ * at least `reportAfterMs` from now, as the real kubelet sees its own restart only then;
+ * that report also runs the readiness probe at once, as the real one triggers it.
  */
-export function startContainer(w: PodWorker, c: ContainerRun, atRelist = false): void {
+export function startContainer(
+  w: PodWorker,
+  c: ContainerRun,
+  restart?: { reportAfterMs: number },
+): void {
   if (w.terminating || w.gone) return;
   const name = c.spec.name;
   if (c.kind === 'unknown') {
@@ -60,8 +64,7 @@ export function startContainer(w: PodWorker, c: ContainerRun, atRelist = false):
     w.publish();
     if (!c.init) startProbes(w, c, runId);
   };
-  // Called at the relist that noticed the crash: the restart is seen by the one after.
-  if (atRelist) c.after(w.kubelet.untilRelist(RELIST_PERIOD_MS / 2), report);
+  if (restart) c.after(w.kubelet.untilRelist(restart.reportAfterMs), report);
   else report();
 }
 
@@ -214,7 +217,8 @@ function restartAfterBackOff(w: PodWorker, c: ContainerRun, terminated: Containe
     c.state = terminated;
     w.publish();
     c.lastState = terminated;
-    startContainer(w, c, true);
+    // Called at the relist that noticed the crash: the restart is seen by the one after.
+    startContainer(w, c, { reportAfterMs: RELIST_PERIOD_MS / 2 });
     return;
   }
   c.lastState = terminated;
@@ -232,5 +236,5 @@ function restartAfterBackOff(w: PodWorker, c: ContainerRun, terminated: Containe
     c.spec.name,
   );
   w.publish();
-  c.after(delay, () => startContainer(w, c));
+  c.after(delay, () => startContainer(w, c, { reportAfterMs: 0 }));
 }
