@@ -167,7 +167,7 @@ function recovered(f: Follow, seen: Seen, result: KillPodResult): void {
       `Back to ${desired}/${desired} ready in ${recoverySeconds?.toFixed(1) ?? '?'} s; ${seen.victim} runs again in the same pod${node ? ` on ${node}` : ''} (restart count ${restartCount ?? '?'}), and no new pod was made.`,
     );
     ctx.printer.line(
-      `Its kubelet noticed the dead container${notReadySeconds !== null ? ` ${Math.round(notReadySeconds * 1000)} ms after the crash` : ''} and marked the pod not Ready, so the Service stopped sending to it; then it restarted the container in place (restartPolicy Always). The ReplicaSet saw no pod missing.`,
+      `Its kubelet noticed the dead container${notReadySeconds !== null ? ` ${Math.round(notReadySeconds * 1000)} ms after the crash` : ''} and marked the pod not Ready, so the Service stopped sending to it; then it restarted the container in place (restartPolicy Always${(restartCount ?? 1) > 1 ? ', after a back-off: it had crashed not long before' : ''}). The ReplicaSet saw no pod missing.`,
     );
     return;
   }
