@@ -289,6 +289,19 @@ const cases: BadInput[] = [
     flag: '--grace 3',
     says: 'contradicts; drop --grace',
   },
+  { args: ['kill-pod', '--crash'], code: USAGE, flag: '--crash', says: 'needs --under-load' },
+  {
+    args: ['kill-pod', '--under-load', '--crash', '--force'],
+    code: USAGE,
+    flag: '--crash',
+    says: 'drop --force',
+  },
+  {
+    args: ['kill-pod', '--under-load', '--crash', '--grace', '5'],
+    code: USAGE,
+    flag: '--grace 5',
+    says: 'drop --grace',
+  },
   // conflicting flags
   {
     args: ['up', '--sim', '--cluster', 'kind'],

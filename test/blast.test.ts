@@ -438,6 +438,9 @@ describe('blast on the embedded cluster', () => {
     [['kill-pod', '--grace', 'soon'], /--grace "soon"/],
     [['kill-pod', '--force'], /--force .* needs --under-load/],
     [['kill-pod', '--under-load', '--force', '--grace', '1'], /--grace 1 contradicts/],
+    [['kill-pod', '--crash'], /--crash .* needs --under-load/],
+    [['kill-pod', '--under-load', '--crash', '--force'], /--crash .* drop --force/],
+    [['kill-pod', '--under-load', '--crash', '--grace', '3'], /--grace 3 .* drop --grace/],
   ])('rejects %j with exit 2, one line, and creates nothing', async (args, message) => {
     const result = await lab.runInProcess([...args, '--sim']);
     expect(result.code).toBe(2);

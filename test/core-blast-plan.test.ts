@@ -111,6 +111,7 @@ describe('planKillPod', () => {
       json: false,
       underLoad: false,
       force: false,
+      crash: false,
     });
   });
 
@@ -125,7 +126,32 @@ describe('planKillPod', () => {
       json: true,
       underLoad: false,
       force: false,
+      crash: false,
     });
+  });
+
+  it('crashes the process for --crash, which takes --under-load and no deletion flags', async () => {
+    expect(await killPlan('--under-load', '--crash', '--pod', 'web-abc-12345')).toEqual({
+      pod: 'web-abc-12345',
+      timeoutSeconds: 120,
+      json: false,
+      underLoad: true,
+      force: false,
+      crash: true,
+    });
+    expect((await killError('--crash')).message).toBe(
+      '--crash shows what a crashed process does to requests, so it needs --under-load; add --under-load.',
+    );
+    expect((await killError('--under-load', '--crash', '--force')).message).toBe(
+      '--crash makes the server process exit instead of deleting the pod, so --force (a deletion with grace 0) does not apply; drop --force (or drop --crash).',
+    );
+    expect((await killError('--under-load', '--crash', '--grace', '5')).message).toBe(
+      "--crash makes the server process exit instead of deleting the pod, so --grace 5 (a deletion's grace period) does not apply; drop --grace (or drop --crash).",
+    );
+    // The more telling mistake first: a crash deletes nothing, with or without the load.
+    expect((await killError('--crash', '--force')).message).toMatch(/^--crash .* drop --force/);
+    for (const argv of [['--crash'], ['--under-load', '--crash', '--force']])
+      expect(await killError(...argv)).toBeInstanceOf(UsageError);
   });
 
   it('deletes with grace 0 for --force, which only --under-load takes', async () => {

@@ -293,6 +293,31 @@ describe('timeline', () => {
     expect(secondsBetween(1000, 2940)).toBe(1.9);
   });
 
+  it('measures a crash from the crash, in the order of the lesson, naming what the kubelet did', () => {
+    const t0 = 2_000_000;
+    const timeline = buildTimeline([
+      { event: 'left-endpoints', at: t0 + 740, detail: 'pod-a' },
+      { event: 'not-ready', at: t0 + 700, detail: 'exit code 1, Error' },
+      { event: 'crashed', at: t0, detail: 'pod-a' },
+      { event: 'ready-again', at: t0 + 1700 },
+      { event: 'restarted', at: t0 + 1700, detail: 'restart count 1' },
+    ]);
+    expect(timeline.map((e) => [e.event, e.atSeconds])).toEqual([
+      ['crashed', 0],
+      ['not-ready', 0.7],
+      ['left-endpoints', 0.7],
+      ['restarted', 1.7],
+      ['ready-again', 1.7],
+    ]);
+    expect(timeline.map((e) => e.text)).toEqual([
+      "crashed pod-a's server process (exit 1); the pod is still Ready",
+      'kubelet noticed the container had exited (exit code 1, Error): pod not Ready',
+      "pod-a left the Service's endpoints (no new connections go to it)",
+      'kubelet restarted the container in the same pod (restart count 1)',
+      "Ready again (and back in the Service's endpoints)",
+    ]);
+  });
+
   it('breaks ties in the order of the lesson', () => {
     const timeline = buildTimeline([
       { event: 'ready', at: 5 },

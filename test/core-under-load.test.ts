@@ -1,7 +1,12 @@
 import { Chalk } from 'chalk';
 import { describe, expect, it } from 'vitest';
 import type { RequestRecord } from '../src/cli/core/curl-log.js';
-import { buildLoadReport, gracefulLoss, startedAt } from '../src/cli/core/under-load.js';
+import {
+  buildLoadReport,
+  crashMoment,
+  gracefulLoss,
+  startedAt,
+} from '../src/cli/core/under-load.js';
 import { podPainter } from '../src/cli/render/colours.js';
 import { visibleWidth } from '../src/cli/render/text.js';
 import { explainLoad, loadTable, renderLoad, type LoadView } from '../src/cli/render/under-load.js';
@@ -180,12 +185,136 @@ describe('the exit of a kill under load', () => {
   it('fails a graceful kill that lost requests (exit 12), but not a forced one, nor one that lost none', () => {
     const lossy = buildLoadReport(load([0.5, 0.52]), KILL, VICTIM);
     expect(lossy.failed).toBe(2);
-    const loss = gracefulLoss(lossy, false, 'ccccc');
+    const loss = gracefulLoss(lossy, 'graceful', 'ccccc');
     expect(loss?.message).toBe(
       `2 of ${lossy.requests} requests failed while ccccc was deleted gracefully.`,
     );
     expect(loss?.hint).toContain('readinessProbe and preStop hook');
-    expect(gracefulLoss(lossy, true, 'ccccc')).toBeUndefined();
-    expect(gracefulLoss(buildLoadReport(load(), KILL, VICTIM), false, 'ccccc')).toBeUndefined();
+    expect(gracefulLoss(lossy, 'force', 'ccccc')).toBeUndefined();
+    // A crash loses requests by its nature: the lesson, not the run's failure.
+    expect(gracefulLoss(lossy, 'crash', 'ccccc')).toBeUndefined();
+    expect(
+      gracefulLoss(buildLoadReport(load(), KILL, VICTIM), 'graceful', 'ccccc'),
+    ).toBeUndefined();
+  });
+});
+
+describe('a crash under load', () => {
+  /** The victim crashes at 0; refused from +0.2 s to +0.7 s; answers again from +1.8 s. */
+  function crashLoad(): RequestRecord[] {
+    const records: RequestRecord[] = [];
+    for (let i = 0; i < 15 * 50; i += 1) {
+      const at = -5 + i / 50;
+      const pod = OLD[i % OLD.length];
+      const refused = pod === VICTIM && at >= 0.2 && at < 0.7;
+      const away = pod === VICTIM && at >= 0 && at < 1.8;
+      records.push(request(at, refused ? undefined : away ? OLD[0] : pod));
+    }
+    return records;
+  }
+  function crashView(records: RequestRecord[]): LoadView {
+    return {
+      report: buildLoadReport(records, KILL, VICTIM),
+      marks: [
+        { event: 'crashed', atSeconds: 0, pod: VICTIM },
+        { event: 'not-ready', atSeconds: 0.7, pod: VICTIM },
+        { event: 'restarted', atSeconds: 1.7, pod: VICTIM },
+        { event: 'ready-again', atSeconds: 1.78, pod: VICTIM },
+      ],
+      victim: VICTIM,
+      force: false,
+      preStopSeconds: undefined,
+      curlErrors: [{ code: 7, message: 'Failed to connect: refused', count: 3 }],
+      crash: {
+        exitCode: 1,
+        notReadySeconds: 0.699,
+        restartedSeconds: 1.684,
+        readyAgainSeconds: 1.782,
+        restartCount: 1,
+        replicas: 5,
+        readiness: { periodSeconds: 5, failureThreshold: 2 },
+      },
+    };
+  }
+
+  it('titles the table from the crash and marks what the kubelet did, in the seconds they fell in', () => {
+    const lines = renderLoad(crashView(crashLoad()), plain);
+    const at = (text: string | RegExp) =>
+      lines.findIndex((l) => (typeof text === 'string' ? l.includes(text) : text.test(l)));
+    expect(lines[0]).toBe(
+      'Requests per second through the Service (second 0 begins at the crash):',
+    );
+    expect(at('▸ +0.00 s  ccccc crashed: its process exited, its pod still Ready')).toBe(
+      at(/^ +\+0 /) - 2,
+    );
+    expect(
+      at('▸ +0.70 s  ccccc not Ready: its kubelet noticed, the Service stops sending to it'),
+    ).toBe(at(/^ +\+0 /) - 1);
+    expect(at('▸ +1.70 s  ccccc restarted in the same pod')).toBe(at(/^ +\+1 /) - 2);
+    expect(at("▸ +1.78 s  ccccc Ready again, back in the Service's endpoints")).toBe(
+      at(/^ +\+1 /) - 1,
+    );
+    // The same pod answers again from the second after it was Ready again.
+    const row = (n: string) => lines.find((l) => l.startsWith(`  ${n.padStart(3)} `))!;
+    expect(row('+0')).toMatch(/^ +\+0 +50 +5 +aaaaa bbbbb {7}ddddd eeeee$/);
+    expect(row('+2')).toContain('aaaaa bbbbb ccccc ddddd eeeee');
+  });
+
+  it('explains the failures: cut and refused until the kubelet noticed, restarted in place, what helps', () => {
+    const [first, second] = explainLoad(crashView(crashLoad()));
+    expect(first).toMatch(
+      /^5 of 750 requests failed, between \+0\.2\d s and \+0\.6\d s after the crash \(3 × curl \(7\) Failed to connect: refused\)\. ccccc's process died while its pod was still Ready/,
+    );
+    expect(first).toContain('Its kubelet noticed the dead container 699 ms after the crash');
+    expect(first).toContain(
+      'restarted the container in the same pod (restart count 1, seen 1.68 s after the crash)',
+    );
+    expect(first).toContain('no new pod, and nothing for the ReplicaSet to do');
+    expect(second).toContain('a readiness probe asks only every 5 s and needs 2 failures');
+    expect(second).toContain(
+      'a preStop hook and a graceful shutdown run only when Kubernetes stops a pod',
+    );
+    expect(second).toContain('What helps is more replicas');
+    expect(second).toContain('(1 in 5 here)');
+    // Nothing about deletions, preStop timings or the --force lesson.
+    expect(`${first} ${second}`).not.toMatch(/deleted|--force|kept it serving/);
+  });
+
+  it('says so when the restart waited out a back-off after an earlier crash', () => {
+    const v = crashView(crashLoad());
+    const again = { ...v, crash: { ...v.crash!, restartCount: 2, restartedSeconds: 10.35 } };
+    const [first] = explainLoad(again);
+    expect(first).toContain(
+      'restarted the container in the same pod (restart count 2, seen 10.35 s after the crash; it had crashed not long before, so the kubelet first waited out a back-off (CrashLoopBackOff, 10 s doubling each time))',
+    );
+    expect(explainLoad(v)[0]).not.toContain('back-off');
+  });
+
+  it('says why none failed when no request reached the crashed pod in time', () => {
+    const records = load().map((r) => (r.pod === VICTIM ? { ...r, pod: OLD[0] } : r));
+    const [first] = explainLoad(crashView(records));
+    expect(first).toMatch(
+      /^0 of 750 requests failed: none happened to be sent to ccccc between its crash and the moment it left the endpoints\./,
+    );
+  });
+});
+
+describe('the moment of a crash', () => {
+  const sent = Date.parse('2026-01-01T00:00:10.000Z');
+  const answered = sent + 40;
+  const body = (timestamp: unknown) => JSON.stringify({ status: 'crashing', timestamp });
+
+  it("is the server's own time, when it falls within the request's round trip", () => {
+    expect(crashMoment(sent, answered, body('2026-01-01T00:00:10.025Z'))).toBe(sent + 25);
+  });
+
+  it('is kept within the round trip when the clocks disagree', () => {
+    expect(crashMoment(sent, answered, body('2026-01-01T00:00:09.000Z'))).toBe(sent);
+    expect(crashMoment(sent, answered, body('2026-01-01T00:00:11.000Z'))).toBe(answered);
+  });
+
+  it('is the answer when the server gave no usable time', () => {
+    for (const text of ['not json', body(12), body('yesterday'), '{}'])
+      expect(crashMoment(sent, answered, text)).toBe(answered);
   });
 });

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RELIST_PERIOD_MS } from '../src/sim/kubelet/clock.js';
+import { ENDPOINTS_PROPAGATION_MS } from '../src/sim/proxy.js';
 import { NAMESPACE, startLab, waitForPod, type Lab } from './blast-support.js';
 
 /**
@@ -15,12 +17,26 @@ interface LoadSecond {
   pods: Record<string, number>;
 }
 
+interface CrashJson {
+  pod: string;
+  exitCode: number | null;
+  reason: string | null;
+  restartCount: number | null;
+  notReadySeconds: number | null;
+  leftEndpointsSeconds: number | null;
+  restartedSeconds: number | null;
+  readyAgainSeconds: number | null;
+}
+
 interface LoadJson {
   killed: string;
-  replacement: string;
+  replacement: string | null;
+  node: string | null;
   recoverySeconds: number;
   timeline: Array<{ event: string; atSeconds: number; detail?: string }>;
+  mode: 'graceful' | 'force' | 'crash';
   force: boolean;
+  crash: CrashJson | null;
   load: {
     job: string;
     ratePerSecond: number;
@@ -85,9 +101,81 @@ function expectSteadyLoad(kill: LoadJson): void {
   const readyAt = kill.timeline.find((e) => e.event === 'ready')!.atSeconds;
   for (const s of after) {
     expect(s.second).toBeGreaterThan(readyAt);
-    expect(s.pods[kill.replacement] ?? 0).toBeGreaterThan(0);
+    expect(s.pods[kill.replacement!] ?? 0).toBeGreaterThan(0);
   }
   expect(load.pods).toContain(kill.replacement);
+}
+
+async function restartCounts(): Promise<Record<string, number>> {
+  const { core } = lab.clients();
+  const pods = await core.listNamespacedPod({
+    namespace: NAMESPACE,
+    labelSelector: 'app=web-server',
+  });
+  return Object.fromEntries(
+    pods.items.map((p) => [p.metadata!.name!, p.status?.containerStatuses?.[0]?.restartCount ?? 0]),
+  );
+}
+
+/** What every crash under load shows, whatever it cost: its moments, its pod, its load. */
+function expectCrash(kill: LoadJson, restartsBefore: Record<string, number>): void {
+  expect(kill.mode).toBe('crash');
+  expect(kill.force).toBe(false);
+  // The same pod runs again: nothing was replaced, nothing deleted.
+  expect(kill.replacement).toBeNull();
+  expect(kill.node).toMatch(/^replica-demo-worker/);
+  expect(restartsBefore[kill.killed]).toBe(0);
+  const crash = kill.crash!;
+  expect(crash).toMatchObject({ pod: kill.killed, exitCode: 1, reason: 'Error', restartCount: 1 });
+  // The kubelet noticed within its relist period; the endpoints followed; then the restart.
+  expect(crash.notReadySeconds).toBeGreaterThan(0);
+  expect(crash.notReadySeconds).toBeLessThan(RELIST_PERIOD_MS / 1000 + 0.3);
+  expect(crash.leftEndpointsSeconds).toBeGreaterThanOrEqual(crash.notReadySeconds!);
+  expect(crash.restartedSeconds).toBeGreaterThan(crash.notReadySeconds!);
+  expect(crash.readyAgainSeconds).toBeGreaterThanOrEqual(crash.restartedSeconds!);
+  expect(kill.timeline.map((e) => e.event)).toEqual([
+    'crashed',
+    'not-ready',
+    'left-endpoints',
+    'restarted',
+    'ready-again',
+    'recovered',
+  ]);
+  expect(kill.timeline.find((e) => e.event === 'not-ready')?.detail).toBe('exit code 1, Error');
+  expect(kill.timeline.find((e) => e.event === 'restarted')?.detail).toBe('restart count 1');
+  const { load } = kill;
+  expect(load.requests).toBe(1250);
+  expect(load.seconds.reduce((sum, s) => sum + s.requests, 0)).toBe(load.requests);
+  // Every request was answered by some pod, or failed.
+  for (const s of load.seconds)
+    expect(Object.values(s.pods).reduce((sum, n) => sum + n, 0) + s.failed).toBe(s.requests);
+  // Failures only from the crash until the proxy heard the pod had left the endpoints...
+  const closed = crash.leftEndpointsSeconds! + ENDPOINTS_PROPAGATION_MS / 1000 + 0.05;
+  if (load.failedBetweenSeconds !== null) {
+    expect(load.failedBetweenSeconds.first).toBeGreaterThanOrEqual(-0.05);
+    expect(load.failedBetweenSeconds.last).toBeLessThanOrEqual(closed);
+    // ...and no more than the crashed pod's share of that window: the others answered theirs.
+    const window = load.seconds.filter((s) => s.second >= 0 && s.second <= Math.floor(closed));
+    const sent = window.reduce((sum, s) => sum + s.requests, 0);
+    expect(load.failed).toBeLessThanOrEqual(Math.ceil(sent * 0.5));
+  }
+  for (const s of load.seconds.filter((x) => x.failed > 0)) {
+    expect(s.second).toBeGreaterThanOrEqual(-1);
+    expect(s.second).toBeLessThanOrEqual(Math.floor(closed));
+  }
+  // The crashed pod answered before, not in the seconds it was down, and again after.
+  for (const s of load.seconds.filter((x) => x.second < -1 && x.requests >= 40))
+    expect(s.pods[kill.killed] ?? 0).toBeGreaterThan(0);
+  for (const s of load.seconds.filter(
+    (x) => x.second >= 0 && x.second + 1 <= crash.notReadySeconds!,
+  ))
+    expect(s.pods[kill.killed]).toBeUndefined();
+  const back = load.seconds.filter(
+    (s) => s.second > crash.readyAgainSeconds! + 1 && s.requests >= 40,
+  );
+  expect(back.length).toBeGreaterThanOrEqual(5);
+  for (const s of back) expect(s.pods[kill.killed] ?? 0).toBeGreaterThan(0);
+  expect(load.victimAnswersAfterKill).toBeGreaterThan(0);
 }
 
 beforeAll(async () => {
@@ -105,6 +193,8 @@ describe('kill-pod --under-load on the embedded cluster', () => {
   it('loses none of at least 1,000 requests when a replica is deleted gracefully', async () => {
     const kill = await killUnderLoad(['--seed', 'load']);
     expect(kill.force).toBe(false);
+    expect(kill.mode).toBe('graceful');
+    expect(kill.crash).toBeNull();
     expect(kill.load.failed).toBe(0);
     expect(kill.load.failedBetweenSeconds).toBeNull();
     expect(kill.load.curlErrors).toEqual([]);
@@ -119,6 +209,7 @@ describe('kill-pod --under-load on the embedded cluster', () => {
   it('with --force deletes at once, and counts what that cost: nothing here either', async () => {
     const kill = await killUnderLoad(['--force']);
     expect(kill.force).toBe(true);
+    expect(kill.mode).toBe('force');
     expectSteadyLoad(kill);
     // Marked with grace 0 and gone from the API at once, as the real API server does it.
     const at = (event: string) => kill.timeline.find((e) => e.event === event);
@@ -128,6 +219,38 @@ describe('kill-pod --under-load on the embedded cluster', () => {
     // stops the process, so no request fails (see the sim's kubelet and proxy).
     expect(kill.load.failed).toBe(0);
   }, 200_000);
+
+  it('with --crash loses requests only while the dead process is an endpoint, and restarts it in the same pod (exit 0)', async () => {
+    /**
+     * The kubelet notices a dead container at its next relist, 0 to 1 s after the crash, and
+     * the crashed pod gets a fifth of 50 requests a second meanwhile: a window of a few tenths
+     * of a second may hold none. So another pod is crashed until one window was long enough
+     * (0.4 s: about 20 requests, of which a fifth go to the crashed pod) to be sure of a loss.
+     */
+    const WINDOW_FOR_A_SURE_LOSS = 0.4;
+    const crashed: string[] = [];
+    let kill: LoadJson | undefined;
+    for (let attempt = 0; attempt < 5; attempt += 1) {
+      const counts = await restartCounts();
+      const pod = Object.keys(counts)
+        .sort()
+        .find((name) => !crashed.includes(name));
+      expect(pod).toBeDefined();
+      const run = await killUnderLoad(['--crash', '--pod', pod!]);
+      crashed.push(run.killed);
+      expectCrash(run, counts);
+      // The same five pods, the crashed one restarted once, the others untouched.
+      expect(await restartCounts()).toEqual({ ...counts, [run.killed]: 1 });
+      if (run.crash!.leftEndpointsSeconds! >= WINDOW_FOR_A_SURE_LOSS) {
+        kill = run;
+        break;
+      }
+    }
+    expect(kill, 'every window was shorter than 0.4 s').toBeDefined();
+    const { load } = kill!;
+    expect(load.failed).toBeGreaterThan(0);
+    expect(load.curlErrors.reduce((sum, e) => sum + e.count, 0)).toBe(load.failed);
+  }, 900_000);
 
   it('prints the seconds as a table with the kill and ready moments marked', async () => {
     const run = await lab.runInProcess(['kill-pod', '--under-load', '--force']);

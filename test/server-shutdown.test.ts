@@ -7,6 +7,7 @@ import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { firstExternalIpv4 } from '../src/server/identity.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const mainSource = fileURLToPath(new URL('../src/server/main.ts', import.meta.url));
@@ -81,8 +82,8 @@ class Connection {
     socket.on('error', () => undefined);
   }
 
-  static async open(port: number): Promise<Connection> {
-    const socket = connect(port, '127.0.0.1');
+  static async open(port: number, host = '127.0.0.1', localAddress?: string): Promise<Connection> {
+    const socket = connect({ port, host, ...(localAddress ? { localAddress } : {}) });
     await once(socket, 'connect');
     return new Connection(socket);
   }
@@ -133,6 +134,7 @@ class Connection {
 }
 
 const request = (path: string) => `GET ${path} HTTP/1.1\r\nHost: replica\r\n\r\n`;
+const crashRequest = 'POST /crash HTTP/1.1\r\nHost: replica\r\nContent-Length: 0\r\n\r\n';
 
 describe('server process shutdown', () => {
   it('on SIGTERM fails readiness, closes idle connections, finishes in-flight work, exits 0', async () => {
@@ -243,5 +245,81 @@ describe('server process shutdown', () => {
     await expect(startServer({ PORT: 'eighty' })).rejects.toThrow(
       /exited with 1: \[[^\]]+\] Cannot start: PORT must be a whole number from 0 to 65535, got 'eighty'\n$/,
     );
+  });
+});
+
+describe('server process crash (POST /crash)', () => {
+  it('from inside the pod answers 202, then exits 1 at once, cutting work in flight, and says why', async () => {
+    const server = await startServer({ POD_IP: '10.244.1.7' });
+    const work = await Connection.open(server.port);
+    const crash = await Connection.open(server.port);
+    try {
+      work.send(request('/load?ms=20000'));
+      await waitFor(() => server.stdout().includes('\n'), 'the load request line');
+      const sentAt = performance.now();
+      crash.send(crashRequest);
+      const answer = await crash.response();
+      expect(answer.status).toBe(202);
+      expect(JSON.parse(answer.body)).toMatchObject({ status: 'crashing', exit_code: 1 });
+      const exit = await server.exited;
+      expect(exit).toMatchObject({ code: 1, signal: null });
+      // No drain: the 20 s of work in flight is cut, unanswered, long before its end.
+      expect(exit.at - sentAt).toBeLessThan(5_000);
+      await work.closed;
+      await expect(work.response(100)).rejects.toThrow('connection closed before a full response');
+      expect(server.stderr()).toMatch(
+        /\] POST \/crash from (::ffff:)?127\.0\.0\.1: exiting with code 1 at once, draining nothing, as a crashed process would\n$/,
+      );
+      expect(server.stderr()).not.toContain('finishing requests in flight');
+    } finally {
+      work.destroy();
+      crash.destroy();
+      server.child.kill('SIGKILL');
+    }
+  });
+
+  const external = firstExternalIpv4();
+  it.skipIf(external === '127.0.0.1')(
+    "refuses a peer from another address with 403 and keeps serving, as a pod's would be refused",
+    async () => {
+      // Listening on every address, as in a pod; the machine's own external address stands in
+      // for another pod's.
+      const server = await startServer({ HOST: '0.0.0.0', POD_IP: '10.244.1.7' });
+      const outside = await Connection.open(server.port, external);
+      try {
+        outside.send(crashRequest);
+        const refused = await outside.response();
+        expect(refused.status).toBe(403);
+        expect(JSON.parse(refused.body)).toEqual({
+          error: `POST /crash is accepted only from inside the pod (through kubectl port-forward), not from ${external}`,
+        });
+        outside.send(request('/'));
+        expect((await outside.response()).status).toBe(200);
+        expect(server.child.exitCode).toBeNull();
+        expect(server.stderr()).not.toContain('POST /crash from');
+      } finally {
+        outside.destroy();
+        server.child.kill('SIGKILL');
+      }
+    },
+  );
+
+  it("on the embedded cluster's loopback pod address, refuses 127.0.0.1 and accepts only the pod's own address", async () => {
+    const podIp = '127.77.0.9';
+    const server = await startServer({ HOST: podIp, POD_IP: podIp });
+    const proxy = await Connection.open(server.port, podIp);
+    const forward = await Connection.open(server.port, podIp, podIp);
+    try {
+      proxy.send(crashRequest);
+      expect((await proxy.response()).status).toBe(403);
+      forward.send(crashRequest);
+      expect((await forward.response()).status).toBe(202);
+      expect(await server.exited).toMatchObject({ code: 1 });
+      expect(server.stderr()).toContain(`POST /crash from ${podIp}: exiting with code 1`);
+    } finally {
+      proxy.destroy();
+      forward.destroy();
+      server.child.kill('SIGKILL');
+    }
   });
 });

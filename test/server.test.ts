@@ -427,3 +427,89 @@ describe('the request listener main.ts serves', () => {
     expect((JSON.parse(absolute.body) as { pod_name: string }).pod_name).toBe(identity.podName);
   });
 });
+
+describe('POST /crash', () => {
+  /** One POST /crash from `localAddress` to the app serving `who` on `host`. */
+  async function crashFrom(
+    who: Identity,
+    host: string,
+    localAddress: string | undefined,
+    crash: ((peer: string) => void) | undefined,
+  ): Promise<{ status: number; body: Record<string, unknown>; lines: string[] }> {
+    const lines: string[] = [];
+    const app = createApp(who, fixedClock, {
+      log: (line) => lines.push(line),
+      ...(crash ? { crash } : {}),
+    });
+    const server: Server = await new Promise((resolve) => {
+      const listening = app.listen(0, host, () => resolve(listening));
+    });
+    const { port } = server.address() as AddressInfo;
+    try {
+      const answer = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+        const req = http.request(
+          { host, port, path: '/crash', method: 'POST', agent: false, localAddress },
+          (res) => {
+            let text = '';
+            res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+      return {
+        status: answer.status,
+        body: JSON.parse(answer.text) as Record<string, unknown>,
+        lines,
+      };
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  }
+
+  it('answers 202 from inside the pod (loopback), then crashes, with the peer, once', async () => {
+    const peers: string[] = [];
+    const answer = await crashFrom(identity, '127.0.0.1', undefined, (peer) => peers.push(peer));
+    expect(answer.status).toBe(202);
+    expect(answer.body).toEqual({
+      status: 'crashing',
+      pod_name: identity.podName,
+      replica_id: 'aaaaa',
+      exit_code: 1,
+      timestamp: '2026-03-04T05:06:07.089Z',
+    });
+    expect(peers).toEqual(['127.0.0.1']);
+    // Not a request of the lesson: it stays out of the request log.
+    expect(answer.lines).toEqual([]);
+  });
+
+  it('refuses a peer that is not the pod itself with 403 and does not crash', async () => {
+    // The embedded cluster's shape, the one where a refused peer can be made on this machine:
+    // the pod's address is a loopback one, and a connection from elsewhere on the loopback
+    // (the Service proxy, other pods) is not from inside it.
+    const simPod: Identity = { ...identity, podIp: '127.77.0.2' };
+    const peers: string[] = [];
+    const refused = await crashFrom(simPod, '127.77.0.2', '127.0.0.1', (p) => peers.push(p));
+    expect(refused.status).toBe(403);
+    expect(refused.body.error).toBe(
+      'POST /crash is accepted only from inside the pod (through kubectl port-forward), not from 127.0.0.1',
+    );
+    expect(peers).toEqual([]);
+    const own = await crashFrom(simPod, '127.77.0.2', '127.77.0.2', (p) => peers.push(p));
+    expect(own.status).toBe(202);
+    expect(peers).toEqual(['127.77.0.2']);
+  });
+
+  it('is not served without a way to crash, nor on GET', async () => {
+    const unserved = await crashFrom(identity, '127.0.0.1', undefined, undefined);
+    expect(unserved.status).toBe(404);
+    const server = await start(fixedClock, { crash: () => expect.fail('crashed on GET') });
+    try {
+      expect((await fetch(`${server.base}/crash`)).status).toBe(404);
+    } finally {
+      await server.close();
+    }
+  });
+});

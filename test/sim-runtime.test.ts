@@ -12,6 +12,7 @@ import { claimAddressBlock } from '../src/sim/address-block.js';
 import { KUBE_VERSION } from '../src/sim/api/discovery.js';
 import { ENDPOINTS_PROPAGATION_MS, ServiceProxy } from '../src/sim/proxy.js';
 import { FORCED_STOP_DELAY_MS } from '../src/sim/kubelet/termination.js';
+import { RELIST_PERIOD_MS } from '../src/sim/kubelet/clock.js';
 import { seededRandom } from '../src/sim/random.js';
 import { chiSquareEven } from '../src/cli/core/stats.js';
 import { admitPod } from '../src/sim/admission.js';
@@ -114,6 +115,21 @@ function get(url: string, agent: http.Agent | false, localAddress?: string): Pro
 }
 
 const store = new Store(() => new Date(), seededRandom('names'));
+function post(url: string, localAddress?: string): Promise<{ status: number }> {
+  return new Promise((resolvePromise, reject) => {
+    const req = http.request(
+      url,
+      { method: 'POST', agent: false, ...(localAddress ? { localAddress } : {}) },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolvePromise({ status: res.statusCode ?? 0 }));
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 const runtime = new Runtime(store, {
   nodes: 3,
   seed: 'runtime-test',
@@ -469,6 +485,63 @@ describe('pod lifecycle', () => {
     // Every pod has served a request again, as the tests after this one expect.
     for (const pod of await waitFor('replacement ready', () => readyWebPods(5)))
       await get(`http://${podIP(pod)}:8080/`, false);
+  });
+
+  it('notices a crash at its next relist: the pod not Ready, the container restarted in it, Ready again', async () => {
+    const before = await waitFor('5 ready pods', () => readyWebPods(5));
+    const victim = before[1] as KubeObject;
+    const { name, uid } = victim.metadata;
+    const seen: { at: number; ready: boolean; status: ContainerStatus }[] = [];
+    const unwatch = store.watch(PODS, { namespace: NS }, (e) => {
+      const c = podStatus(e.object).containerStatuses?.[0];
+      if (e.object.metadata.name === name && c)
+        seen.push({ at: Date.now(), ready: isPodReady(e.object), status: structuredClone(c) });
+    });
+    const target = runtime.serviceTarget(NS, 'web-server-service', 80);
+    try {
+      // Through the Service the server refuses: the proxy is not the pod.
+      const viaService = await post(`http://${target?.host}:${target?.port}/crash`);
+      expect(viaService.status).toBe(403);
+      // From the pod's own address, as the port-forward connects: it crashes.
+      const crashedAt = Date.now();
+      const answer = await post(`http://${podIP(victim)}:8080/crash`, podIP(victim));
+      expect(answer.status).toBe(202);
+      const readyAgain = await waitFor(
+        'the crashed pod Ready again',
+        () => seen.find((s) => s.ready && s.status.restartCount === 1),
+        20_000,
+      );
+      const notReady = seen.find((s) => !s.ready);
+      const restarted = seen.find((s) => s.status.restartCount === 1);
+      // The kubelet noticed at its next relist, within a second, and reported the exit first.
+      expect(notReady!.at - crashedAt).toBeLessThan(RELIST_PERIOD_MS + 200);
+      expect(notReady!.status.state.terminated).toMatchObject({ exitCode: 1, reason: 'Error' });
+      expect(notReady!.status.restartCount).toBe(0);
+      // Then it ran the container again in the same pod, reported at the relist after.
+      expect(restarted!.at).toBeGreaterThan(notReady!.at);
+      expect(restarted!.status.state.running).toBeDefined();
+      expect(restarted!.status.lastState.terminated).toMatchObject({
+        exitCode: 1,
+        reason: 'Error',
+      });
+      expect(readyAgain.at).toBeGreaterThanOrEqual(restarted!.at);
+      const pod = store.mustGet(PODS, NS, name);
+      expect(pod.metadata.uid).toBe(uid);
+      expect(podIP(pod)).toBe(podIP(victim));
+      expect(webPods()).toHaveLength(5);
+      // A second crash soon after waits in CrashLoopBackOff, 10 s the first time.
+      expect((await post(`http://${podIP(victim)}:8080/crash`, podIP(victim))).status).toBe(202);
+      const backOff = await waitFor('CrashLoopBackOff', () =>
+        seen.find((s) => s.status.state.waiting?.reason === 'CrashLoopBackOff'),
+      );
+      expect(backOff.status.state.waiting?.message).toMatch(/^back-off 10s restarting failed/);
+      expect(backOff.ready).toBe(false);
+    } finally {
+      unwatch();
+    }
+    // Replaced afresh, so the tests after this one find 5 ready pods with no back-off.
+    deletePod(store, store.mustGet(PODS, NS, name), 0);
+    await waitFor('5 ready pods again', () => readyWebPods(5));
   });
 
   it("serves the container log with the server's request lines", () => {

@@ -197,6 +197,10 @@ function addKillPod(program: Command, run: Run): void {
       'keep a steady load through the Service meanwhile; count per second what failed',
     )
     .option('--force', 'with --under-load: delete with grace 0, skipping the preStop hook')
+    .option(
+      '--crash',
+      'with --under-load: crash the server process (exit 1, through a port-forward) instead of deleting the pod',
+    )
     .addOption(timeoutOption('to wait for recovery', DEFAULTS.killTimeout))
     .option('--json', 'print one JSON object and nothing else on stdout')
     .action(run('kill-pod'));

@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Identity } from './identity.js';
 import { Lifecycle } from './lifecycle.js';
 import { parseLoadQuery, simulateWork } from './load.js';
+import { isFromInsidePod } from './peer.js';
 
 /** Milliseconds since the epoch; injected so tests can pin timestamps. */
 export type Clock = () => number;
@@ -19,6 +20,11 @@ export interface AppOptions {
   readonly appVersion?: string;
   /** Defaults to the clock's reading when the app is created. */
   readonly startedAt?: number;
+  /**
+   * Ends the process as a crash would, once `POST /crash` has been answered (main.ts exits
+   * with code 1, draining nothing). Without it the route is not served.
+   */
+  readonly crash?: (peer: string) => void;
 }
 
 const ENDPOINTS = ['/', '/info', '/health', '/ready', '/load'] as const;
@@ -215,6 +221,44 @@ async function answerLoad(r: Responder, req: Request, res: Response): Promise<vo
   );
 }
 
+/**
+ * `POST /crash`: the process dies as in a crash or an OOM kill, while its pod is still an
+ * endpoint, so a learner sees what a readiness probe and a graceful shutdown cannot prevent.
+ * Only from inside the pod (through `kubectl port-forward`): never from other pods or the
+ * Service, which would let anyone in the cluster take replicas down.
+ */
+function answerCrash(
+  r: Responder,
+  req: Request,
+  res: Response,
+  crash: (peer: string) => void,
+): void {
+  const peer = req.socket.remoteAddress ?? '';
+  if (!isFromInsidePod(peer, r.identity.podIp)) {
+    r.sendJson(
+      res,
+      403,
+      JSON.stringify({
+        error: `POST /crash is accepted only from inside the pod (through kubectl port-forward), not from ${peer || 'an unknown address'}`,
+      }),
+    );
+    return;
+  }
+  // Exits once the answer has left, so the caller learns the crash was its doing.
+  res.once('finish', () => crash(peer));
+  r.sendJson(
+    res,
+    202,
+    JSON.stringify({
+      status: 'crashing',
+      pod_name: r.identity.podName,
+      replica_id: r.identity.replicaId,
+      exit_code: 1,
+      timestamp: r.now(),
+    }),
+  );
+}
+
 export function createReplica(
   identity: Identity,
   clock: Clock = Date.now,
@@ -241,6 +285,8 @@ export function createReplica(
     else r.sendJson(res, 200, '{"status":"ready"}');
   });
   app.get('/load', (req, res) => answerLoad(r, req, res));
+  const crash = options.crash;
+  if (crash) app.post('/crash', (req, res) => answerCrash(r, req, res, crash));
   app.use((req: Request, res: Response) => {
     r.sendJson(
       res,

@@ -83,6 +83,13 @@ function start(env: NodeJS.ProcessEnv): void {
     log: batchedWriter(process.stdout),
     logProbes: env.LOG_PROBES === '1' || env.LOG_PROBES === 'true',
     appVersion: appVersion(),
+    crash: (peer) => {
+      note(
+        `POST /crash from ${peer}: exiting with code 1 at once, draining nothing, as a crashed process would`,
+      );
+      // The next turn, so the 202 is written out first.
+      setImmediate(() => process.exit(1));
+    },
   });
 
   const server = http.createServer(listener);

@@ -61,13 +61,27 @@ interface LoadSecond {
 }
 interface LoadJson {
   killed: string;
-  replacement: string;
+  replacement: string | null;
+  node: string | null;
+  mode: 'graceful' | 'force' | 'crash';
   force: boolean;
+  crash: {
+    pod: string;
+    exitCode: number | null;
+    reason: string | null;
+    restartCount: number | null;
+    notReadySeconds: number | null;
+    leftEndpointsSeconds: number | null;
+    restartedSeconds: number | null;
+    readyAgainSeconds: number | null;
+  } | null;
   timeline: { event: string; atSeconds: number; detail?: string }[];
   load: {
     requests: number;
     failed: number;
     failedBetweenSeconds: { first: number; last: number } | null;
+    curlErrors: { code: number; message: string; count: number }[];
+    victimAnswersAfterKill: number;
     seconds: LoadSecond[];
   };
 }
@@ -327,7 +341,7 @@ describe.skipIf(!cluster)(`the lesson on kind cluster ${cluster ?? ''}`, () => {
       const readyAt = result.timeline.find((e) => e.event === 'ready')!.atSeconds;
       const after = load.seconds.filter((s) => s.second > readyAt + 1 && full(s));
       expect(after.length).toBeGreaterThanOrEqual(3);
-      for (const s of after) expect(s.pods[result.replacement] ?? 0).toBeGreaterThan(0);
+      for (const s of after) expect(s.pods[result.replacement!] ?? 0).toBeGreaterThan(0);
       expect(await readyPods()).toHaveLength(5);
       return result;
     };
@@ -346,6 +360,88 @@ describe.skipIf(!cluster)(`the lesson on kind cluster ${cluster ?? ''}`, () => {
     // process or every kube-proxy stopping to send to it; whatever failed, failed after the kill.
     if (forced.load.failedBetweenSeconds !== null)
       expect(forced.load.failedBetweenSeconds.first).toBeGreaterThanOrEqual(0);
+  });
+
+  it('kill-pod --under-load --crash loses requests while the dead process is an endpoint, and its kubelet restarts it in place', async () => {
+    /** Each pod's name, node and restart count, ready or not. */
+    const restarts = async (): Promise<Record<string, number>> => {
+      const result = await kubectl([
+        'get',
+        'pods',
+        '-n',
+        NAMESPACE,
+        '-l',
+        'app=web-server',
+        '-o',
+        'jsonpath={range .items[*]}{.metadata.name} {.status.containerStatuses[0].restartCount}{"\\n"}{end}',
+      ]);
+      return Object.fromEntries(
+        result.stdout
+          .split('\n')
+          .filter((line) => line.trim() !== '')
+          .map((line) => {
+            const [name = '', count = '0'] = line.trim().split(' ');
+            return [name, Number(count)];
+          }),
+      );
+    };
+    /**
+     * A kubelet notices a dead container at its next relist, 0 to 1 s after the crash, and the
+     * crashed pod gets a fifth of 50 requests a second meanwhile: a short window may hold none.
+     * So another pod is crashed until a window was long enough to be sure of a loss.
+     */
+    const WINDOW_FOR_A_SURE_LOSS = 0.4;
+    const crashed: string[] = [];
+    let sure: LoadJson | undefined;
+    for (let attempt = 0; attempt < 5 && sure === undefined; attempt += 1) {
+      expect(await readyPods()).toHaveLength(5);
+      const before = await restarts();
+      const pod = Object.keys(before)
+        .sort()
+        .find((name) => before[name] === 0 && !crashed.includes(name));
+      expect(pod).toBeDefined();
+      const kill = await run(['kill-pod', '--under-load', '--crash', '--pod', pod!, '--json']);
+      // The requests a crash loses are the lesson: no failed exit for them.
+      expect(kill.exitCode, kill.stderr).toBe(0);
+      const result = JSON.parse(kill.stdout) as LoadJson;
+      crashed.push(result.killed);
+      expect(result.killed).toBe(pod);
+      expect(result.mode).toBe('crash');
+      expect(result.replacement).toBeNull();
+      const crash = result.crash!;
+      expect(crash).toMatchObject({ pod, exitCode: 1, reason: 'Error', restartCount: 1 });
+      // The same five pods, the crashed one restarted once in place, the others untouched.
+      expect(await restarts()).toEqual({ ...before, [pod!]: 1 });
+      expect(await readyPods()).toHaveLength(5);
+      const events = result.timeline.map((e) => e.event);
+      for (const event of ['crashed', 'not-ready', 'left-endpoints', 'restarted', 'ready-again'])
+        expect(events).toContain(event);
+      expect(events).not.toContain('replacement-created');
+      const at = (event: string) => result.timeline.find((e) => e.event === event)!.atSeconds;
+      expect(at('not-ready')).toBeLessThanOrEqual(at('left-endpoints'));
+      expect(at('left-endpoints')).toBeLessThanOrEqual(at('ready-again'));
+      expect(at('restarted')).toBeLessThanOrEqual(at('ready-again'));
+      // The kubelet's relist runs every second; its report and the endpoints take a moment more.
+      expect(crash.notReadySeconds).toBeLessThan(3);
+      const { load } = result;
+      expect(load.requests).toBe(1250);
+      expect(load.seconds.reduce((sum, s) => sum + s.failed, 0)).toBe(load.failed);
+      // Failed only from the crash until every node's kube-proxy stopped sending to it.
+      const closed = crash.leftEndpointsSeconds! + 1;
+      if (load.failedBetweenSeconds !== null) {
+        expect(load.failedBetweenSeconds.first).toBeGreaterThanOrEqual(-0.1);
+        expect(load.failedBetweenSeconds.last).toBeLessThanOrEqual(closed);
+      }
+      // The crashed pod answers again once it is Ready again.
+      const back = load.seconds.filter(
+        (s) => s.second > crash.readyAgainSeconds! + 1 && s.requests >= 40,
+      );
+      expect(back.length).toBeGreaterThanOrEqual(3);
+      for (const s of back) expect(s.pods[result.killed] ?? 0).toBeGreaterThan(0);
+      if (crash.leftEndpointsSeconds! >= WINDOW_FOR_A_SURE_LOSS) sure = result;
+    }
+    expect(sure, 'every window was shorter than 0.4 s').toBeDefined();
+    expect(sure!.load.failed).toBeGreaterThan(0);
   });
 
   it('down removes the lesson and keeps the cluster', async () => {

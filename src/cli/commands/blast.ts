@@ -7,12 +7,18 @@ import { BLAST_CONTAINER, blastJobName, deadlineProblem, newRunId } from '../cor
 import { planBlast, type BlastPlan } from '../core/blast-plan.js';
 import { parseCurlLog, parseWriteOutLine, type RequestRecord } from '../core/curl-log.js';
 import { buildHistogram, type PodInfo } from '../core/histogram.js';
-import { SERVICE, SERVICE_PORT } from '../core/names.js';
+import { SERVICE } from '../core/names.js';
 import { evenness, latency } from '../core/stats.js';
 import { describeTarget, noCluster, resolveTarget, type Target } from '../target.js';
 import { connect, type KubeApi } from '../kube/api.js';
 import { runCurlJob } from '../curl-job.js';
-import { isPodReady, pickPortForwardPod, podInfo, selectorString } from '../core/pods.js';
+import {
+  isPodReady,
+  pickPortForwardPod,
+  podInfo,
+  selectorString,
+  targetPortFor,
+} from '../core/pods.js';
 import { sendRequests } from '../http/send-requests.js';
 import { rememberBlast, summarizeBlast } from '../last-blast.js';
 import { affinityForBlast } from './blast-affinity.js';
@@ -263,23 +269,6 @@ async function serviceLeg(
     sessionAffinity: service.spec?.sessionAffinity ?? 'None',
     proxyMode,
   };
-}
-
-function targetPortFor(service: k8s.V1Service, pod: k8s.V1Pod): number {
-  const ports = service.spec?.ports ?? [];
-  const port = ports.find((p) => p.port === SERVICE_PORT) ?? ports[0];
-  const targetPort: unknown = port?.targetPort ?? port?.port;
-  if (typeof targetPort === 'number') return targetPort;
-  if (typeof targetPort === 'string' && /^\d+$/.test(targetPort)) return Number(targetPort);
-  // A named targetPort is looked up in the chosen pod, as kubectl does.
-  for (const container of pod.spec?.containers ?? []) {
-    for (const p of container.ports ?? []) {
-      if (p.name === targetPort) return p.containerPort;
-    }
-  }
-  throw new OperationError(
-    `Service ${SERVICE} points at port "${String(targetPort)}", which pod ${pod.metadata?.name ?? '?'} does not declare.`,
-  );
 }
 
 async function portForwardLeg(

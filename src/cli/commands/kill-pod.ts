@@ -1,17 +1,27 @@
 import type { Context } from '../context.js';
 import { OperationError } from '../errors.js';
 import type { KillPodFlags } from '../core/flags.js';
-import { planKillPod } from '../core/blast-plan.js';
+import { planKillPod, type KillPlan } from '../core/blast-plan.js';
 import { replicaId } from '../core/curl-log.js';
-import { buildTimeline, secondsBetween, type TimelineEntry } from '../core/timeline.js';
-import { LOAD_RATE_PER_SECOND, gracefulLoss, type LoadReport } from '../core/under-load.js';
+import {
+  buildTimeline,
+  secondsBetween,
+  type TimelineEntry,
+  type TimelineEvent,
+} from '../core/timeline.js';
+import {
+  LOAD_RATE_PER_SECOND,
+  gracefulLoss,
+  killMode,
+  type LoadReport,
+} from '../core/under-load.js';
 import { describeTarget, noCluster, resolveTarget } from '../target.js';
 import { connect } from '../kube/api.js';
 import { selectorString } from '../core/pods.js';
 import { chooseVictim, deleteAndFollow, type Follow, type Seen } from '../kill/follow.js';
 import { killUnderLoad, type LoadRun } from '../kill/under-load.js';
 import { podColours } from '../pod-colours.js';
-import { renderLoad, type LoadMark } from '../render/under-load.js';
+import { renderLoad, type CrashView, type LoadMark } from '../render/under-load.js';
 
 export interface KillPodResult {
   killed: string;
@@ -21,6 +31,19 @@ export interface KillPodResult {
   timeline: TimelineEntry[];
   /** With --under-load: what the load saw, per second. */
   load?: LoadReport & { job: string };
+  /** With --crash: how the container ended, and when its kubelet acted, from the crash. */
+  crash?: CrashResult;
+}
+
+export interface CrashResult {
+  pod: string;
+  exitCode: number | null;
+  reason: string | null;
+  restartCount: number | null;
+  notReadySeconds: number | null;
+  leftEndpointsSeconds: number | null;
+  restartedSeconds: number | null;
+  readyAgainSeconds: number | null;
 }
 
 /**
@@ -61,20 +84,47 @@ export async function killPod(
   }
 }
 
-function killResult(
-  { pods }: Follow,
-  { victim, replacement, observations, deletedAt }: Seen,
-): KillPodResult {
+function killResult({ pods }: Follow, seen: Seen): KillPodResult {
+  const { victim, replacement, observations, killedAt } = seen;
   const timeline = buildTimeline(observations);
   const recoveredAt = observations.find((o) => o.event === 'recovered')?.at;
-  const recoverySeconds = recoveredAt !== undefined ? secondsBetween(deletedAt, recoveredAt) : null;
-  const node = replacement ? (pods.get(replacement)?.spec?.nodeName ?? null) : null;
-  return { killed: victim, replacement: replacement ?? null, node, recoverySeconds, timeline };
+  const recoverySeconds = recoveredAt !== undefined ? secondsBetween(killedAt, recoveredAt) : null;
+  // After a crash the same pod runs again, on its node.
+  const runs = replacement ?? (seen.crash ? victim : undefined);
+  const node = runs ? (pods.get(runs)?.spec?.nodeName ?? null) : null;
+  return {
+    killed: victim,
+    replacement: replacement ?? null,
+    node,
+    recoverySeconds,
+    timeline,
+    ...(seen.crash ? { crash: crashResult(seen) } : {}),
+  };
+}
+
+/** Seconds from the kill to `event`, to the millisecond; null if it was not seen. */
+function secondsTo({ observations, killedAt }: Seen, event: TimelineEvent): number | null {
+  const at = observations.find((o) => o.event === event)?.at;
+  return at === undefined ? null : Math.round(at - killedAt) / 1000;
+}
+
+function crashResult(seen: Seen): CrashResult {
+  const { exitCode = null, reason = null, restartCount = null } = seen.crash ?? {};
+  return {
+    pod: seen.victim,
+    exitCode,
+    reason,
+    restartCount,
+    notReadySeconds: secondsTo(seen, 'not-ready'),
+    leftEndpointsSeconds: secondsTo(seen, 'left-endpoints'),
+    restartedSeconds: secondsTo(seen, 'restarted'),
+    readyAgainSeconds: secondsTo(seen, 'ready-again'),
+  };
 }
 
 /** The `--json` document: the result, with the timeline's entries as documented. */
 function killJson(result: KillPodResult): Record<string, unknown> {
-  const { load: _load, ...kill } = result;
+  const { load: _load, crash: _crash, ...kill } = result;
   return {
     ...kill,
     timeline: result.timeline.map((e) => ({
@@ -85,11 +135,13 @@ function killJson(result: KillPodResult): Record<string, unknown> {
   };
 }
 
-/** With --under-load, the load's part of the `--json` document. */
-function loadJson(run: LoadRun, force: boolean): Record<string, unknown> {
+/** With --under-load, the load's part of the `--json` document (and the crash's, if one). */
+function loadJson(run: LoadRun, plan: KillPlan, result: KillPodResult): Record<string, unknown> {
   const { report } = run;
   return {
-    force,
+    mode: killMode(plan),
+    force: plan.force,
+    crash: result.crash ?? null,
     load: {
       job: run.jobName,
       ratePerSecond: LOAD_RATE_PER_SECOND,
@@ -106,8 +158,19 @@ function loadJson(run: LoadRun, force: boolean): Record<string, unknown> {
 }
 
 /** "Back to 5/5 ready", and why the Service lost nothing: the last lines of the timeline. */
-function recovered({ plan, ctx, desired }: Follow, seen: Seen, result: KillPodResult): void {
+function recovered(f: Follow, seen: Seen, result: KillPodResult): void {
+  const { plan, ctx, desired } = f;
   const { node, recoverySeconds } = result;
+  if (result.crash) {
+    const { restartCount, notReadySeconds } = result.crash;
+    seen.show(
+      `Back to ${desired}/${desired} ready in ${recoverySeconds?.toFixed(1) ?? '?'} s; ${seen.victim} runs again in the same pod${node ? ` on ${node}` : ''} (restart count ${restartCount ?? '?'}), and no new pod was made.`,
+    );
+    ctx.printer.line(
+      `Its kubelet noticed the dead container${notReadySeconds !== null ? ` ${Math.round(notReadySeconds * 1000)} ms after the crash` : ''} and marked the pod not Ready, so the Service stopped sending to it; then it restarted the container in place (restartPolicy Always${(restartCount ?? 1) > 1 ? ', after a back-off: it had crashed not long before' : ''}). The ReplicaSet saw no pod missing.`,
+    );
+    return;
+  }
   seen.show(
     `Back to ${desired}/${desired} ready in ${recoverySeconds?.toFixed(1) ?? '?'} s; ${seen.replacement ?? 'the replacement'} took the place of ${seen.victim}${node ? ` on ${node}` : ''}.`,
   );
@@ -124,17 +187,41 @@ function report(f: Follow, seen: Seen, onResult: (result: KillPodResult) => void
   return result;
 }
 
+/** The moments of a crash the load's table marks, in seconds from it. */
+function crashMarks(seen: Seen): LoadMark[] {
+  const marks: LoadMark[] = [{ event: 'crashed', atSeconds: 0, pod: seen.victim }];
+  for (const event of ['not-ready', 'restarted', 'ready-again'] as const) {
+    const at = secondsTo(seen, event);
+    if (at !== null) marks.push({ event, atSeconds: at, pod: seen.victim });
+  }
+  return marks;
+}
+
 /** The moments of the kill the load's table marks, in seconds from the deletion. */
-function loadMarks({ victim, replacement, observations, deletedAt }: Seen): LoadMark[] {
+function loadMarks(seen: Seen): LoadMark[] {
+  if (seen.crash) return crashMarks(seen);
+  const { victim, replacement, observations, killedAt } = seen;
   const at = (event: string) => observations.find((o) => o.event === event)?.at;
   const marks: LoadMark[] = [{ event: 'deleted', atSeconds: 0, pod: victim }];
   const ready = at('ready');
   if (replacement !== undefined && ready !== undefined)
-    marks.push({ event: 'ready', atSeconds: (ready - deletedAt) / 1000, pod: replacement });
+    marks.push({ event: 'ready', atSeconds: (ready - killedAt) / 1000, pod: replacement });
   const gone = at('old-pod-gone');
   if (gone !== undefined)
-    marks.push({ event: 'gone', atSeconds: (gone - deletedAt) / 1000, pod: victim });
+    marks.push({ event: 'gone', atSeconds: (gone - killedAt) / 1000, pod: victim });
   return marks;
+}
+
+function crashView({ desired }: Follow, seen: Seen, crash: CrashResult): CrashView {
+  return {
+    exitCode: crash.exitCode,
+    notReadySeconds: crash.notReadySeconds,
+    restartedSeconds: crash.restartedSeconds,
+    readyAgainSeconds: crash.readyAgainSeconds,
+    restartCount: crash.restartCount,
+    replicas: desired,
+    readiness: seen.crash?.readiness ?? null,
+  };
 }
 
 async function reportUnderLoad(
@@ -149,7 +236,7 @@ async function reportUnderLoad(
   };
   onResult(result);
   if (plan.json)
-    ctx.printer.line(JSON.stringify({ ...killJson(result), ...loadJson(run, plan.force) }));
+    ctx.printer.line(JSON.stringify({ ...killJson(result), ...loadJson(run, plan, result) }));
   else {
     ctx.printer.line();
     const paint = await podColours(ctx, run.report.pods);
@@ -160,11 +247,12 @@ async function reportUnderLoad(
       force: plan.force,
       preStopSeconds: run.seen.preStop,
       curlErrors: run.curlErrors,
+      ...(result.crash ? { crash: crashView(f, run.seen, result.crash) } : {}),
     };
     const lines = renderLoad(view, ctx.printer.color, { width: ctx.printer.width, paint });
     for (const line of lines) ctx.printer.line(line);
   }
-  const loss = gracefulLoss(run.report, plan.force, replicaId(run.seen.victim));
+  const loss = gracefulLoss(run.report, killMode(plan), replicaId(run.seen.victim));
   if (loss !== undefined) throw new OperationError(loss.message, loss.hint);
   return result;
 }

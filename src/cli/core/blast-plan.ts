@@ -62,6 +62,8 @@ export interface KillPlan {
   json: boolean;
   underLoad: boolean;
   force: boolean;
+  /** The replica's process crashes instead of its pod being deleted. */
+  crash: boolean;
 }
 
 const POD_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
@@ -85,6 +87,24 @@ export function validateSeed(seed: string): string {
 export function planKillPod(flags: KillPodFlags): KillPlan {
   const force = flags.force === true;
   const underLoad = flags.underLoad === true;
+  const crash = flags.crash === true;
+  // A crash deletes nothing: the flags of a deletion have nothing to act on.
+  if (crash && force) {
+    throw new UsageError(
+      '--crash makes the server process exit instead of deleting the pod, so --force (a deletion with grace 0) does not apply; drop --force (or drop --crash).',
+    );
+  }
+  if (crash && flags.grace !== undefined) {
+    throw new UsageError(
+      `--crash makes the server process exit instead of deleting the pod, so --grace ${flags.grace} (a deletion's grace period) does not apply; drop --grace (or drop --crash).`,
+    );
+  }
+  // What a crash costs shows only in the requests it fails.
+  if (crash && !underLoad) {
+    throw new UsageError(
+      '--crash shows what a crashed process does to requests, so it needs --under-load; add --under-load.',
+    );
+  }
   if (force && flags.grace !== undefined) {
     throw new UsageError(
       `--force deletes with grace 0, which --grace ${flags.grace} contradicts; drop --grace (or drop --force).`,
@@ -107,6 +127,7 @@ export function planKillPod(flags: KillPodFlags): KillPlan {
     json: flags.json === true,
     underLoad,
     force,
+    crash,
   };
 }
 

@@ -131,6 +131,8 @@ export interface KillPodFlags extends TargetFlags {
   underLoad?: boolean;
   /** Delete with grace 0, as `kubectl delete --force --grace-period=0` does. */
   force?: boolean;
+  /** Make the server process crash (through a port-forward) instead of deleting the pod. */
+  crash?: boolean;
 }
 
 export interface TourFlags {

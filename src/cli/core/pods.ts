@@ -1,5 +1,7 @@
 import type * as k8s from '@kubernetes/client-node';
+import { OperationError } from '../errors.js';
 import type { PodInfo } from './histogram.js';
+import { SERVICE, SERVICE_PORT } from './names.js';
 
 /** Reading pods the way kubectl and the controllers do. */
 
@@ -120,4 +122,22 @@ export function waitingReason(pod: k8s.V1Pod): { reason: string; message: string
     }
   }
   return undefined;
+}
+
+/** The pod port the Service sends to, as kubectl port-forward svc/... resolves it for a pod. */
+export function targetPortFor(service: k8s.V1Service, pod: k8s.V1Pod): number {
+  const ports = service.spec?.ports ?? [];
+  const port = ports.find((p) => p.port === SERVICE_PORT) ?? ports[0];
+  const targetPort: unknown = port?.targetPort ?? port?.port;
+  if (typeof targetPort === 'number') return targetPort;
+  if (typeof targetPort === 'string' && /^\d+$/.test(targetPort)) return Number(targetPort);
+  // A named targetPort is looked up in the chosen pod, as kubectl does.
+  for (const container of pod.spec?.containers ?? []) {
+    for (const p of container.ports ?? []) {
+      if (p.name === targetPort) return p.containerPort;
+    }
+  }
+  throw new OperationError(
+    `Service ${SERVICE} points at port "${String(targetPort)}", which pod ${pod.metadata?.name ?? '?'} does not declare.`,
+  );
 }

@@ -1,27 +1,36 @@
 /**
- * What `kill-pod` saw, in order, with seconds from the deletion. Built from watch events the
- * command records as they arrive; the order here is by time, ties kept in the lesson's order.
+ * What `kill-pod` saw, in order, with seconds from the deletion (or, with --crash, from the
+ * crash). Built from watch events the command records as they arrive; the order here is by
+ * time, ties kept in the lesson's order.
  */
 
 export type TimelineEvent =
   | 'deleted'
+  | 'crashed'
   | 'terminating'
+  | 'not-ready'
   | 'left-endpoints'
   | 'replacement-created'
   | 'scheduled'
   | 'started'
+  | 'restarted'
   | 'ready'
+  | 'ready-again'
   | 'old-pod-gone'
   | 'recovered';
 
 export const EVENT_ORDER: readonly TimelineEvent[] = [
   'deleted',
+  'crashed',
   'terminating',
+  'not-ready',
   'left-endpoints',
   'replacement-created',
   'scheduled',
   'started',
+  'restarted',
   'ready',
+  'ready-again',
   'old-pod-gone',
   'recovered',
 ];
@@ -44,18 +53,26 @@ export function describe(event: TimelineEvent, detail?: string): string {
   switch (event) {
     case 'deleted':
       return `deleted ${detail ?? 'the pod'}`;
+    case 'crashed':
+      return `crashed ${detail ?? 'the pod'}'s server process (exit 1); the pod is still Ready`;
     case 'terminating':
       return `old pod terminating${detail ? ` (${detail})` : ''}`;
+    case 'not-ready':
+      return `kubelet noticed the container had exited${detail ? ` (${detail})` : ''}: pod not Ready`;
     case 'left-endpoints':
-      return "old pod left the Service's endpoints (no new connections go to it)";
+      return `${detail ?? 'old pod'} left the Service's endpoints (no new connections go to it)`;
     case 'replacement-created':
       return `ReplicaSet created the replacement ${detail ?? ''}`.trim();
     case 'scheduled':
       return `replacement scheduled${detail ? ` on ${detail}` : ''}`;
     case 'started':
       return 'replacement container started';
+    case 'restarted':
+      return `kubelet restarted the container in the same pod${detail ? ` (${detail})` : ''}`;
     case 'ready':
       return "replacement Ready (and in the Service's endpoints)";
+    case 'ready-again':
+      return "Ready again (and back in the Service's endpoints)";
     case 'old-pod-gone':
       return 'old pod gone';
     case 'recovered':
@@ -75,7 +92,8 @@ export function buildTimeline(observations: readonly Observation[]): TimelineEnt
   }
   const kept = [...first.values()];
   if (kept.length === 0) return [];
-  const origin = first.get('deleted')?.at ?? Math.min(...kept.map((o) => o.at));
+  const origin =
+    (first.get('deleted') ?? first.get('crashed'))?.at ?? Math.min(...kept.map((o) => o.at));
   return kept
     .sort((a, b) => a.at - b.at || EVENT_ORDER.indexOf(a.event) - EVENT_ORDER.indexOf(b.event))
     .map((o) => ({

@@ -116,18 +116,43 @@ export function buildLoadReport(
   };
 }
 
+/** How the replica is killed: deleted gracefully, deleted with grace 0, or its process crashed. */
+export type KillMode = 'graceful' | 'force' | 'crash';
+
+export function killMode(plan: { force: boolean; crash: boolean }): KillMode {
+  return plan.crash ? 'crash' : plan.force ? 'force' : 'graceful';
+}
+
 /**
  * A graceful deletion is meant to lose nothing, so requests lost in one are the run's failure
- * (exit 12), said in one line; a forced deletion's losses are the lesson, not a failure.
+ * (exit 12), said in one line; a forced deletion's or a crash's losses are the lesson, not a
+ * failure.
  */
 export function gracefulLoss(
   report: Pick<LoadReport, 'failed' | 'requests'>,
-  force: boolean,
+  mode: KillMode,
   victim: string,
 ): { message: string; hint: string } | undefined {
-  if (force || report.failed === 0) return undefined;
+  if (mode !== 'graceful' || report.failed === 0) return undefined;
   return {
     message: `${report.failed} of ${report.requests} requests failed while ${victim} was deleted gracefully.`,
     hint: "Check the Deployment's readinessProbe and preStop hook (`kubectl get deploy -o yaml -n <namespace>`).",
   };
+}
+
+/**
+ * When the process crashed, as well as this side can tell: the server's own time in its
+ * answer (it exits right after), kept between the request leaving and the answer coming back,
+ * which a tunnel through the API server makes tens of milliseconds apart.
+ */
+export function crashMoment(sentAt: number, answeredAt: number, body: string): number {
+  let said: number | undefined;
+  try {
+    const stamp = (JSON.parse(body) as { timestamp?: unknown }).timestamp;
+    if (typeof stamp === 'string') said = Date.parse(stamp);
+  } catch {
+    // No time in the answer: the answer's arrival stands in.
+  }
+  if (said === undefined || Number.isNaN(said)) return answeredAt;
+  return Math.min(answeredAt, Math.max(sentAt, said));
 }

@@ -16,7 +16,7 @@ import { isPodReady } from '../core/pods.js';
  * it happens, for the command alone and under load.
  */
 
-function endpointPodNames(endpoints: k8s.V1Endpoints | undefined): Set<string> {
+export function endpointPodNames(endpoints: k8s.V1Endpoints | undefined): Set<string> {
   const names = new Set<string>();
   for (const subset of endpoints?.subsets ?? []) {
     for (const address of subset.addresses ?? []) {
@@ -107,17 +107,12 @@ export async function deleteAndFollow(
   // The clock starts as the request leaves (nothing runs between here and the delete call,
   // so every watch event that follows is measured from it).
   const deletedAt = ctx.now();
-  const observations: Observation[] = [{ event: 'deleted', at: deletedAt, detail: victim }];
-  const observe = (event: TimelineEvent, detail?: string) => {
-    if (observations.some((o) => o.event === event)) return;
-    const o: Observation = { event, at: ctx.now(), ...(detail !== undefined ? { detail } : {}) };
-    observations.push(o);
-    if (!plan.json) {
-      // Hundredths on screen: several steps happen within the first second.
-      const seconds = ((o.at - deletedAt) / 1000).toFixed(2).padStart(5);
-      show(`  +${seconds} s  ${describe(event, detail)}`);
-    }
-  };
+  const { observations, observe, seen } = recordTimeline(
+    plan.json,
+    { event: 'deleted', at: deletedAt, detail: victim },
+    show,
+    () => ctx.now(),
+  );
   const preStop = preStopSeconds(pods.get(victim));
   const explainPreStop = (grace: number | undefined) => {
     if (plan.json || preStop === undefined) return;
@@ -129,8 +124,6 @@ export async function deleteAndFollow(
           : `             its preStop hook waits ${preStop} s before SIGTERM, so every node stops sending to it first`,
     );
   };
-  const seen = (event: TimelineEvent) => observations.some((o) => o.event === event);
-
   let inEndpoints = endpointPodNames(endpoints.get(SERVICE)).has(victim);
   endpoints.onChange((change, object) => {
     if (object.metadata?.name !== SERVICE || change === 'delete') return;
@@ -188,16 +181,56 @@ export async function deleteAndFollow(
   );
   const live = pods.list().map((p) => p.metadata?.name ?? '');
   await rememberColours(ctx.home, assignColours(colours, live));
-  return { victim, replacement, observations, deletedAt, show, preStop };
+  return { victim, replacement, observations, killedAt: deletedAt, show, preStop };
+}
+
+/** The timeline as it is seen: each event once, printed as it comes (not with --json). */
+export interface Recorder {
+  observations: Observation[];
+  observe: (event: TimelineEvent, detail?: string) => void;
+  seen: (event: TimelineEvent) => boolean;
+}
+
+/** Starts at `first`, whose time is the origin of every line's seconds. */
+export function recordTimeline(
+  json: boolean,
+  first: Observation,
+  show: (text: string) => void,
+  now: () => number,
+): Recorder {
+  const observations: Observation[] = [first];
+  const seen = (event: TimelineEvent) => observations.some((o) => o.event === event);
+  const observe = (event: TimelineEvent, detail?: string) => {
+    if (seen(event)) return;
+    const o: Observation = { event, at: now(), ...(detail !== undefined ? { detail } : {}) };
+    observations.push(o);
+    if (!json) {
+      // Hundredths on screen: several steps happen within the first second.
+      const seconds = ((o.at - first.at) / 1000).toFixed(2).padStart(5);
+      show(`  +${seconds} s  ${describe(event, detail)}`);
+    }
+  };
+  return { observations, observe, seen };
 }
 
 export interface Seen {
   victim: string;
   replacement: string | undefined;
   observations: Observation[];
-  deletedAt: number;
+  /** When the pod was deleted, or with --crash when its process crashed: the timeline's 0. */
+  killedAt: number;
   /** Prints a line with the pods in their colours. */
   show: (text: string) => void;
   /** The seconds of the killed pod's preStop sleep, if it had one. */
   preStop: number | undefined;
+  /** With --crash: how the container ended and how often it has restarted. */
+  crash?: CrashSeen;
+}
+
+export interface CrashSeen {
+  exitCode: number | null;
+  reason: string | null;
+  restartCount: number | null;
+  /** The pod's readiness probe, which a crash does not wait for. */
+  readiness: { periodSeconds: number; failureThreshold: number } | null;
 }

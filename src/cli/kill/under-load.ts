@@ -17,6 +17,7 @@ import { runCurlJob } from '../curl-job.js';
 import type { KubeApi } from '../kube/api.js';
 import type { JobRun } from '../kube/job-run.js';
 import type { Target } from '../target.js';
+import { crashAndFollow } from './crash.js';
 import { deleteAndFollow, type Follow, type Seen } from './follow.js';
 
 /**
@@ -159,8 +160,18 @@ async function loadAndKill(
   progress.succeed(
     `Load running: ${log.requests} requests in the first ${LOAD_BEFORE_SECONDS} s, ${log.failed} failed`,
   );
-  const heading = `Killing ${victim} under load; following the ReplicaSet as it replaces it:`;
-  const seen = await deleteAndFollow(f, victim, heading).catch(async (error: unknown) => {
+  const kill = plan.crash
+    ? crashAndFollow(
+        f,
+        victim,
+        `Crashing ${victim}'s server process under load (POST /crash through a port-forward); following its kubelet as it restarts it:`,
+      )
+    : deleteAndFollow(
+        f,
+        victim,
+        `Killing ${victim} under load; following the ReplicaSet as it replaces it:`,
+      );
+  const seen = await kill.catch(async (error: unknown) => {
     const run = await job.catch(() => undefined);
     if (error instanceof InterruptedError && run?.outcome.state === 'interrupted') {
       throw new InterruptedError(
@@ -178,13 +189,14 @@ async function loadAndKill(
   if (run.outcome.state === 'interrupted') {
     progress.stop();
     const replaced = seen.replacement ? ` by ${seen.replacement}` : '';
-    throw new InterruptedError(
-      `Interrupted after the kill: ${seen.victim} was replaced${replaced}; ${cleanedUp(notes, jobName)}`,
-    );
+    const what = plan.crash
+      ? `the crash: ${seen.victim} runs again, restarted in place`
+      : `the kill: ${seen.victim} was replaced${replaced}`;
+    throw new InterruptedError(`Interrupted after ${what}; ${cleanedUp(notes, jobName)}`);
   }
   for (const note of notes) ctx.printer.note(note);
   const { records, errors } = loadRecords(run, jobName, plan.timeoutSeconds, progress);
-  const report = buildLoadReport(records, seen.deletedAt, victim);
+  const report = buildLoadReport(records, seen.killedAt, victim);
   const summary = `Load: ${report.requests} requests, ${report.failed} failed (Job ${jobName}, ${run.podsCreated} pod)`;
   if (report.failed === 0) progress.succeed(summary);
   else progress.fail(summary);

@@ -13,9 +13,21 @@ import { TEXT_WIDTH, paragraph, wrapLine } from './text.js';
 
 /** A moment of the kill, in seconds from it. */
 export interface LoadMark {
-  event: 'deleted' | 'ready' | 'gone';
+  event: 'deleted' | 'ready' | 'gone' | 'crashed' | 'not-ready' | 'restarted' | 'ready-again';
   atSeconds: number;
   pod: string;
+}
+
+/** With --crash: what the kubelet did about the dead process, in seconds from the crash. */
+export interface CrashView {
+  exitCode: number | null;
+  notReadySeconds: number | null;
+  restartedSeconds: number | null;
+  readyAgainSeconds: number | null;
+  restartCount: number | null;
+  /** The replicas the Service spreads new connections over. */
+  replicas: number;
+  readiness: { periodSeconds: number; failureThreshold: number } | null;
 }
 
 export interface LoadView {
@@ -27,6 +39,8 @@ export interface LoadView {
   preStopSeconds: number | undefined;
   /** curl's reasons for the failed requests, the most common first. */
   curlErrors: CurlError[];
+  /** With --crash (the process crashed, nothing was deleted). */
+  crash?: CrashView;
 }
 
 export interface LoadRenderOptions {
@@ -46,6 +60,14 @@ function markText(mark: LoadMark, force: boolean): string {
       return `${id} ready, in the Service's endpoints`;
     case 'gone':
       return force ? `${id} gone from the API at once` : `${id} gone: its process has ended`;
+    case 'crashed':
+      return `${id} crashed: its process exited, its pod still Ready`;
+    case 'not-ready':
+      return `${id} not Ready: its kubelet noticed, the Service stops sending to it`;
+    case 'restarted':
+      return `${id} restarted in the same pod`;
+    case 'ready-again':
+      return `${id} Ready again, back in the Service's endpoints`;
   }
 }
 
@@ -105,21 +127,59 @@ export function loadTable(
   return out;
 }
 
-function failureWords(view: LoadView): string {
+function failureWords(view: LoadView, moment = 'the kill'): string {
   const { report, curlErrors } = view;
   const between = report.failedBetween;
   const when = between
     ? between.first === between.last
-      ? `${signed(between.first, 2)} s after the kill`
-      : `between ${signed(between.first, 2)} s and ${signed(between.last, 2)} s after the kill`
+      ? `${signed(between.first, 2)} s after ${moment}`
+      : `between ${signed(between.first, 2)} s and ${signed(between.last, 2)} s after ${moment}`
     : '';
   const top = curlErrors[0];
   const why = top ? ` (${top.count} × curl (${top.code}) ${top.message})` : '';
   return `${report.failed} of ${report.requests} requests failed, ${when}${why}.`;
 }
 
+const ms = (seconds: number) => `${Math.round(seconds * 1000)} ms`;
+
+/** A crash: why requests failed (or did not), and what could and could not have helped. */
+function explainCrash(view: LoadView, crash: CrashView): string[] {
+  const { report, victim } = view;
+  const id = replicaId(victim);
+  const noticed =
+    crash.notReadySeconds === null
+      ? 'When its kubelet noticed the dead container'
+      : `Its kubelet noticed the dead container ${ms(crash.notReadySeconds)} after the crash (it lists the containers every second)`;
+  const count = crash.restartCount ?? 1;
+  // A container that crashed again soon after its last restart waits out a back-off first.
+  const backOff =
+    count > 1
+      ? `; it had crashed not long before, so the kubelet first waited out a back-off (CrashLoopBackOff, 10 s doubling each time)`
+      : '';
+  const restarted =
+    crash.restartedSeconds === null
+      ? 'restarted the container in the same pod'
+      : `restarted the container in the same pod (restart count ${count}, seen ${crash.restartedSeconds.toFixed(2)} s after the crash${backOff})`;
+  const readyAgain =
+    crash.readyAgainSeconds === null
+      ? ''
+      : `, and once its readiness probe passed, ${crash.readyAgainSeconds.toFixed(2)} s after the crash, ${id} took its share again`;
+  const first =
+    report.failed > 0
+      ? `${failureWords(view, 'the crash')} ${id}'s process died while its pod was still Ready: requests it was answering were cut, and the Service went on sending it new connections, which found nothing listening at its address any more and were refused (or reset).`
+      : `0 of ${report.requests} requests failed: none happened to be sent to ${id} between its crash and the moment it left the endpoints.`;
+  const probe = crash.readiness
+    ? `a readiness probe asks only every ${crash.readiness.periodSeconds} s and needs ${crash.readiness.failureThreshold} failures, and the kubelet learns of a dead container sooner`
+    : 'a readiness probe asks only every few seconds, and the kubelet learns of a dead container sooner';
+  return [
+    `${first} ${noticed} and marked the pod not Ready, which took it out of the Service's endpoints; kube-proxy stopped sending to it a moment later. It then ${restarted}${readyAgain}: no new pod, and nothing for the ReplicaSet to do.`,
+    `Nothing in the pod could have saved those requests: ${probe}; a preStop hook and a graceful shutdown run only when Kubernetes stops a pod, never when its process dies. What helps is more replicas: each takes a smaller share of the new connections (1 in ${crash.replicas} here), so a crash loses a smaller share of the requests until its kubelet notices.`,
+  ];
+}
+
 /** What the rows mean, in plain words: why nothing failed, or why some did. */
 export function explainLoad(view: LoadView): string[] {
+  if (view.crash) return explainCrash(view, view.crash);
   const { report, victim, force, preStopSeconds } = view;
   const id = replicaId(victim);
   const lastAt = report.victimLastAnswer;
@@ -159,7 +219,9 @@ export function renderLoad(
     report.failed === 0 ? color.green('0 failed') : color.red(`${report.failed} failed`);
   return [
     ...wrapLine(
-      color.bold('Requests per second through the Service (second 0 begins at the kill):'),
+      color.bold(
+        `Requests per second through the Service (second 0 begins at the ${view.crash ? 'crash' : 'kill'}):`,
+      ),
       prose,
     ),
     ...loadTable(view, color, options),

@@ -5,6 +5,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { KubeObject } from '../store.js';
 import { failure, type Status } from './status.js';
 import { createSpdyPortForward } from './spdy.js';
+import { fromInsidePod } from './pod-connection.js';
 
 /**
  * pods/portforward over a websocket with the channel protocol (`v4.channel.k8s.io`):
@@ -175,7 +176,7 @@ class PortForward {
     const sockets = ports.map((port, i) => {
       ws.send(portHeader(port, 2 * i));
       ws.send(portHeader(port, 2 * i + 1));
-      const tcp = net.connect({ host: podIp, port });
+      const tcp = net.connect(fromInsidePod(podIp, port));
       tcp.on('data', (data: Buffer) => {
         if (ws.readyState === ws.OPEN) ws.send(Buffer.concat([Buffer.from([2 * i]), data]));
       });

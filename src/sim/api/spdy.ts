@@ -1,6 +1,7 @@
 import net from 'node:net';
 import { constants as zlibConstants, deflateSync, inflateSync } from 'node:zlib';
 import { SPDY3_DICTIONARY } from './spdy-dictionary.js';
+import { fromInsidePod } from './pod-connection.js';
 
 /**
  * kubectl port-forward (1.31+) over a websocket whose binary messages carry a SPDY/3.1
@@ -262,7 +263,7 @@ class SpdyPortForward implements SpdySession {
   private start(requestId: string, pair: Pair): void {
     const { data, error } = pair;
     if (!data || !error || pair.tcp) return;
-    const tcp = net.connect({ host: this.podIp, port: data.port });
+    const tcp = net.connect(fromInsidePod(this.podIp, data.port));
     pair.tcp = tcp;
     tcp.on('data', (chunk: Buffer) => {
       for (let at = 0; at < chunk.length; at += MAX_DATA)

@@ -18,3 +18,10 @@ export function clockFrom(now: () => Date): Clock {
         .replace(/\.\d{3}Z$/, 'Z'),
   };
 }
+
+/**
+ * The kubelet's PLEG lists the runtime's containers every second and acts on what changed:
+ * a container that exited on its own (a crash, an OOM kill, a Job's command done) is noticed
+ * only then, 0 to 1 s after its exit, and one that started is reported then.
+ */
+export const RELIST_PERIOD_MS = 1000;

@@ -27,6 +27,8 @@ export class ContainerRun {
   killAt = Infinity;
   /** Why the kubelet is stopping it, if it is: restarts after a failed probe differ from deletion. */
   stopping: 'probe' | 'termination' | undefined;
+  /** An exit the kubelet has not noticed yet (run.ts), and the timer of its next relist. */
+  private unnoticed: { timer: NodeJS.Timeout; handle: () => void } | undefined;
 
   constructor(
     readonly spec: Container,
@@ -52,6 +54,23 @@ export class ContainerRun {
   clearTimers(): void {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
+  }
+
+  /**
+   * The process exited on its own: `handle` runs after `ms` (at the kubelet's next relist),
+   * or at once through noticeExit. Not one of `timers`: an exit is always handled.
+   */
+  exitUnnoticed(ms: number, handle: () => void): void {
+    this.unnoticed = { timer: setTimeout(() => this.noticeExit(), ms), handle };
+  }
+
+  /** Handles an exit not noticed yet, now: the kubelet is about to stop the container anyway. */
+  noticeExit(): void {
+    const pending = this.unnoticed;
+    if (!pending) return;
+    this.unnoticed = undefined;
+    clearTimeout(pending.timer);
+    pending.handle();
   }
 
   /** Run `fn` after `ms` unless the container's timers are cleared first. */

@@ -3,7 +3,7 @@ import { recordEvent, type EventType } from '../events.js';
 import { PODS, deleteQuietly, isPodTerminal } from '../controllers/common.js';
 import { specOf, type PodSpec } from '../controllers/types.js';
 import type { Random } from '../random.js';
-import { clockFrom, type Clock } from './clock.js';
+import { RELIST_PERIOD_MS, clockFrom, type Clock } from './clock.js';
 import type { CommandOptions } from './command.js';
 import { PodAddresses } from './ipam.js';
 import type { LogBook } from './logs.js';
@@ -30,6 +30,7 @@ export class Kubelet {
   readonly clock: Clock;
   private unwatch: (() => void) | undefined;
   private stopping = false;
+  private startedAt = 0;
 
   constructor(
     readonly store: Store,
@@ -41,6 +42,7 @@ export class Kubelet {
   }
 
   start(): void {
+    this.startedAt = this.clock.now();
     this.unwatch = this.store.watch(PODS, {}, (e) => {
       if (this.stopping) return;
       const pod = e.object;
@@ -70,6 +72,13 @@ export class Kubelet {
       this.workers.set(uid, w);
       void w.begin();
     });
+  }
+
+  /** Milliseconds until the first relist (RELIST_PERIOD_MS) at least `atLeastMs` from now. */
+  untilRelist(atLeastMs = 0): number {
+    const since = this.clock.now() + atLeastMs - this.startedAt;
+    const phase = ((since % RELIST_PERIOD_MS) + RELIST_PERIOD_MS) % RELIST_PERIOD_MS;
+    return atLeastMs + (phase === 0 ? 0 : RELIST_PERIOD_MS - phase);
   }
 
   /** Every container process ends: SIGTERM, a short wait, then SIGKILL. */

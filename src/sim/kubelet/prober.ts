@@ -111,7 +111,9 @@ function probeLoop(
     }
     if (onResult(result.ok, state, result.message)) c.after(period, () => void tick());
   };
-  c.after(Math.max(0, probe.initialDelaySeconds ?? 0) * 1000, () => void tick());
+  // The initial delay counts from the container's start, which may be a relist ago.
+  const sinceStart = w.clock.now() - c.startedAtMs;
+  c.after(Math.max(0, (probe.initialDelaySeconds ?? 0) * 1000 - sinceStart), () => void tick());
 }
 
 function restartForProbe(

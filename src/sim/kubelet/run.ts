@@ -10,6 +10,7 @@ import { startProbes } from './prober.js';
 import { exitCodeOf, spawnContainer } from './process.js';
 import type { PodWorker } from './pod-worker.js';
 import { decideRunAs, requestedUser } from './run-as.js';
+import { RELIST_PERIOD_MS } from './clock.js';
 
 /**
  * Running a container and restarting it: start its process, record how it ended, and start
@@ -38,8 +39,17 @@ function containerFiles(
   return { run: [cmd.file], read: [options.serverEntry, ...express] };
 }
 
-/** Start (or restart) `c`, unless the pod is going; an image it cannot run leaves it Waiting. */
-export function startContainer(w: PodWorker, c: ContainerRun): void {
+/**
+ * Start (or restart) `c`, unless the pod is going; an image it cannot run leaves it Waiting.
+ * A restart after a crash is reported, and its probes begin, at the kubelet's next relist
+ * at least `reportAfterMs` from now, as the real kubelet sees its own restart only then;
+ * that report also runs the readiness probe at once, as the real one triggers it.
+ */
+export function startContainer(
+  w: PodWorker,
+  c: ContainerRun,
+  restart?: { reportAfterMs: number },
+): void {
   if (w.terminating || w.gone) return;
   const name = c.spec.name;
   if (c.kind === 'unknown') {
@@ -85,8 +95,13 @@ export function startContainer(w: PodWorker, c: ContainerRun): void {
   }
   const runId = track(w, c, proc);
   w.event('Normal', 'Started', `Started container ${name}`, name);
-  w.publish();
-  if (!c.init) startProbes(w, c, runId);
+  const report = () => {
+    if (c.runId !== runId || w.terminating || w.gone) return;
+    w.publish();
+    if (!c.init) startProbes(w, c, runId);
+  };
+  if (restart) c.after(w.kubelet.untilRelist(restart.reportAfterMs), report);
+  else report();
 }
 
 /**
@@ -168,7 +183,13 @@ function track(w: PodWorker, c: ContainerRun, proc: ChildProcess): number {
     if (proc.pid === undefined) onExit(w, c, runId, null, null, err);
   });
   // 'close' (not 'exit'): the output is complete only once the pipes have closed.
-  proc.once('close', (code, signal) => onExit(w, c, runId, code, signal, spawnError));
+  proc.once('close', (code, signal) => {
+    const handle = () => onExit(w, c, runId, code, signal, spawnError);
+    // An exit the kubelet caused is known at once (its stop call returns); one it did not
+    // cause, only at its next relist: until then the pod stays as it was, Ready included.
+    if (spawnError !== undefined || c.stopping !== undefined || w.terminating || w.gone) handle();
+    else c.exitUnnoticed(w.kubelet.untilRelist(), handle);
+  });
   return runId;
 }
 
@@ -237,7 +258,6 @@ function onExit(
     else w.releaseAddressIfDone();
     return;
   }
-  c.lastState = terminated;
   restartAfterBackOff(w, c, terminated);
 }
 
@@ -253,16 +273,24 @@ export function goSeconds(ms: number): string {
   return minutes === 0 ? `${total}s` : `${minutes}m${total % 60}s`;
 }
 
-/** The first crash restarts at once; then 10 s doubling to BACKOFF_CAP_MS, in CrashLoopBackOff. */
+/**
+ * The first crash restarts at once, in the same pod: the exit is reported first (terminated,
+ * the pod not Ready, so the endpoints drop it), then the container runs again. A repeated
+ * crash waits in CrashLoopBackOff, 10 s doubling to BACKOFF_CAP_MS.
+ */
 function restartAfterBackOff(w: PodWorker, c: ContainerRun, terminated: ContainerState): void {
   if (w.clock.now() - c.startedAtMs >= BACKOFF_RESET_MS) c.crashes = 0;
   c.crashes += 1;
   const delay = crashBackOffMs(c.crashes);
   if (delay === 0) {
     c.state = terminated;
-    startContainer(w, c);
+    w.publish();
+    c.lastState = terminated;
+    // Called at the relist that noticed the crash: the restart is seen by the one after.
+    startContainer(w, c, { reportAfterMs: RELIST_PERIOD_MS / 2 });
     return;
   }
+  c.lastState = terminated;
   const podRef = w.podRef();
   c.state = {
     waiting: {
@@ -277,5 +305,5 @@ function restartAfterBackOff(w: PodWorker, c: ContainerRun, terminated: Containe
     c.spec.name,
   );
   w.publish();
-  c.after(delay, () => startContainer(w, c));
+  c.after(delay, () => startContainer(w, c, { reportAfterMs: 0 }));
 }

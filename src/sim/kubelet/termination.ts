@@ -33,6 +33,7 @@ export function terminate(w: PodWorker, graceSeconds: number): void {
   }
   w.terminating = true;
   w.deadline = deadline;
+  for (const c of w.all()) c.noticeExit();
   for (const c of w.all()) {
     c.clearTimers();
     c.ready = false;
@@ -66,6 +67,7 @@ export function terminate(w: PodWorker, graceSeconds: number): void {
  */
 export async function stopForced(w: PodWorker): Promise<void> {
   w.terminating = true;
+  for (const c of w.all()) c.noticeExit();
   const running = w.all().filter((c) => c.running());
   for (const c of w.all()) {
     c.clearTimers();
@@ -174,6 +176,7 @@ async function runPreStop(
 export async function shutdown(w: PodWorker): Promise<void> {
   w.gone = true;
   w.terminating = true;
+  for (const c of w.all()) c.noticeExit();
   const running = w.all().filter((c) => c.running());
   for (const c of w.all()) c.clearTimers();
   for (const c of running) signalGroup(c.proc?.pid, 'SIGTERM');
