@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RELIST_PERIOD_MS } from '../src/sim/kubelet/clock.js';
 import { ENDPOINTS_PROPAGATION_MS } from '../src/sim/proxy.js';
 import { NAMESPACE, startLab, waitForPod, type Lab } from './blast-support.js';
+import type { CrashResult } from '../src/cli/commands/kill-pod.js';
 
 /**
  * `kill-pod --under-load` on the embedded cluster: a steady load through the Service while a
@@ -17,16 +18,7 @@ interface LoadSecond {
   pods: Record<string, number>;
 }
 
-interface CrashJson {
-  pod: string;
-  exitCode: number | null;
-  reason: string | null;
-  restartCount: number | null;
-  notReadySeconds: number | null;
-  leftEndpointsSeconds: number | null;
-  restartedSeconds: number | null;
-  readyAgainSeconds: number | null;
-}
+type CrashJson = CrashResult;
 
 interface LoadJson {
   killed: string;

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reachableKindCluster } from './cluster.js';
+import type { CrashResult } from '../../src/cli/commands/kill-pod.js';
 
 /**
  * The lesson against a real kind cluster, as a user runs it: `up` without --sim (docker build,
@@ -65,16 +66,7 @@ interface LoadJson {
   node: string | null;
   mode: 'graceful' | 'force' | 'crash';
   force: boolean;
-  crash: {
-    pod: string;
-    exitCode: number | null;
-    reason: string | null;
-    restartCount: number | null;
-    notReadySeconds: number | null;
-    leftEndpointsSeconds: number | null;
-    restartedSeconds: number | null;
-    readyAgainSeconds: number | null;
-  } | null;
+  crash: CrashResult | null;
   timeline: { event: string; atSeconds: number; detail?: string }[];
   load: {
     requests: number;
