@@ -68,7 +68,14 @@ describe("the page's requests", () => {
     expect(killRequest({ pod: 'web-1', underLoad: true })).toEqual({
       pod: 'web-1',
       underLoad: true,
+      crash: false,
     });
+    expect(killRequest({ pod: 'web-1', underLoad: true, crash: true })).toMatchObject({
+      crash: true,
+    });
+    expect(() => killRequest({ pod: 'web-1', crash: true })).toThrow(
+      /^--crash .* needs --under-load/,
+    );
     expect(scaleRequest({ replicas: 10 })).toBe(10);
     expect(() => scaleRequest({ replicas: 11 })).toThrow(
       /^--replicas 11 is out of range.*ten colours/,

@@ -267,6 +267,29 @@ describe.skipIf(executablePath === undefined)('dashboard in Chromium', () => {
     await shot(page, 'kill-under-load');
   });
 
+  it("crashes a pod's process under load: the same card stays, the kubelet restarts it in place", async () => {
+    await pageUntil(
+      `document.querySelectorAll('.pod-card:not(.terminating)').length === 5 && !document.querySelector('#stop:not([hidden])')`,
+      120_000,
+    );
+    const victim = (await readyCards())[0] ?? '';
+    await page.click(`.pod-card[data-pod="${victim}"] button`);
+    await page.uncheck('#under-load');
+    await page.check('#crash');
+    await page.click('#confirm-kill');
+    await pageUntil(
+      `[...document.querySelectorAll('#timeline li')].some((li) => li.textContent.includes('restarted the container in the same pod'))`,
+      120_000,
+    );
+    const heading = await page.textContent('#load h3');
+    expect(heading).toMatch(/^Requests per second during the kill: \d+, \d+ failed/);
+    // No replacement: the pod that crashed is still there, among five.
+    expect(await readyCards()).toContain(victim);
+    expect(await page.locator('.pod-card:not(.terminating)').count()).toBe(5);
+    await shot(page, 'crash-under-load');
+    await page.evaluate(`document.getElementById('crash').checked = false`);
+  }, 180_000);
+
   it('reconnects by itself when the connection goes dead', async () => {
     // A stopped process answers nothing and closes nothing, like a sleeping laptop's peer.
     const pid = dashboard?.pid ?? 0;

@@ -301,8 +301,10 @@ function confirmKill(pod: string): void {
   dialog.returnValue = '';
   dialog.onclose = () => {
     if (dialog.returnValue !== 'kill') return;
-    const underLoad = ($('under-load') as HTMLInputElement).checked;
-    void post('/api/kill', { pod, underLoad });
+    const crash = ($('crash') as HTMLInputElement).checked;
+    // A crash is measured only under load.
+    const underLoad = crash || ($('under-load') as HTMLInputElement).checked;
+    void post('/api/kill', { pod, underLoad, crash });
   };
   dialog.showModal();
   $('confirm-kill').focus();

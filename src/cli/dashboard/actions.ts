@@ -160,8 +160,14 @@ export class Actions {
       timeout: DEFAULTS.killTimeout,
       json: false,
       ...(request.underLoad ? { underLoad: true } : {}),
+      ...(request.crash ? { crash: true } : {}),
     };
-    return this.begin(request.underLoad ? 'kill under load' : 'kill', async (ctx) => {
+    const what = request.crash
+      ? 'kill by crash under load'
+      : request.underLoad
+        ? 'kill under load'
+        : 'kill';
+    return this.begin(what, async (ctx) => {
       await killPod(flags, ctx, (result) => this.hub.send('kill-result', killView(result)));
     });
   }

@@ -19,6 +19,8 @@ export interface BlastRequest {
 export interface KillRequest {
   pod: string;
   underLoad: boolean;
+  /** Crash the pod's process instead of deleting the pod; only under load, as `--crash`. */
+  crash: boolean;
 }
 
 function record(body: unknown): Record<string, unknown> {
@@ -53,7 +55,13 @@ export function blastRequest(body: unknown): BlastRequest {
 export function killRequest(body: unknown): KillRequest {
   const b = record(body);
   if (typeof b.pod !== 'string') throw new UsageError('--pod is missing; name the pod to kill.');
-  return { pod: validatePodName(b.pod), underLoad: b.underLoad === true };
+  const underLoad = b.underLoad === true;
+  const crash = b.crash === true;
+  if (crash && !underLoad)
+    throw new UsageError(
+      '--crash shows what a crashed process does to requests, so it needs --under-load; add --under-load.',
+    );
+  return { pod: validatePodName(b.pod), underLoad, crash };
 }
 
 /** Up to one pod per colour, so every card and bar keeps a colour of its own. */
