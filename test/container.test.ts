@@ -136,6 +136,7 @@ describe.skipIf(!engineUp)(
         'lifecycle.js',
         'load.js',
         'main.js',
+        'peer.js',
       ]);
       expect(contents.modules).toContain('express');
       for (const devOrCli of ['typescript', 'vitest', '@kubernetes', 'commander', 'execa']) {
