@@ -23,6 +23,7 @@ import { recordEvent } from '../src/sim/events.js';
  */
 
 const TOKEN = 'fidelity-token';
+const TABLE = 'application/json;as=Table;v=v1;g=meta.k8s.io';
 let store: Store;
 let api: ApiServer;
 let base: string;
@@ -38,13 +39,21 @@ afterAll(async () => {
   await api.close();
 });
 
-async function call(method: string, path: string, body?: unknown) {
-  const type = method === 'PATCH' ? 'application/json-patch+json' : 'application/json';
+/** One request; a PATCH body is a JSON patch unless `type` names another, `accept` asks for a Table. */
+async function call(
+  method: string,
+  path: string,
+  body?: unknown,
+  options: { type?: string; accept?: string } = {},
+) {
+  const type =
+    options.type ?? (method === 'PATCH' ? 'application/json-patch+json' : 'application/json');
   const res = await fetch(`${base}${path}`, {
     method,
     headers: {
       Authorization: `Bearer ${TOKEN}`,
       ...(body === undefined ? {} : { 'Content-Type': type }),
+      ...(options.accept ? { Accept: options.accept } : {}),
     },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
@@ -182,13 +191,9 @@ describe('a cordoned node', () => {
     });
     const table = await call('GET', `/api/v1/nodes/${worker}`);
     expect(table.status).toBe(200);
-    const res = await fetch(`${base}/api/v1/nodes`, {
-      headers: {
-        Authorization: `Bearer ${TOKEN}`,
-        Accept: 'application/json;as=Table;v=v1;g=meta.k8s.io',
-      },
-    });
-    const rows = ((await res.json()) as { rows: { cells: string[] }[] }).rows;
+    const rows = (await call('GET', '/api/v1/nodes', undefined, { accept: TABLE })).body.rows as {
+      cells: string[];
+    }[];
     expect(rows.find((r) => r.cells[0] === worker)?.cells[1]).toBe('Ready,SchedulingDisabled');
     expect(rows.find((r) => r.cells[0] === names[2])?.cells[1]).toBe('Ready');
 
@@ -614,27 +619,22 @@ describe("the real schemas: kubectl explain's documents and unknown fields", () 
     const warned = await call('POST', url, body({ replica: 2 }));
     expect(warned.status).toBe(201);
     expect(warned.warning).toBe('299 - "unknown field \\"spec.replica\\""');
-    const patch = await fetch(`${base}${url}/fid-strict?fieldValidation=Ignore`, {
-      method: 'PATCH',
-      headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/merge-patch+json' },
-      body: JSON.stringify({ spec: { fidget: 1 } }),
-    });
-    expect(patch.status).toBe(200);
-    expect(patch.headers.get('warning')).toBeNull();
-    const strict = await fetch(`${base}${url}/fid-strict?fieldValidation=Strict`, {
-      method: 'PATCH',
-      headers: {
-        Authorization: `Bearer ${TOKEN}`,
-        'Content-Type': 'application/strategic-merge-patch+json',
-      },
-      body: JSON.stringify({
-        spec: { template: { spec: { containers: [{ name: 'web', portz: [] }] } } },
-      }),
-    });
-    expect(strict.status).toBe(400);
-    expect(((await strict.json()) as { message: string }).message).toContain(
-      'unknown field "spec.template.spec.containers[0].portz"',
+    const patch = await call(
+      'PATCH',
+      `${url}/fid-strict?fieldValidation=Ignore`,
+      { spec: { fidget: 1 } },
+      { type: 'application/merge-patch+json' },
     );
+    expect(patch.status).toBe(200);
+    expect(patch.warning).toBeNull();
+    const strict = await call(
+      'PATCH',
+      `${url}/fid-strict?fieldValidation=Strict`,
+      { spec: { template: { spec: { containers: [{ name: 'web', portz: [] }] } } } },
+      { type: 'application/strategic-merge-patch+json' },
+    );
+    expect(strict.status).toBe(400);
+    expect(strict.body.message).toContain('unknown field "spec.template.spec.containers[0].portz"');
   });
 });
 
@@ -658,16 +658,11 @@ describe("a namespace's defaults and kubectl auth can-i", () => {
       expect((await call('GET', '/api/v1/namespaces/default/serviceaccounts/default')).status).toBe(
         200,
       );
-      const res = await fetch(`${base}/api/v1/namespaces/fid-defaults/serviceaccounts`, {
-        headers: {
-          Authorization: `Bearer ${TOKEN}`,
-          Accept: 'application/json;as=Table;v=v1;g=meta.k8s.io',
-        },
-      });
-      const table = (await res.json()) as {
-        columnDefinitions: { name: string }[];
-        rows: { cells: unknown[] }[];
-      };
+      const table = (
+        await call('GET', '/api/v1/namespaces/fid-defaults/serviceaccounts', undefined, {
+          accept: TABLE,
+        })
+      ).body as { columnDefinitions: { name: string }[]; rows: { cells: unknown[] }[] };
       expect(table.columnDefinitions.map((c) => c.name)).toEqual(['Name', 'Secrets', 'Age']);
       expect(table.rows[0]?.cells.slice(0, 2)).toEqual(['default', 0]);
     } finally {
@@ -690,19 +685,22 @@ describe("a namespace's defaults and kubectl auth can-i", () => {
 describe('patches and pods as the real API server makes them', () => {
   it("puts a strategic merge's new list items first, as the real one does", async () => {
     const path = '/apis/apps/v1/namespaces/default/deployments/fid-template';
-    const res = await fetch(`${base}${path}?dryRun=All`, {
-      method: 'PATCH',
-      headers: {
-        Authorization: `Bearer ${TOKEN}`,
-        'Content-Type': 'application/strategic-merge-patch+json',
-      },
-      body: JSON.stringify({
-        spec: {
-          template: { spec: { containers: [{ name: 'web', env: [{ name: 'FID', value: '1' }] }] } },
+    const body = (
+      await call(
+        'PATCH',
+        `${path}?dryRun=All`,
+        {
+          spec: {
+            template: {
+              spec: { containers: [{ name: 'web', env: [{ name: 'FID', value: '1' }] }] },
+            },
+          },
         },
-      }),
-    });
-    const body = (await res.json()) as {
+        {
+          type: 'application/strategic-merge-patch+json',
+        },
+      )
+    ).body as {
       spec: { template: { spec: { containers: { env: { name: string }[] }[] } } };
     };
     expect(body.spec.template.spec.containers[0]?.env.map((e) => e.name)).toEqual([
@@ -713,29 +711,30 @@ describe('patches and pods as the real API server makes them', () => {
 
   it('follows $setElementOrder when the patch has one, as kubectl set env sends', async () => {
     const path = '/apis/apps/v1/namespaces/default/deployments/fid-template';
-    const res = await fetch(`${base}${path}?dryRun=All`, {
-      method: 'PATCH',
-      headers: {
-        Authorization: `Bearer ${TOKEN}`,
-        'Content-Type': 'application/strategic-merge-patch+json',
-      },
-      body: JSON.stringify({
-        spec: {
-          template: {
-            spec: {
-              containers: [
-                {
-                  name: 'web',
-                  '$setElementOrder/env': [{ name: 'POD_IP' }, { name: 'FID' }],
-                  env: [{ name: 'FID', value: '2' }],
-                },
-              ],
+    const body = (
+      await call(
+        'PATCH',
+        `${path}?dryRun=All`,
+        {
+          spec: {
+            template: {
+              spec: {
+                containers: [
+                  {
+                    name: 'web',
+                    '$setElementOrder/env': [{ name: 'POD_IP' }, { name: 'FID' }],
+                    env: [{ name: 'FID', value: '2' }],
+                  },
+                ],
+              },
             },
           },
         },
-      }),
-    });
-    const body = (await res.json()) as {
+        {
+          type: 'application/strategic-merge-patch+json',
+        },
+      )
+    ).body as {
       spec: { template: { spec: { containers: { env: { name: string }[] }[] } } };
     };
     expect(body.spec.template.spec.containers[0]?.env.map((e) => e.name)).toEqual([
@@ -747,14 +746,13 @@ describe('patches and pods as the real API server makes them', () => {
   it("shows in a dry run's answer the generation the write would give", async () => {
     const path = '/apis/apps/v1/namespaces/default/deployments/fid-template';
     const before = (await call('GET', path)).body.metadata.generation as number;
-    const res = await fetch(`${base}${path}?dryRun=All`, {
-      method: 'PATCH',
-      headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/merge-patch+json' },
-      body: JSON.stringify({ spec: { replicas: 7 } }),
-    });
-    expect(((await res.json()) as { metadata: { generation: number } }).metadata.generation).toBe(
-      before + 1,
+    const res = await call(
+      'PATCH',
+      `${path}?dryRun=All`,
+      { spec: { replicas: 7 } },
+      { type: 'application/merge-patch+json' },
     );
+    expect(res.body.metadata.generation).toBe(before + 1);
     expect((await call('GET', path)).body.metadata.generation).toBe(before);
   });
 
@@ -914,19 +912,14 @@ describe('server-side apply of atomic maps', () => {
       },
     };
     const apply = (manager: string) =>
-      fetch(`${base}${path}?fieldManager=${manager}`, {
-        method: 'PATCH',
-        headers: {
-          Authorization: `Bearer ${TOKEN}`,
-          'Content-Type': 'application/apply-patch+yaml',
-        },
-        body: JSON.stringify(manifest),
+      call('PATCH', `${path}?fieldManager=${manager}`, manifest, {
+        type: 'application/apply-patch+yaml',
       });
     expect((await apply('first')).status).toBe(201);
     const second = await apply('second');
     expect(second.status).toBe(409);
     // The selector is atomic too, but equal as applied: only the defaulted fieldRef differs.
-    expect(((await second.json()) as { message: string }).message).toBe(
+    expect(second.body.message).toBe(
       'Apply failed with 1 conflict: conflict with "first": .spec.template.spec.containers[name="web"].env[name="POD_IP"].valueFrom.fieldRef',
     );
     const live = await call('GET', path);
