@@ -1,6 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { decodeProtobuf, goDuration } from '../src/sim/api/protobuf.js';
+import { decodeProtobuf } from '../src/sim/api/protobuf.js';
+import { goDuration } from '../src/sim/go-duration.js';
 import { ApiServer } from '../src/sim/api/server.js';
 import { ApiError } from '../src/sim/api/status.js';
 import { NAMESPACES, PODS } from '../src/sim/controllers/common.js';

@@ -213,6 +213,17 @@ const applyCases: Case[] = [
   },
 ];
 
+/** The ReplicaSets with their desired count, image and revision, oldest revision first. */
+const REPLICASETS_BY_REVISION = [
+  'get',
+  'rs',
+  '-l',
+  'app=web-server',
+  '-o',
+  'custom-columns=NAME:.metadata.name,DESIRED:.spec.replicas,IMAGE:.spec.template.spec.containers[0].image,REV:.metadata.annotations.deployment\\.kubernetes\\.io/revision',
+  '--sort-by=.metadata.annotations.deployment\\.kubernetes\\.io/revision',
+  ...n,
+];
 const rolloutCases: Case[] = [
   { name: 'scale', args: ['scale', DEPLOY, '--replicas=2', ...n] },
   {
@@ -230,16 +241,7 @@ const rolloutCases: Case[] = [
   { name: 'rollout history two', args: ['rollout', 'history', DEPLOY, ...n] },
   {
     name: 'replicasets by revision',
-    args: [
-      'get',
-      'rs',
-      '-l',
-      'app=web-server',
-      '-o',
-      'custom-columns=NAME:.metadata.name,DESIRED:.spec.replicas,IMAGE:.spec.template.spec.containers[0].image,REV:.metadata.annotations.deployment\\.kubernetes\\.io/revision',
-      '--sort-by=.metadata.annotations.deployment\\.kubernetes\\.io/revision',
-      ...n,
-    ],
+    args: REPLICASETS_BY_REVISION,
   },
   { name: 'rollout undo', args: ['rollout', 'undo', DEPLOY, ...n] },
   {
@@ -250,16 +252,7 @@ const rolloutCases: Case[] = [
   { name: 'rollout history after undo', args: ['rollout', 'history', DEPLOY, ...n] },
   {
     name: 'replicasets after undo',
-    args: [
-      'get',
-      'rs',
-      '-l',
-      'app=web-server',
-      '-o',
-      'custom-columns=NAME:.metadata.name,DESIRED:.spec.replicas,IMAGE:.spec.template.spec.containers[0].image,REV:.metadata.annotations.deployment\\.kubernetes\\.io/revision',
-      '--sort-by=.metadata.annotations.deployment\\.kubernetes\\.io/revision',
-      ...n,
-    ],
+    args: REPLICASETS_BY_REVISION,
   },
   {
     name: 'rollout undo missing revision',

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { ApiError } from './status.js';
+import { goDuration } from '../go-duration.js';
 
 /**
  * kubectl's typed clients send protobuf bodies (`kubectl create configmap|secret|service|
@@ -366,36 +367,6 @@ function formatTime(t: GoTime): string | null {
   if (t.seconds === undefined) return null;
   const whole = new Date(t.seconds * 1000).toISOString().slice(0, 19);
   return t.micro ? `${whole}.${String(t.micros).padStart(6, '0')}Z` : `${whole}Z`;
-}
-
-/** time.Duration's String(): `1h2m3.5s`, `500ms`, `0s`. */
-export function goDuration(ns: bigint): string {
-  if (ns === 0n) return '0s';
-  const neg = ns < 0n;
-  let u = neg ? -ns : ns;
-  let out: string;
-  if (u < 1_000_000_000n) {
-    const [unit, size] =
-      u < 1000n ? ['ns', 1n] : u < 1_000_000n ? ['µs', 1000n] : ['ms', 1_000_000n];
-    out = `${fraction(u, size)}${unit}`;
-  } else {
-    const h = u / 3_600_000_000_000n;
-    u -= h * 3_600_000_000_000n;
-    const m = u / 60_000_000_000n;
-    u -= m * 60_000_000_000n;
-    out = `${fraction(u, 1_000_000_000n)}s`;
-    if (h > 0n) out = `${h}h${m}m${out}`;
-    else if (m > 0n) out = `${m}m${out}`;
-  }
-  return neg ? `-${out}` : out;
-}
-
-function fraction(v: bigint, unit: bigint): string {
-  const whole = v / unit;
-  const rest = v % unit;
-  if (rest === 0n) return String(whole);
-  const digits = String(unit).length - 1;
-  return `${whole}.${String(rest).padStart(digits, '0').replace(/0+$/, '')}`;
 }
 
 function rawJson(bytes: Buffer | null): unknown {

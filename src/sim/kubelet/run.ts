@@ -11,6 +11,7 @@ import { exitCodeOf, spawnContainer } from './process.js';
 import type { PodWorker } from './pod-worker.js';
 import { decideRunAs, requestedUser } from './run-as.js';
 import { RELIST_PERIOD_MS } from './clock.js';
+import { goDuration } from '../go-duration.js';
 
 /**
  * Running a container and restarting it: start its process, record how it ended, and start
@@ -266,13 +267,6 @@ export function crashBackOffMs(crashes: number): number {
   return crashes <= 1 ? 0 : Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (crashes - 2));
 }
 
-/** Whole seconds as Go prints a duration: `10s`, `1m20s`, `5m0s`. */
-export function goSeconds(ms: number): string {
-  const total = Math.round(ms / 1000);
-  const minutes = Math.floor(total / 60);
-  return minutes === 0 ? `${total}s` : `${minutes}m${total % 60}s`;
-}
-
 /**
  * The first crash restarts at once, in the same pod: the exit is reported first (terminated,
  * the pod not Ready, so the endpoints drop it), then the container runs again. A repeated
@@ -295,7 +289,7 @@ function restartAfterBackOff(w: PodWorker, c: ContainerRun, terminated: Containe
   c.state = {
     waiting: {
       reason: 'CrashLoopBackOff',
-      message: `back-off ${goSeconds(delay)} restarting failed container=${c.spec.name} pod=${podRef}`,
+      message: `back-off ${goDuration(BigInt(delay) * 1_000_000n)} restarting failed container=${c.spec.name} pod=${podRef}`,
     },
   };
   w.event(
