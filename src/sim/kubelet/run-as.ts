@@ -92,12 +92,13 @@ export function decideRunAs(
     [files.read, READ],
   ] as const) {
     for (const file of list) {
-      const at = blockedAt(onPath(file), user, bits);
+      const path = onPath(file);
+      const at = blockedAt(path, user, bits);
       if (at !== undefined)
         return {
           kind: 'cannot',
           user,
-          why: `user ${user.uid} cannot ${at === onPath(file) ? (bits & EXECUTE ? 'run' : 'read') : 'enter'} ${at}`,
+          why: `user ${user.uid} cannot ${at === path ? (bits & EXECUTE ? 'run' : 'read') : 'enter'} ${at}`,
         };
     }
   }

@@ -31,13 +31,23 @@ function containerFiles(
   cmd: Command,
 ): { run: string[]; read: string[] } {
   if (c.kind !== 'server') return { run: [cmd.file], read: [] };
-  let express: string[] = [];
-  try {
-    express = [createRequire(options.serverEntry).resolve('express')];
-  } catch {
-    // the server reports a missing module itself
+  return { run: [cmd.file], read: [options.serverEntry, ...serverModules(options.serverEntry)] };
+}
+
+const modulesOf = new Map<string, string[]>();
+
+/** The file the server loads Express from, found once per server build. */
+function serverModules(serverEntry: string): string[] {
+  let found = modulesOf.get(serverEntry);
+  if (found === undefined) {
+    try {
+      found = [createRequire(serverEntry).resolve('express')];
+    } catch {
+      found = []; // the server reports a missing module itself
+    }
+    modulesOf.set(serverEntry, found);
   }
-  return { run: [cmd.file], read: [options.serverEntry, ...express] };
+  return found;
 }
 
 /**
